@@ -1,0 +1,109 @@
+"""Lyceum: a course marketplace. `create_app` wires configuration, extensions,
+blueprints, CLI commands and the error handlers."""
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+from flask import Flask
+from sqlalchemy import event
+
+from app.config import Config
+from app.extensions import csrf, db, init_redis, limiter, login_manager, migrate, sock
+
+BLUEPRINTS = (
+    ("app.blueprints.main", "/"),
+    ("app.blueprints.auth", "/auth"),
+    ("app.blueprints.dashboard", "/dashboard"),
+    ("app.blueprints.notifications", "/notifications"),
+    ("app.blueprints.admin", "/admin"),
+)
+
+# Every domain's models, so migrations and relationships see all tables.
+MODELS = ("app.accounts.models", "app.messaging.models", "app.moderation.models")
+
+# Modules whose import registers event subscribers (ARCHITECTURE §11).
+SUBSCRIBERS = ("app.messaging.subscribers",)
+
+
+def create_app(config: type | dict | None = None) -> Flask:
+    app = Flask(__name__, instance_path=str(Config.INSTANCE_PATH))
+    app.config.from_object(Config)
+    if isinstance(config, dict):
+        app.config.update(config)
+    elif config is not None:
+        app.config.from_object(config)
+    Path(app.instance_path).mkdir(parents=True, exist_ok=True)
+    logging.basicConfig(level=app.config["LOG_LEVEL"],
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+
+    for module in MODELS:
+        __import__(module)
+    _init_extensions(app)
+    _register_blueprints(app)
+
+    from app.blueprints.errors import register_error_handlers
+    from app.blueprints.security import register_security
+    from app.cli import register_cli
+    from app.policy import register_predicates
+
+    register_error_handlers(app)
+    register_security(app)
+    register_predicates(app)
+    register_cli(app)
+    for module in SUBSCRIBERS:
+        __import__(module)
+    return app
+
+
+def _init_extensions(app: Flask) -> None:
+    db.init_app(app)
+    with app.app_context():
+        if db.engine.dialect.name == "sqlite":
+            _tune_sqlite(db.engine)
+    migrate.init_app(app, db, directory=str(Path(__file__).parent.parent / "migrations"))
+    csrf.init_app(app)
+    sock.init_app(app)
+    init_redis(app)
+    if app.config["REDIS_URL"]:
+        app.config.setdefault("RATELIMIT_STORAGE_URI", app.config["REDIS_URL"])
+    else:
+        app.config.setdefault("RATELIMIT_STORAGE_URI", "memory://")
+    limiter.init_app(app)
+
+    login_manager.init_app(app)
+    login_manager.login_view = "auth.login"
+    login_manager.login_message = "Please log in to continue."
+    login_manager.login_message_category = "info"
+
+    from app.accounts.auth import load_session_user
+    from app.accounts.oauth import init_oauth
+
+    login_manager.user_loader(load_session_user)
+    init_oauth(app)
+
+
+def _tune_sqlite(engine) -> None:
+    """Foreign keys on, WAL for concurrent readers, and transactions that SQLAlchemy
+    controls itself (so SAVEPOINTs work: the pysqlite driver's own are broken)."""
+
+    @event.listens_for(engine, "connect")
+    def on_connect(dbapi_conn, _record):
+        dbapi_conn.isolation_level = None
+        cur = dbapi_conn.cursor()
+        cur.execute("PRAGMA foreign_keys=ON")
+        cur.execute("PRAGMA journal_mode=WAL")
+        cur.execute("PRAGMA busy_timeout=5000")
+        cur.close()
+
+    @event.listens_for(engine, "begin")
+    def on_begin(conn):
+        conn.exec_driver_sql("BEGIN")
+
+
+def _register_blueprints(app: Flask) -> None:
+    import importlib
+
+    for module_name, prefix in BLUEPRINTS:
+        module = importlib.import_module(module_name)
+        app.register_blueprint(module.bp, url_prefix=None if prefix == "/" else prefix)

@@ -1,0 +1,1 @@
+"""Accounts: users, admin permissions, sign-up and log-in, OAuth, profile."""

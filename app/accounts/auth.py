@@ -1,0 +1,158 @@
+"""Sign-up, log-in, password reset and e-mail change.
+
+Services take explicit arguments and never read the request; the views own the
+transaction and the Flask-Login session.
+"""
+from __future__ import annotations
+
+from datetime import datetime
+
+import sqlalchemy as sa
+from email_validator import EmailNotValidError, validate_email
+from flask import current_app, url_for
+
+from app.accounts.errors import AccountSuspended, BadToken, EmailTaken, InvalidCredentials
+from app.accounts.models import User
+from app.accounts.passwords import (check_password_strength, hash_password, needs_rehash,
+                                    verify_password)
+from app.accounts.queries import get_user, normalise_email, user_by_email
+from app.accounts.tokens import fingerprint, make_token, read_token
+from app.dbtypes import utcnow
+from app.errors import Invalid
+from app.events import emit
+from app.extensions import db
+from app.messaging.mail import send_mail
+
+EMAIL_CHANGE_MAX_AGE = 60 * 60 * 24
+
+
+def clean_email(email: str) -> str:
+    try:
+        # No DNS look-up: sign-up must work offline and fast; delivery proves the rest.
+        return normalise_email(validate_email(email.strip(), check_deliverability=False).normalized)
+    except EmailNotValidError as exc:
+        raise Invalid(f"Enter a valid e-mail address ({exc}).", field="email") from exc
+
+
+def clean_display_name(name: str) -> str:
+    name = " ".join((name or "").split())
+    if not name:
+        raise Invalid("Enter your name.", field="display_name")
+    if len(name) > 80:
+        raise Invalid("Keep your name under 80 characters.", field="display_name")
+    return name
+
+
+def sign_up(*, email: str, display_name: str, password: str, now: datetime | None = None) -> User:
+    email = clean_email(email)
+    display_name = clean_display_name(display_name)
+    check_password_strength(password, email=email, display_name=display_name)
+    if user_by_email(email):
+        raise EmailTaken()
+    user = User(email=email, display_name=display_name, password_hash=hash_password(password),
+                created_at=now or utcnow())
+    db.session.add(user)
+    db.session.flush()
+    emit("accounts.user.signed_up", user_id=user.id)
+    return user
+
+
+def ensure_not_suspended(user: User, now: datetime | None = None) -> None:
+    if user.is_suspended(now):
+        raise AccountSuspended(user.suspension_reason or "no reason given", user.suspended_until)
+
+
+def authenticate(*, email: str, password: str, now: datetime | None = None) -> User:
+    """The user for these credentials, or InvalidCredentials / AccountSuspended."""
+    user = user_by_email(email) if email else None
+    if not verify_password(user.password_hash if user else None, password):
+        raise InvalidCredentials()
+    ensure_not_suspended(user, now)
+    if needs_rehash(user.password_hash):
+        user.password_hash = hash_password(password)
+    return user
+
+
+def load_session_user(session_id: str) -> User | None:
+    """Flask-Login's loader: `<id>:<auth_version>`; a stale version or a suspension ends it."""
+    try:
+        user_id, version = (int(part) for part in session_id.split(":"))
+    except (ValueError, AttributeError):
+        return None
+    user = get_user(user_id)
+    if user is None or user.auth_version != version or user.is_suspended():
+        return None
+    return user
+
+
+def request_password_reset(*, email: str) -> None:
+    """Mail a reset link if the account exists; say the same thing either way."""
+    try:
+        email = clean_email(email)
+    except Invalid:
+        return
+    user = user_by_email(email)
+    if user is None:
+        return
+    token = make_token("password-reset", {"uid": user.id, "fp": fingerprint(user.password_hash)})
+    send_mail(user.email, "Reset your Lyceum password", "password_reset", user=user,
+              link=url_for("auth.password_reset", token=token, _external=True),
+              minutes=current_app.config["PASSWORD_RESET_MAX_AGE"] // 60)
+
+
+def user_for_reset_token(token: str) -> User:
+    payload = read_token("password-reset", token, current_app.config["PASSWORD_RESET_MAX_AGE"])
+    user = get_user(payload.get("uid", 0))
+    if user is None or payload.get("fp") != fingerprint(user.password_hash):
+        raise BadToken()
+    return user
+
+
+def reset_password(*, token: str, password: str) -> User:
+    user = user_for_reset_token(token)
+    check_password_strength(password, email=user.email, display_name=user.display_name)
+    _set_password(user, password)
+    return user
+
+
+def change_password(user: User, *, current_password: str, new_password: str) -> None:
+    if user.password_hash and not verify_password(user.password_hash, current_password):
+        raise Invalid("Your current password is not right.", field="current_password")
+    check_password_strength(new_password, email=user.email, display_name=user.display_name)
+    _set_password(user, new_password)
+
+
+def _set_password(user: User, password: str) -> None:
+    user.password_hash = hash_password(password)
+    user.auth_version += 1  # log out every other session
+    send_mail(user.email, "Your Lyceum password was changed", "password_changed", user=user)
+
+
+def request_email_change(user: User, *, new_email: str, password: str) -> None:
+    """Send a confirmation link to the new address; nothing changes until it is followed."""
+    if user.password_hash and not verify_password(user.password_hash, password):
+        raise Invalid("Your password is not right.", field="password")
+    new_email = clean_email(new_email)
+    if new_email == user.email:
+        raise Invalid("That is already your e-mail address.", field="new_email")
+    if user_by_email(new_email):
+        raise Invalid("An account with this e-mail already exists.", field="new_email")
+    token = make_token("email-change", {"uid": user.id, "email": new_email,
+                                        "old": fingerprint(user.email)})
+    send_mail(new_email, "Confirm your new e-mail address", "email_change", user=user,
+              link=url_for("auth.email_confirm", token=token, _external=True))
+
+
+def confirm_email_change(*, token: str) -> User:
+    payload = read_token("email-change", token, EMAIL_CHANGE_MAX_AGE)
+    user = get_user(payload.get("uid", 0))
+    if user is None or payload.get("old") != fingerprint(user.email):
+        raise BadToken()
+    new_email = payload["email"]
+    if db.session.scalar(sa.select(sa.func.count()).where(User.email == new_email)):
+        raise EmailTaken()
+    old_email, user.email = user.email, new_email
+    user.email_verified_at = utcnow()
+    send_mail(old_email, "Your Lyceum e-mail address was changed", "email_changed", user=user,
+              new_email=new_email)
+    return user

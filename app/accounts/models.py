@@ -1,0 +1,108 @@
+from __future__ import annotations
+
+from datetime import datetime
+
+import sqlalchemy as sa
+from flask_login import UserMixin
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from app.dbtypes import UTCDateTime, utcnow
+from app.extensions import db
+
+# What an admin can hold. `superuser` implies every other permission.
+PERMISSIONS = ("review_courses", "manage_finance", "moderate", "manage_users", "superuser")
+PERMISSION_LABELS = {
+    "review_courses": "Review courses",
+    "manage_finance": "Manage finance",
+    "moderate": "Moderate",
+    "manage_users": "Manage users",
+    "superuser": "Superuser (every permission)",
+}
+
+
+class User(UserMixin, db.Model):
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(sa.String(254), unique=True)
+    display_name: Mapped[str] = mapped_column(sa.String(80))
+    password_hash: Mapped[str | None] = mapped_column(sa.String(255))  # None: social log-in only
+    headline: Mapped[str] = mapped_column(sa.String(120), default="")
+    bio: Mapped[str] = mapped_column(sa.Text, default="")
+    avatar_key: Mapped[str | None] = mapped_column(sa.String(80))
+    email_verified_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # Bumped on password change or suspension: every older session cookie stops working.
+    auth_version: Mapped[int] = mapped_column(default=1)
+    suspended_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    suspended_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    suspension_reason: Mapped[str | None] = mapped_column(sa.Text)
+    deletion_requested_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    creator_terms_accepted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Cached view of the creator's available ledger balance, in minor units (ARCHITECTURE §4).
+    balance: Mapped[int] = mapped_column(sa.BigInteger, default=0)
+
+    permission_grants: Mapped[list[AdminPermission]] = relationship(
+        back_populates="user", cascade="all, delete-orphan", lazy="selectin",
+        foreign_keys="AdminPermission.user_id")
+
+    def get_id(self) -> str:
+        return f"{self.id}:{self.auth_version}"
+
+    @property
+    def permissions(self) -> frozenset[str]:
+        return frozenset(grant.permission for grant in self.permission_grants)
+
+    def has_permission(self, permission: str) -> bool:
+        held = self.permissions
+        return permission in held or "superuser" in held
+
+    @property
+    def is_admin(self) -> bool:
+        return bool(self.permission_grants)
+
+    def is_suspended(self, now: datetime | None = None) -> bool:
+        if self.suspended_at is None:
+            return False
+        return self.suspended_until is None or self.suspended_until > (now or utcnow())
+
+    @property
+    def is_active(self) -> bool:  # Flask-Login refuses inactive users
+        return not self.is_suspended()
+
+    @property
+    def is_active_seller(self) -> bool:
+        """Suspended creators' courses stay visible but cannot be bought."""
+        return not self.is_suspended()
+
+    def __repr__(self) -> str:
+        return f"<User {self.id} {self.email}>"
+
+
+class AdminPermission(db.Model):
+    __tablename__ = "admin_permission"
+    __table_args__ = (sa.UniqueConstraint("user_id", "permission"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    permission: Mapped[str] = mapped_column(sa.String(32))
+    granted_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id", ondelete="SET NULL"))
+    granted_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    user: Mapped[User] = relationship(back_populates="permission_grants", foreign_keys=[user_id])
+
+
+class OAuthIdentity(db.Model):
+    """A Google or GitHub account linked to a Lyceum user."""
+
+    __tablename__ = "oauth_identity"
+    __table_args__ = (sa.UniqueConstraint("provider", "subject"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    provider: Mapped[str] = mapped_column(sa.String(20))
+    subject: Mapped[str] = mapped_column(sa.String(255))
+    email: Mapped[str | None] = mapped_column(sa.String(254))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    user: Mapped[User] = relationship()

@@ -1,0 +1,255 @@
+from __future__ import annotations
+
+from authlib.integrations.base_client import OAuthError
+from flask import abort, current_app, flash, redirect, render_template, request, url_for
+from flask_login import current_user, login_required, login_user, logout_user
+
+from app.accounts import auth, oauth, profile
+from app.blueprints.auth import bp
+from app.blueprints.auth.forms import (AvatarForm, ChangeEmailForm, ChangePasswordForm,
+                                       DeleteAccountForm, ForgotPasswordForm, LoginForm,
+                                       ProfileForm, ResetPasswordForm, SignupForm)
+from app.blueprints.forms import attach_error
+from app.blueprints.htmx import render_page
+from app.errors import DomainError
+from app.extensions import db, limiter
+
+
+def _limit(key: str):
+    return limiter.limit(lambda: current_app.config[key], methods=["POST"])
+
+
+def _safe_next(default: str = "dashboard.home") -> str:
+    target = request.args.get("next") or request.form.get("next") or ""
+    # Only same-site paths: "/x" but not "//evil.example" or "/\\evil".
+    if target.startswith("/") and not target.startswith(("//", "/\\")):
+        return target
+    return url_for(default)
+
+
+@bp.route("/signup", methods=["GET", "POST"])
+@_limit("RATELIMIT_SIGNUP")
+def signup():
+    if current_user.is_authenticated:
+        return redirect(url_for("dashboard.home"))
+    form = SignupForm()
+    if form.validate_on_submit():
+        try:
+            user = auth.sign_up(email=form.email.data, display_name=form.display_name.data,
+                                password=form.password.data)
+            db.session.commit()
+            login_user(user)
+            flash(f"Welcome to Lyceum, {user.display_name}!", "success")
+            return redirect(_safe_next())
+        except DomainError as exc:
+            db.session.rollback()
+            attach_error(form, exc)
+    return render_page("auth/signup.html", "signup_form", form=form,
+                       status=422 if form.errors or form.form_errors else 200)
+
+
+@bp.route("/login", methods=["GET", "POST"])
+@_limit("RATELIMIT_LOGIN")
+def login():
+    if current_user.is_authenticated:
+        return redirect(_safe_next())
+    form = LoginForm()
+    if form.validate_on_submit():
+        try:
+            user = auth.authenticate(email=form.email.data, password=form.password.data)
+            db.session.commit()  # a re-hashed password, if the cost changed
+            login_user(user, remember=form.remember.data)
+            return redirect(_safe_next())
+        except DomainError as exc:
+            db.session.rollback()
+            attach_error(form, exc)
+    return render_page("auth/login.html", "login_form", form=form,
+                       status=422 if form.errors or form.form_errors else 200)
+
+
+@bp.post("/logout")
+def logout():
+    logout_user()
+    flash("You are logged out.", "info")
+    return redirect(url_for("main.home"))
+
+
+@bp.route("/password/forgot", methods=["GET", "POST"])
+@_limit("RATELIMIT_PASSWORD_RESET")
+def password_forgot():
+    form = ForgotPasswordForm()
+    if form.validate_on_submit():
+        auth.request_password_reset(email=form.email.data)
+        db.session.commit()
+        flash("If an account uses that e-mail, a reset link is on its way.", "info")
+        return redirect(url_for("auth.login"))
+    return render_page("auth/password_forgot.html", "forgot_form", form=form)
+
+
+@bp.route("/password/reset/<token>", methods=["GET", "POST"])
+@_limit("RATELIMIT_PASSWORD_RESET")
+def password_reset(token: str):
+    form = ResetPasswordForm()
+    try:
+        auth.user_for_reset_token(token)
+    except DomainError as exc:
+        return render_template("auth/password_reset.html", form=None, error=exc.message), 400
+    if form.validate_on_submit():
+        try:
+            auth.reset_password(token=token, password=form.password.data)
+            db.session.commit()
+            flash("Your password is changed. Log in with the new one.", "success")
+            return redirect(url_for("auth.login"))
+        except DomainError as exc:
+            db.session.rollback()
+            attach_error(form, exc)
+    return render_page("auth/password_reset.html", "reset_form", form=form, error=None,
+                       status=422 if form.errors else 200)
+
+
+@bp.get("/oauth/<provider>")
+def oauth_start(provider: str):
+    client = oauth.oauth.create_client(provider)
+    if client is None:
+        abort(404)
+    return client.authorize_redirect(url_for("auth.oauth_callback", provider=provider, _external=True))
+
+
+@bp.get("/oauth/<provider>/callback")
+@_limit("RATELIMIT_LOGIN")
+def oauth_callback(provider: str):
+    client = oauth.oauth.create_client(provider)
+    if client is None:
+        abort(404)
+    try:
+        token = client.authorize_access_token()
+        user = oauth.sign_in_with_provider(oauth.fetch_profile(provider, token))
+        db.session.commit()
+    except OAuthError as exc:
+        flash(f"Sign-in with {provider.title()} did not complete ({exc.error}). Try again.", "error")
+        return redirect(url_for("auth.login"))
+    except DomainError as exc:
+        db.session.rollback()
+        flash(exc.message, "error")
+        return redirect(url_for("auth.login"))
+    login_user(user)
+    return redirect(url_for("dashboard.home"))
+
+
+# --- the signed-in user's own account -------------------------------------------------
+
+
+def _settings_forms(**overrides):
+    forms = {
+        "profile_form": ProfileForm(obj=current_user, formdata=None),
+        "avatar_form": AvatarForm(formdata=None),
+        "password_form": ChangePasswordForm(formdata=None),
+        "email_form": ChangeEmailForm(formdata=None),
+        "delete_form": DeleteAccountForm(formdata=None),
+    }
+    forms.update(overrides)
+    return forms
+
+
+def _settings_page(block: str, status: int = 200, **overrides):
+    return render_page("auth/settings.html", block, status=status, **_settings_forms(**overrides))
+
+
+@bp.get("/settings")
+@login_required
+def settings():
+    return _settings_page("settings")
+
+
+@bp.post("/settings/profile")
+@login_required
+def profile_update():
+    form = ProfileForm()
+    if form.validate_on_submit():
+        try:
+            profile.update_profile(current_user, display_name=form.display_name.data,
+                                   headline=form.headline.data, bio=form.bio.data)
+            db.session.commit()
+            flash("Profile saved.", "success")
+            return redirect(url_for("auth.settings"))
+        except DomainError as exc:
+            db.session.rollback()
+            attach_error(form, exc)
+    return _settings_page("profile", 422, profile_form=form)
+
+
+@bp.post("/settings/avatar")
+@login_required
+def avatar_update():
+    form = AvatarForm()
+    if form.validate_on_submit():
+        try:
+            profile.set_avatar(current_user, form.avatar.data.stream)
+            db.session.commit()
+            flash("Avatar updated.", "success")
+            return redirect(url_for("auth.settings"))
+        except DomainError as exc:
+            db.session.rollback()
+            attach_error(form, exc)
+    return _settings_page("avatar", 422, avatar_form=form)
+
+
+@bp.post("/settings/password")
+@login_required
+def password_change():
+    form = ChangePasswordForm()
+    if form.validate_on_submit():
+        try:
+            auth.change_password(current_user, current_password=form.current_password.data or "",
+                                 new_password=form.new_password.data)
+            db.session.commit()
+            login_user(current_user._get_current_object())  # keep this session, end the others
+            flash("Password changed. Other sessions are logged out.", "success")
+            return redirect(url_for("auth.settings"))
+        except DomainError as exc:
+            db.session.rollback()
+            attach_error(form, exc)
+    return _settings_page("password", 422, password_form=form)
+
+
+@bp.post("/settings/email")
+@login_required
+def email_change():
+    form = ChangeEmailForm()
+    if form.validate_on_submit():
+        try:
+            auth.request_email_change(current_user, new_email=form.new_email.data,
+                                      password=form.password.data or "")
+            db.session.commit()
+            flash("Check your new address for a confirmation link.", "info")
+            return redirect(url_for("auth.settings"))
+        except DomainError as exc:
+            db.session.rollback()
+            attach_error(form, exc)
+    return _settings_page("email", 422, email_form=form)
+
+
+@bp.get("/email/confirm/<token>")
+def email_confirm(token: str):
+    try:
+        auth.confirm_email_change(token=token)
+        db.session.commit()
+    except DomainError as exc:
+        db.session.rollback()
+        flash(exc.message, "error")
+        return redirect(url_for("main.home"))
+    flash("Your e-mail address is changed.", "success")
+    return redirect(url_for("auth.settings") if current_user.is_authenticated else url_for("auth.login"))
+
+
+@bp.post("/settings/delete")
+@login_required
+def account_delete():
+    form = DeleteAccountForm()
+    if form.validate_on_submit():
+        profile.request_account_deletion(current_user)
+        db.session.commit()
+        logout_user()
+        flash("We received your deletion request; we will e-mail you when it is done.", "info")
+        return redirect(url_for("main.home"))
+    return _settings_page("delete", 422, delete_form=form)

@@ -1,0 +1,50 @@
+from __future__ import annotations
+
+from flask import Response, abort, jsonify, render_template
+from sqlalchemy import text
+
+from app.blueprints.main import bp
+from app.extensions import db, get_redis
+from app.storage import get_storage
+
+
+@bp.get("/")
+def home():
+    return render_template("main/home.html")
+
+
+@bp.get("/healthz")
+def health():
+    """Database and Redis status: 200 when both answer, 503 otherwise."""
+    checks = {}
+    try:
+        db.session.execute(text("SELECT 1"))
+        checks["database"] = "ok"
+    except Exception as exc:  # a health check reports failures instead of raising them
+        db.session.rollback()
+        checks["database"] = f"error: {type(exc).__name__}"
+    try:
+        get_redis().ping()
+        checks["redis"] = "ok"
+    except Exception as exc:
+        checks["redis"] = f"error: {type(exc).__name__}"
+    healthy = all(v == "ok" for v in checks.values())
+    resp = jsonify(status="ok" if healthy else "degraded", checks=checks)
+    resp.status_code = 200 if healthy else 503
+    return resp
+
+
+@bp.get("/avatars/<key>")
+def avatar(key: str):
+    """Public avatars: stored under random names, served with their sniffed type."""
+    storage = get_storage()
+    if not storage.exists(key):
+        abort(404)
+    ext = key.rsplit(".", 1)[-1]
+    mime = {"png": "image/png", "jpg": "image/jpeg", "gif": "image/gif", "webp": "image/webp"}.get(ext)
+    if mime is None:
+        abort(404)
+    resp = Response(storage.open(key).read(), mimetype=mime)
+    resp.headers["Cache-Control"] = "public, max-age=86400, immutable"
+    resp.headers["Content-Disposition"] = "inline"
+    return resp

@@ -1,0 +1,70 @@
+"""Operator commands: `flask demo-data`, `flask create-admin EMAIL`."""
+from __future__ import annotations
+
+import secrets
+
+import click
+from flask import Flask
+
+from app.extensions import db
+
+DEMO_PASSWORD = "lyceum-demo"
+DEMO_USERS = (
+    ("admin@example.com", "Ada Admin", "all"),
+    ("creator@example.com", "Chris Creator", None),
+    ("learner@example.com", "Lee Learner", None),
+)
+
+
+def load_demo_data() -> list[str]:
+    """Create the demo accounts through the services; running it again changes nothing."""
+    from app.accounts.auth import sign_up
+    from app.accounts.models import PERMISSIONS
+    from app.accounts.queries import user_by_email
+    from app.accounts.roles import grant_permission
+
+    created = []
+    for email, name, perms in DEMO_USERS:
+        user = user_by_email(email)
+        if user is None:
+            user = sign_up(email=email, display_name=name, password=DEMO_PASSWORD)
+            created.append(email)
+        if perms == "all":
+            for permission in PERMISSIONS:
+                grant_permission(None, user, permission, system=True)
+    db.session.commit()
+    return created
+
+
+def register_cli(app: Flask) -> None:
+    @app.cli.command("demo-data")
+    def demo_data():
+        """Load the demo accounts (idempotent) and print them."""
+        created = load_demo_data()
+        click.echo(f"Demo data ready ({len(created)} new accounts).")
+        click.echo("Demo accounts (password: %s):" % DEMO_PASSWORD)
+        for email, name, perms in DEMO_USERS:
+            role = "admin, every permission" if perms else ("creator" if "creator" in email else "learner")
+            click.echo(f"  {email:<22} {name} ({role})")
+
+    @app.cli.command("create-admin")
+    @click.argument("email")
+    @click.option("--name", default="Administrator", help="Display name for a new account.")
+    def create_admin(email: str, name: str):
+        """Give EMAIL every admin permission, creating the account if needed."""
+        from app.accounts.auth import sign_up
+        from app.accounts.models import PERMISSIONS
+        from app.accounts.queries import user_by_email
+        from app.accounts.roles import grant_permission
+
+        user = user_by_email(email)
+        password = None
+        if user is None:
+            password = secrets.token_urlsafe(12)
+            user = sign_up(email=email, display_name=name, password=password)
+        for permission in PERMISSIONS:
+            grant_permission(None, user, permission, system=True)
+        db.session.commit()
+        click.echo(f"{user.email} now holds every admin permission.")
+        if password:
+            click.echo(f"New account created; temporary password: {password}")

@@ -1,0 +1,135 @@
+"""One configuration, read from the environment (and `.env`).
+
+With nothing set, Lyceum runs on one laptop (the "embedded default", ARCHITECTURE §7):
+a SQLite file under `instance/`, fakeredis in-process, RQ jobs run inline, the `local`
+payment gateway and media on local disk. Setting `DATABASE_URL` / `REDIS_URL` switches to
+the real services; nothing else changes.
+"""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from dotenv import load_dotenv
+
+ROOT = Path(__file__).resolve().parent.parent
+INSTANCE = ROOT / "instance"
+
+load_dotenv(ROOT / ".env")
+
+
+def env(name: str, default: str | None = None) -> str | None:
+    value = os.environ.get(name)
+    return value if value not in (None, "") else default
+
+
+def env_bool(name: str, default: bool) -> bool:
+    value = env(name)
+    if value is None:
+        return default
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def env_int(name: str, default: int) -> int:
+    value = env(name)
+    return int(value) if value is not None else default
+
+
+def normalise_database_url(url: str) -> str:
+    """Heroku-style `postgres://` URLs name the dialect SQLAlchemy 2 calls `postgresql`."""
+    if url.startswith("postgres://"):
+        return "postgresql://" + url[len("postgres://"):]
+    return url
+
+
+class Config:
+    INSTANCE_PATH = str(INSTANCE)
+    SECRET_KEY = env("SECRET_KEY", "dev-only-secret-change-me")
+
+    SQLALCHEMY_DATABASE_URI = normalise_database_url(
+        env("DATABASE_URL", f"sqlite:///{INSTANCE / 'lyceum.db'}"))
+    SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
+
+    # Redis: unset means fakeredis in-process (pub/sub, limiter and queues share one server).
+    REDIS_URL = env("REDIS_URL")
+    # RQ jobs run inline when there is no real Redis, unless told otherwise.
+    JOBS_INLINE = env_bool("JOBS_INLINE", REDIS_URL is None)
+    RQ_QUEUES = ("high", "default", "low")
+
+    # Sessions and cookies (ARCHITECTURE §8). Secure cookies need HTTPS; the embedded
+    # default serves plain http://127.0.0.1, so it is on by default only with a real database.
+    SESSION_COOKIE_HTTPONLY = True
+    SESSION_COOKIE_SAMESITE = "Lax"
+    SESSION_COOKIE_SECURE = env_bool("SESSION_COOKIE_SECURE", env("DATABASE_URL") is not None)
+    REMEMBER_COOKIE_HTTPONLY = True
+    REMEMBER_COOKIE_SAMESITE = "Lax"
+    REMEMBER_COOKIE_SECURE = SESSION_COOKIE_SECURE
+    REMEMBER_COOKIE_DURATION = 60 * 60 * 24 * 30
+    PREFERRED_URL_SCHEME = env("PREFERRED_URL_SCHEME", "http")
+    SERVER_NAME = env("SERVER_NAME")
+
+    WTF_CSRF_TIME_LIMIT = None  # tied to the session instead of a clock
+    MAX_CONTENT_LENGTH = env_int("MAX_CONTENT_LENGTH", 2 * 1024 * 1024 * 1024)
+
+    # Rate limits (flask-limiter): Redis storage with a real Redis, memory otherwise.
+    RATELIMIT_ENABLED = env_bool("RATELIMIT_ENABLED", True)
+    RATELIMIT_KEY_PREFIX = env("RATELIMIT_KEY_PREFIX", "lyceum")
+    RATELIMIT_SIGNUP = env("RATELIMIT_SIGNUP", "10 per hour")
+    RATELIMIT_LOGIN = env("RATELIMIT_LOGIN", "10 per minute;50 per hour")
+    RATELIMIT_PASSWORD_RESET = env("RATELIMIT_PASSWORD_RESET", "5 per hour")
+
+    # Accounts.
+    PASSWORD_MIN_LENGTH = 10
+    # argon2id cost (RFC 9106 second recommended option); tests use a cheap profile.
+    ARGON2_TIME_COST = 3
+    ARGON2_MEMORY_COST = 64 * 1024
+    PASSWORD_RESET_MAX_AGE = env_int("PASSWORD_RESET_MAX_AGE", 60 * 60)
+    AVATAR_MAX_BYTES = env_int("AVATAR_MAX_BYTES", 2 * 1024 * 1024)
+
+    # Mail: an SMTP server when MAIL_SERVER is set, else files under instance/mail/.
+    MAIL_SERVER = env("MAIL_SERVER")
+    MAIL_PORT = env_int("MAIL_PORT", 587)
+    MAIL_USERNAME = env("MAIL_USERNAME")
+    MAIL_PASSWORD = env("MAIL_PASSWORD")
+    MAIL_USE_TLS = env_bool("MAIL_USE_TLS", True)
+    MAIL_DEFAULT_SENDER = env("MAIL_DEFAULT_SENDER", "Lyceum <no-reply@lyceum.test>")
+    MAIL_DIR = env("MAIL_DIR", str(INSTANCE / "mail"))
+
+    # Media: local disk by default, an S3-compatible bucket with MEDIA_STORAGE=s3://bucket/prefix.
+    MEDIA_STORAGE = env("MEDIA_STORAGE", str(INSTANCE / "media"))
+
+    # Payments (issue: money): `local` test gateway by default, `stripe` in production.
+    PAYMENT_GATEWAY = env("PAYMENT_GATEWAY", "local")
+    STRIPE_SECRET_KEY = env("STRIPE_SECRET_KEY")
+    STRIPE_WEBHOOK_SECRET = env("STRIPE_WEBHOOK_SECRET", "whsec_local_development_only")
+
+    # Social log-in: each provider is offered only when its client id is set.
+    GOOGLE_CLIENT_ID = env("GOOGLE_CLIENT_ID")
+    GOOGLE_CLIENT_SECRET = env("GOOGLE_CLIENT_SECRET")
+    GITHUB_CLIENT_ID = env("GITHUB_CLIENT_ID")
+    GITHUB_CLIENT_SECRET = env("GITHUB_CLIENT_SECRET")
+
+    LOG_LEVEL = env("LOG_LEVEL", "INFO")
+
+
+class TestConfig(Config):
+    """The suite's configuration: same services, fresh database, fast hashing, no HTTPS."""
+
+    TESTING = True
+    WTF_CSRF_ENABLED = False  # the CSRF tests switch it back on (fixture `csrf_on`)
+    SECRET_KEY = "test-secret"
+    SESSION_COOKIE_SECURE = False
+    REMEMBER_COOKIE_SECURE = False
+    JOBS_INLINE = True
+    ARGON2_TIME_COST = 1
+    ARGON2_MEMORY_COST = 1024
+    # Generous limits; the rate-limit tests lower them for themselves.
+    RATELIMIT_SIGNUP = "1000 per minute"
+    RATELIMIT_LOGIN = "1000 per minute"
+    RATELIMIT_PASSWORD_RESET = "1000 per minute"
+    SERVER_NAME = None
+    PREFERRED_URL_SCHEME = "http"
+    GOOGLE_CLIENT_ID = "google-test-client"
+    GOOGLE_CLIENT_SECRET = "google-test-secret"
+    GITHUB_CLIENT_ID = "github-test-client"
+    GITHUB_CLIENT_SECRET = "github-test-secret"

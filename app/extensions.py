@@ -1,0 +1,60 @@
+"""Extension singletons and the Redis / RQ handles, initialised by `create_app`."""
+from __future__ import annotations
+
+import fakeredis
+import redis
+from flask import Flask, current_app
+from flask_limiter import Limiter
+from flask_limiter.util import get_remote_address
+from flask_login import LoginManager
+from flask_migrate import Migrate
+from flask_sock import Sock
+from flask_sqlalchemy import SQLAlchemy
+from flask_wtf.csrf import CSRFProtect
+from rq import Queue
+from sqlalchemy import MetaData
+
+# Stable constraint names, so migrations can drop and alter them on every database.
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+db = SQLAlchemy(metadata=MetaData(naming_convention=NAMING_CONVENTION))
+migrate = Migrate(render_as_batch=True, compare_type=True)
+login_manager = LoginManager()
+csrf = CSRFProtect()
+sock = Sock()
+limiter = Limiter(key_func=get_remote_address, headers_enabled=True)
+
+# One in-process fake server for the embedded default: every client made from it shares
+# keys and pub/sub, as separate processes would through a real Redis (STACK.md fact 4).
+FAKE_REDIS_SERVER = fakeredis.FakeServer()
+
+
+def make_redis(url: str | None) -> redis.Redis:
+    if url:
+        return redis.Redis.from_url(url)
+    return fakeredis.FakeRedis(server=FAKE_REDIS_SERVER)
+
+
+def init_redis(app: Flask) -> None:
+    """Attach one Redis client and the RQ queues to the app."""
+    client = make_redis(app.config["REDIS_URL"])
+    inline = app.config["JOBS_INLINE"]
+    app.extensions["redis"] = client
+    app.extensions["rq_queues"] = {
+        name: Queue(name, connection=client, is_async=not inline)
+        for name in app.config["RQ_QUEUES"]
+    }
+
+
+def get_redis() -> redis.Redis:
+    return current_app.extensions["redis"]
+
+
+def get_queue(name: str = "default") -> Queue:
+    return current_app.extensions["rq_queues"][name]

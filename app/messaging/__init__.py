@@ -1,0 +1,1 @@
+"""Messaging: notifications (stored, then delivered live), mail, chat and DMs."""

@@ -1,0 +1,95 @@
+"""`notify(user, kind, **data)`: the one way any part of Lyceum tells a user something.
+
+It stores the row and emits `messaging.notification.created` after commit; live delivery
+(the SSE stream) subscribes to that event. Each kind registers how it reads: a sentence
+and an optional link, built from the stored data when shown, so old rows stay readable.
+"""
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+
+import sqlalchemy as sa
+
+from app.dbtypes import utcnow
+from app.errors import Invalid, NotFound
+from app.events import emit
+from app.extensions import db
+from app.messaging.models import Notification
+from app.messaging.permissions import can_read_notification
+from app.policy import require
+
+
+@dataclass(frozen=True)
+class NotificationKind:
+    label: str
+    text: Callable[[dict], str]
+    url: Callable[[dict], str | None] = lambda data: None
+
+
+KINDS: dict[str, NotificationKind] = {}
+
+
+def register_kind(kind: str, label: str, text: Callable[[dict], str],
+                  url: Callable[[dict], str | None] = lambda data: None) -> None:
+    KINDS[kind] = NotificationKind(label, text, url)
+
+
+register_kind("welcome", "Welcome", lambda d: f"Welcome to Lyceum, {d.get('name', 'friend')}! "
+              "Browse courses to learn, or create your own to teach.",
+              lambda d: "/dashboard")
+register_kind("admin.permissions_changed", "Admin permissions",
+              lambda d: "Your admin permissions changed: " + (", ".join(d.get("permissions", []))
+                                                              or "none") + ".")
+
+
+def notify(user, kind: str, **data) -> Notification:
+    if kind not in KINDS:
+        raise Invalid(f"Unknown notification kind {kind!r}.")
+    note = Notification(user_id=user.id, kind=kind, data=data)
+    db.session.add(note)
+    db.session.flush()
+    emit("messaging.notification.created", notification_id=note.id, user_id=user.id)
+    return note
+
+
+def describe(note: Notification) -> tuple[str, str | None]:
+    kind = KINDS.get(note.kind)
+    if kind is None:
+        return (note.data.get("text") or note.kind, None)
+    return kind.text(note.data), kind.url(note.data)
+
+
+def unread_count(user) -> int:
+    return db.session.scalar(sa.select(sa.func.count()).select_from(Notification).where(
+        Notification.user_id == user.id, Notification.read_at.is_(None))) or 0
+
+
+def list_notifications(user, *, page: int = 1, per_page: int = 20):
+    stmt = (sa.select(Notification).where(Notification.user_id == user.id)
+            .order_by(Notification.id.desc()))
+    return db.paginate(stmt, page=max(page, 1), per_page=per_page, error_out=False)
+
+
+def access_notification(actor, notification_id: int) -> Notification:
+    note = db.session.get(Notification, notification_id)
+    if note is None:
+        raise NotFound("No such notification.")
+    require(can_read_notification(actor, note), "read this notification")
+    return note
+
+
+def mark_read(actor, notification_id: int, *, now: datetime | None = None) -> Notification:
+    note = access_notification(actor, notification_id)
+    if note.read_at is None:
+        note.read_at = now or utcnow()
+    return note
+
+
+def mark_all_read(actor, *, now: datetime | None = None) -> int:
+    result = db.session.execute(
+        sa.update(Notification)
+        .where(Notification.user_id == actor.id, Notification.read_at.is_(None))
+        .values(read_at=now or utcnow()))
+    return result.rowcount or 0

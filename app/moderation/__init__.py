@@ -1,0 +1,1 @@
+"""Moderation: reports, suspensions and the audit log of every admin action."""

@@ -1,0 +1,48 @@
+"""Suspending and reinstating users (permission `manage_users`, audited)."""
+from __future__ import annotations
+
+from datetime import datetime
+
+from app.accounts.models import User
+from app.accounts.permissions import can_suspend_user
+from app.dbtypes import utcnow
+from app.errors import Invalid
+from app.events import emit
+from app.moderation.audit import record_audit
+from app.policy import require
+
+
+def _state(user: User) -> dict:
+    return {"suspended_at": user.suspended_at.isoformat() if user.suspended_at else None,
+            "suspended_until": user.suspended_until.isoformat() if user.suspended_until else None,
+            "reason": user.suspension_reason}
+
+
+def suspend_user(actor: User, target: User, *, reason: str, until: datetime | None = None,
+                 now: datetime | None = None, ip: str | None = None) -> User:
+    """Lock `target` out: their sessions end at the next request and log-in is refused."""
+    require(can_suspend_user(actor, target), "suspend this user")
+    now = now or utcnow()
+    reason = (reason or "").strip()
+    if not reason:
+        raise Invalid("Give a reason; the user will see it.", field="reason")
+    if until is not None and until <= now:
+        raise Invalid("The end date must be in the future.", field="until")
+    before = _state(target)
+    target.suspended_at, target.suspended_until, target.suspension_reason = now, until, reason
+    target.auth_version += 1
+    record_audit(actor, "user.suspended", target, before=before, after=_state(target),
+                 reason=reason, ip=ip)
+    emit("accounts.user.suspended", user_id=target.id)
+    return target
+
+
+def unsuspend_user(actor: User, target: User, *, ip: str | None = None) -> User:
+    require(can_suspend_user(actor, target), "reinstate this user")
+    if target.suspended_at is None:
+        return target
+    before = _state(target)
+    target.suspended_at = target.suspended_until = target.suspension_reason = None
+    record_audit(actor, "user.unsuspended", target, before=before, after=_state(target), ip=ip)
+    emit("accounts.user.unsuspended", user_id=target.id)
+    return target

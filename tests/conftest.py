@@ -1,0 +1,233 @@
+"""Fixtures for the whole suite (STYLE.md, Tests).
+
+The schema is built by running the migrations on a fresh database: a temporary SQLite
+file on the embedded default, or a new PostgreSQL database on the server named by
+DATABASE_URL (dropped at the end). Each test runs inside a transaction that is rolled
+back, so it leaves nothing behind. With REDIS_URL set the real Redis is used, under a
+key prefix that is deleted at the end.
+"""
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+import uuid
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+from flask_migrate import upgrade
+from sqlalchemy.engine import make_url
+
+from app import create_app
+from app.config import TestConfig
+from app.events import ANY, subscribe, unsubscribe
+from app.extensions import db as _db
+from app.extensions import get_redis, limiter
+from tests import factories
+
+REAL_SERVICES = bool(os.environ.get("DATABASE_URL") and os.environ.get("REDIS_URL"))
+
+
+def pytest_collection_modifyitems(config, items):
+    if REAL_SERVICES:
+        return
+    for item in items:
+        if "real_services" in item.keywords:
+            item.add_marker(pytest.mark.skip(
+                reason="runs in the real-services pass (.ci/run sets DATABASE_URL and REDIS_URL)"))
+
+
+def create_test_database() -> tuple[str, callable]:
+    """A fresh, empty database URL for one test session, and how to drop it."""
+    base = os.environ.get("DATABASE_URL")
+    if not base:
+        tmp = tempfile.mkdtemp(prefix="lyceum-test-")
+        return f"sqlite:///{tmp}/test.db", lambda: shutil.rmtree(tmp, ignore_errors=True)
+    url = make_url(base.replace("postgres://", "postgresql://", 1))
+    name = f"lyceum_test_{uuid.uuid4().hex[:10]}"
+    admin = sa.create_engine(url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
+
+    def drop():
+        with admin.connect() as conn:
+            conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        admin.dispose()
+
+    return url.set(database=name).render_as_string(hide_password=False), drop
+
+
+def build_app(**overrides):
+    """A migrated app on its own database, media dir, mail dir and Redis key prefix."""
+    database_url, drop_database = create_test_database()
+    scratch = Path(tempfile.mkdtemp(prefix="lyceum-files-"))
+    prefix = f"lyceum-test-{uuid.uuid4().hex[:8]}"
+    config = {
+        "SQLALCHEMY_DATABASE_URI": database_url,
+        "REDIS_URL": os.environ.get("REDIS_URL"),
+        "RATELIMIT_KEY_PREFIX": prefix,
+        "MEDIA_STORAGE": str(scratch / "media"),
+        "MAIL_DIR": str(scratch / "mail"),
+        **overrides,
+    }
+
+    class Config(TestConfig):
+        pass
+
+    for key, value in config.items():
+        setattr(Config, key, value)
+    app = create_app(Config)
+    with app.app_context():
+        upgrade()
+
+    def teardown():
+        with app.app_context():
+            _db.session.remove()
+            _db.engine.dispose()
+            if app.config["REDIS_URL"]:
+                redis = get_redis()
+                for key in redis.scan_iter(f"*{prefix}*"):
+                    redis.delete(key)
+        drop_database()
+        shutil.rmtree(scratch, ignore_errors=True)
+
+    return app, teardown
+
+
+@pytest.fixture(scope="session")
+def app():
+    app, teardown = build_app()
+    yield app
+    teardown()
+
+
+@pytest.fixture(autouse=True)
+def db(app):
+    """Run the test inside one outer transaction that is rolled back at the end.
+
+    Every session (the test's, each request's, each after-commit subscriber's) joins the
+    same connection through a SAVEPOINT, so `commit()` works as usual and is undone."""
+    with app.app_context():
+        connection = _db.engine.connect()
+        outer = connection.begin()
+        original = _db.session
+        _db.session = _db._make_scoped_session(
+            {"bind": connection, "join_transaction_mode": "create_savepoint"})
+        try:
+            yield _db
+        finally:
+            _db.session.remove()
+            _db.session = original
+            outer.rollback()
+            connection.close()
+
+
+@pytest.fixture(autouse=True)
+def _clean_limits_and_files(app):
+    limiter.reset()
+    yield
+    for key in ("MAIL_DIR",):
+        shutil.rmtree(app.config[key], ignore_errors=True)
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def htmx(client):
+    """Request helpers that send the HX-Request header."""
+
+    class Htmx:
+        headers = {"HX-Request": "true"}
+
+        def get(self, url, **kw):
+            return client.get(url, headers=self.headers, **kw)
+
+        def post(self, url, **kw):
+            return client.post(url, headers=self.headers, **kw)
+
+    return Htmx()
+
+
+@pytest.fixture
+def login(client):
+    """`login(user)` signs `user` in on `client` (as Flask-Login would after a log-in)."""
+
+    def do_login(user, on=None):
+        with (on or client).session_transaction() as sess:
+            sess["_user_id"] = user.get_id()
+            sess["_fresh"] = True
+        return user
+
+    return do_login
+
+
+@pytest.fixture
+def emitted():
+    """Names and payloads of the events delivered after commit during the test."""
+    events: list = []
+
+    def capture(evt):
+        events.append(evt)
+
+    subscribe(ANY)(capture)
+    yield events
+    unsubscribe(ANY, capture)
+
+
+@pytest.fixture
+def outbox(app):
+    """The mails written by the embedded mail backend, oldest first, as parsed messages."""
+    import email
+    from email import policy
+
+    class Outbox:
+        def messages(self):
+            folder = Path(app.config["MAIL_DIR"])
+            files = sorted(folder.glob("*.eml")) if folder.exists() else []
+            return [email.message_from_bytes(f.read_bytes(), policy=policy.default) for f in files]
+
+        def __len__(self):
+            return len(self.messages())
+
+        def last(self):
+            return self.messages()[-1]
+
+    return Outbox()
+
+
+@pytest.fixture
+def csrf_on(app):
+    app.config["WTF_CSRF_ENABLED"] = True
+    yield
+    app.config["WTF_CSRF_ENABLED"] = False
+
+
+@pytest.fixture
+def make_user():
+    return factories.make_user
+
+
+@pytest.fixture
+def learner(make_user):
+    return make_user(email="learner@example.test", display_name="Lena Learner")
+
+
+@pytest.fixture
+def creator(make_user):
+    return make_user(email="creator@example.test", display_name="Carl Creator")
+
+
+@pytest.fixture
+def admin(make_user):
+    return make_user(email="admin@example.test", display_name="Ada Admin", permissions=("superuser",))
+
+
+@pytest.fixture
+def user_admin(make_user):
+    """An admin who may manage users but is not a superuser."""
+    return make_user(email="useradmin@example.test", display_name="Uma Useradmin",
+                     permissions=("manage_users",))
