@@ -14,13 +14,16 @@ from app.extensions import csrf, db, init_redis, limiter, login_manager, migrate
 BLUEPRINTS = (
     ("app.blueprints.main", "/"),
     ("app.blueprints.auth", "/auth"),
+    ("app.blueprints.catalog", "/courses"),
+    ("app.blueprints.studio", "/studio"),
     ("app.blueprints.dashboard", "/dashboard"),
     ("app.blueprints.notifications", "/notifications"),
     ("app.blueprints.admin", "/admin"),
 )
 
 # Every domain's models, so migrations and relationships see all tables.
-MODELS = ("app.accounts.models", "app.messaging.models", "app.moderation.models")
+MODELS = ("app.accounts.models", "app.catalog.models", "app.messaging.models",
+          "app.moderation.models")
 
 # Modules whose import registers event subscribers (ARCHITECTURE §11).
 SUBSCRIBERS = ("app.messaging.subscribers",)
@@ -43,12 +46,14 @@ def create_app(config: type | dict | None = None) -> Flask:
     _register_blueprints(app)
 
     from app.blueprints.errors import register_error_handlers
+    from app.blueprints.filters import register_filters
     from app.blueprints.security import register_security
     from app.cli import register_cli
     from app.policy import register_predicates
 
     register_error_handlers(app)
     register_security(app)
+    register_filters(app)
     register_predicates(app)
     register_cli(app)
     for module in SUBSCRIBERS:

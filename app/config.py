@@ -36,9 +36,12 @@ def env_int(name: str, default: int) -> int:
 
 
 def normalise_database_url(url: str) -> str:
-    """Heroku-style `postgres://` URLs name the dialect SQLAlchemy 2 calls `postgresql`."""
-    if url.startswith("postgres://"):
-        return "postgresql://" + url[len("postgres://"):]
+    """Heroku-style `postgres://` URLs name the dialect SQLAlchemy 2 calls `postgresql`.
+    A URL without a driver gets psycopg2, the one we pin (and psycogreen patches):
+    SQLAlchemy 2.1 would otherwise pick psycopg 3, which is not installed."""
+    for prefix in ("postgres://", "postgresql://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg2://" + url[len(prefix):]
     return url
 
 
@@ -97,6 +100,16 @@ class Config:
 
     # Media: local disk by default, an S3-compatible bucket with MEDIA_STORAGE=s3://bucket/prefix.
     MEDIA_STORAGE = env("MEDIA_STORAGE", str(INSTANCE / "media"))
+
+    # Courses: prices in minor units; 0 is free, otherwise at least the minimum.
+    COURSE_MIN_PRICE_MINOR = env_int("COURSE_MIN_PRICE_MINOR", 199)
+    COURSE_MAX_PRICE_MINOR = env_int("COURSE_MAX_PRICE_MINOR", 99999)
+    DEFAULT_CURRENCY = env("DEFAULT_CURRENCY", "USD")
+    DEFAULT_COMMISSION_BPS = env_int("DEFAULT_COMMISSION_BPS", 1500)
+    # Upload limits per kind of file.
+    VIDEO_MAX_BYTES = env_int("VIDEO_MAX_BYTES", 1024 * 1024 * 1024)
+    PDF_MAX_BYTES = env_int("PDF_MAX_BYTES", 50 * 1024 * 1024)
+    COVER_MAX_BYTES = env_int("COVER_MAX_BYTES", 5 * 1024 * 1024)
 
     # Payments (issue: money): `local` test gateway by default, `stripe` in production.
     PAYMENT_GATEWAY = env("PAYMENT_GATEWAY", "local")

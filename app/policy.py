@@ -13,6 +13,7 @@ from app.errors import NotAllowed
 
 PERMISSION_MODULES = (
     "app.accounts.permissions",
+    "app.catalog.permissions",
     "app.messaging.permissions",
     "app.moderation.permissions",
 )

@@ -44,6 +44,24 @@ register_kind("admin.permissions_changed", "Admin permissions",
                                                               or "none") + ".")
 
 
+def _studio_url(data: dict) -> str | None:
+    from flask import url_for
+    return url_for("studio.course_edit", course_id=data["course_id"]) if "course_id" in data else None
+
+
+register_kind("course.approved", "Course approved",
+              lambda d: f"Your course “{d.get('title', '')}” is approved and published.", _studio_url)
+register_kind("course.rejected", "Course rejected",
+              lambda d: f"Your course “{d.get('title', '')}” needs changes before it can be "
+                        "published: " + "; ".join([*d.get("reasons", []), d.get("note") or ""]).strip("; ")
+                        + ".", _studio_url)
+register_kind("course.unpublished", "Course unpublished",
+              lambda d: f"An admin unpublished your course “{d.get('title', '')}”: "
+                        f"{d.get('reason', '')}", _studio_url)
+register_kind("course.updated", "Course updated",
+              lambda d: f"New lessons in “{d.get('title', '')}”: {d.get('lesson_title', '')}.")
+
+
 def notify(user, kind: str, **data) -> Notification:
     if kind not in KINDS:
         raise Invalid(f"Unknown notification kind {kind!r}.")

@@ -3,3 +3,4 @@ from flask import Blueprint
 bp = Blueprint("admin", __name__)
 
 from app.blueprints.admin import views  # noqa: E402,F401
+from app.blueprints.admin import review  # noqa: E402,F401

@@ -1,0 +1,5 @@
+from flask import Blueprint
+
+bp = Blueprint("studio", __name__)
+
+from app.blueprints.studio import views  # noqa: E402,F401

@@ -1,0 +1,1 @@
+"""Catalog: courses, sections, lessons, quizzes (authoring), media, categories, review."""

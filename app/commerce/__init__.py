@@ -1,0 +1,1 @@
+"""Commerce: orders, the double-entry ledger, commission, escrow, payouts, refunds, disputes."""

@@ -1,0 +1,28 @@
+"""The one Markdown renderer for every user-written text (descriptions, lessons, posts).
+
+markdown-it-py renders CommonMark with raw HTML disabled; nh3 then sanitises the result
+(allow-listed tags and attributes, safe URL schemes only, rel=noopener on links), so
+`<script>`, `javascript:` links and `onerror=` attributes come out harmless.
+"""
+from __future__ import annotations
+
+import nh3
+from markdown_it import MarkdownIt
+from markupsafe import Markup
+
+_md = MarkdownIt("commonmark", {"html": False, "linkify": False, "typographer": False}).enable(
+    ["table", "strikethrough"])
+
+ALLOWED_TAGS = {"p", "br", "hr", "h1", "h2", "h3", "h4", "h5", "h6", "strong", "em", "del",
+                "a", "ul", "ol", "li", "blockquote", "code", "pre", "table", "thead", "tbody",
+                "tr", "th", "td", "img"}
+ALLOWED_ATTRIBUTES = {"a": {"href", "title"}, "img": {"src", "alt", "title"},
+                      "th": {"align"}, "td": {"align"}, "ol": {"start"}}
+URL_SCHEMES = {"http", "https", "mailto"}
+
+
+def render_markdown(text: str | None) -> Markup:
+    html = _md.render(text or "")
+    clean = nh3.clean(html, tags=ALLOWED_TAGS, attributes=ALLOWED_ATTRIBUTES,
+                      url_schemes=URL_SCHEMES, link_rel="noopener noreferrer nofollow")
+    return Markup(clean)
