@@ -6,34 +6,8 @@ import secrets
 import click
 from flask import Flask
 
+from app.demo import DEMO_PASSWORD, DEMO_USERS, load_demo_data
 from app.extensions import db
-
-DEMO_PASSWORD = "lyceum-demo"
-DEMO_USERS = (
-    ("admin@example.com", "Ada Admin", "all"),
-    ("creator@example.com", "Chris Creator", None),
-    ("learner@example.com", "Lee Learner", None),
-)
-
-
-def load_demo_data() -> list[str]:
-    """Create the demo accounts through the services; running it again changes nothing."""
-    from app.accounts.auth import sign_up
-    from app.accounts.models import PERMISSIONS
-    from app.accounts.queries import user_by_email
-    from app.accounts.roles import grant_permission
-
-    created = []
-    for email, name, perms in DEMO_USERS:
-        user = user_by_email(email)
-        if user is None:
-            user = sign_up(email=email, display_name=name, password=DEMO_PASSWORD)
-            created.append(email)
-        if perms == "all":
-            for permission in PERMISSIONS:
-                grant_permission(None, user, permission, system=True)
-    db.session.commit()
-    return created
 
 
 def register_cli(app: Flask) -> None:

@@ -29,7 +29,8 @@ def grant_permission(actor: User | None, target: User, permission: str, *, ip: s
     db.session.flush()
     record_audit(actor, "user.permission_granted", target, ip=ip,
                  before={"permissions": before}, after={"permissions": sorted(target.permissions)})
-    notify(target, "admin.permissions_changed", permissions=sorted(target.permissions))
+    if not system:  # operators' CLI grants are set-up, not news
+        notify(target, "admin.permissions_changed", permissions=sorted(target.permissions))
 
 
 def revoke_permission(actor: User, target: User, permission: str, *, ip: str | None = None) -> None:

@@ -1,0 +1,113 @@
+"""Demo data for `make run` (`flask demo-data`), made through the services only.
+Running it again changes nothing."""
+from __future__ import annotations
+
+import io
+
+import sqlalchemy as sa
+
+from app.extensions import db
+
+DEMO_PASSWORD = "lyceum-demo"
+DEMO_USERS = (
+    ("admin@example.com", "Ada Admin", "all"),
+    ("creator@example.com", "Chris Creator", None),
+    ("learner@example.com", "Lee Learner", None),
+)
+
+LOREM = ("This course is built from short, practical lessons. Every section ends with a quiz so "
+         "you can check what you learned, and the downloadable notes summarise each idea. You "
+         "will practise on realistic examples rather than toy problems, and by the end you will "
+         "have a small project of your own to show.")
+
+DEMO_COURSES = (
+    # title, subtitle, category slug, price (cents), level, final status, colours
+    ("Python for Absolute Beginners", "Write your first programs in a weekend", "development",
+     0, "beginner", "published", ((29, 78, 216), (14, 165, 233))),
+    ("Practical SQL for Analysts", "Answer real business questions with queries", "data-science",
+     2999, "intermediate", "published", ((5, 150, 105), (16, 185, 129))),
+    ("Watercolour Landscapes", "Loose, luminous skies, trees and water", "design",
+     1999, "all", "published", ((190, 24, 93), (245, 158, 11))),
+    ("Machine Learning in Production", "From notebook to a service people rely on", "data-science",
+     4999, "advanced", "draft", ((67, 56, 202), (124, 58, 237))),
+    ("Public Speaking Without Fear", "Prepare, rehearse and deliver talks with confidence",
+     "personal-development", 1499, "beginner", "under_review", ((180, 83, 9), (220, 38, 38))),
+)
+
+
+def load_demo_data() -> list[str]:
+    """Create the demo accounts and courses; returns the e-mails of accounts it created."""
+    from app.accounts.auth import sign_up
+    from app.accounts.models import PERMISSIONS
+    from app.accounts.queries import user_by_email
+    from app.accounts.roles import grant_permission
+
+    created = []
+    for email, name, perms in DEMO_USERS:
+        user = user_by_email(email)
+        if user is None:
+            user = sign_up(email=email, display_name=name, password=DEMO_PASSWORD)
+            created.append(email)
+        if perms == "all":
+            for permission in PERMISSIONS:
+                grant_permission(None, user, permission, system=True)
+    db.session.commit()
+    _demo_courses(user_by_email("creator@example.com"), user_by_email("admin@example.com"))
+    db.session.commit()
+    return created
+
+
+def _demo_courses(creator, admin) -> None:
+    from app.catalog import courses, quizzes, review, structure
+    from app.catalog.models import Category, Course
+    from app.catalog.samples import pdf, png, video
+
+    existing = set(db.session.scalars(sa.select(Course.title).where(Course.creator_id == creator.id)))
+    for title, subtitle, category_slug, price, level, status, colours in DEMO_COURSES:
+        if title in existing:
+            continue
+        category = db.session.scalar(sa.select(Category).where(Category.slug == category_slug))
+        course = courses.create_course(creator, title=title, category_id=category.id, accept_terms=True)
+        courses.update_course_field(creator, course, "subtitle", subtitle)
+        courses.update_course_field(creator, course, "description",
+                                    f"**{title}** — {subtitle.lower()}.\n\n{LOREM}\n\n"
+                                    "## What you will learn\n\n- The core ideas, one at a time\n"
+                                    "- How to practise them on your own\n- Where to go next")
+        courses.update_course_field(creator, course, "level", level)
+        courses.set_price(creator, course, price)
+        courses.set_cover(creator, course, io.BytesIO(png(640, 360, *colours)), "cover.png")
+
+        basics = structure.add_section(creator, course, title="Getting started")
+        intro = structure.add_lesson(creator, basics, title="Welcome and overview", kind="video")
+        structure.set_lesson_media(creator, intro, io.BytesIO(video()), "welcome.webm")
+        structure.update_lesson(creator, intro, duration_minutes=2, is_free_preview=True)
+        notes = structure.add_lesson(creator, basics, title="Course notes", kind="pdf")
+        structure.set_lesson_media(creator, notes, io.BytesIO(pdf(title, [
+            subtitle, "", "1. Read each lesson once, then practise.",
+            "2. Take the quiz at the end of each section.", "3. Ask questions in the discussion."])),
+            "notes.pdf")
+        structure.update_lesson(creator, notes, duration_minutes=5)
+
+        core = structure.add_section(creator, course, title="Core ideas")
+        reading = structure.add_lesson(creator, core, title="The first principle", kind="text")
+        structure.update_lesson(creator, reading, duration_minutes=8, body=(
+            "## The first principle\n\nStart small, and make it work before you make it "
+            "better.\n\n1. Pick one tiny goal.\n2. Reach it.\n3. Only then add the next.\n\n"
+            "> Practice beats theory when both are available."))
+        check = structure.add_lesson(creator, core, title="Check your understanding", kind="quiz")
+        q1 = quizzes.add_question(creator, check.quiz, prompt="What should you do first?",
+                                  explanation="Small goals you can reach keep you moving.")
+        quizzes.add_option(creator, q1, text="Pick one tiny goal", is_correct=True)
+        quizzes.add_option(creator, q1, text="Plan everything in detail")
+        quizzes.add_option(creator, q1, text="Skip to the advanced part")
+        q2 = quizzes.add_question(creator, check.quiz, kind="true_false",
+                                  prompt="Practice beats theory when both are available.",
+                                  explanation="That is the quote at the end of the reading.")
+        quizzes.set_correct(creator, q2.options[0], True)
+        structure.update_lesson(creator, check, duration_minutes=3)
+
+        if status in ("under_review", "published"):
+            review.submit_for_review(creator, course)
+        if status == "published":
+            review.approve_course(admin, course)
+        db.session.flush()
