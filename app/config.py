@@ -72,7 +72,8 @@ class Config:
     SERVER_NAME = env("SERVER_NAME")
 
     WTF_CSRF_TIME_LIMIT = None  # tied to the session instead of a clock
-    MAX_CONTENT_LENGTH = env_int("MAX_CONTENT_LENGTH", 2 * 1024 * 1024 * 1024)
+    # The largest request of all (a video upload); upload views lower it per kind of file.
+    MAX_CONTENT_LENGTH = env_int("MAX_CONTENT_LENGTH", 1024 * 1024 * 1024 + 1024 * 1024)
 
     # Rate limits (flask-limiter): Redis storage with a real Redis, memory otherwise.
     RATELIMIT_ENABLED = env_bool("RATELIMIT_ENABLED", True)

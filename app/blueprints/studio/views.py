@@ -17,6 +17,7 @@ from app.blueprints.studio.forms import NewCourseForm
 from app.catalog import courses, quizzes, review, structure
 from app.catalog.models import LANGUAGES, LESSON_KINDS, LEVELS, QUESTION_KINDS, QuizOption, QuizQuestion
 from app.catalog.permissions import can_edit_course
+from app.catalog.media import max_bytes
 from app.catalog.queries import categories, courses_by_creator, get_lesson, get_section
 from app.commerce.commission import split_for_course
 from app.commerce.money import parse_amount
@@ -25,6 +26,7 @@ from app.extensions import db
 from app.policy import require
 from app.rendering import render_markdown
 
+UPLOAD_FORM_SLACK = 64 * 1024  # multipart boundaries and the CSRF field around the file
 INLINE_FIELDS = ("title", "subtitle", "category_id", "level", "language", "description", "price")
 FIELD_LABELS = {"title": "Title", "subtitle": "Subtitle", "category_id": "Category",
                 "level": "Level", "language": "Language", "description": "Description",
@@ -98,6 +100,11 @@ def curriculum_error(course, exc: DomainError, key: str, typed: dict):
         raise exc
     block = "curriculum" if wants_fragment() else "editor"
     return editor(course, block, 422, errors={key: exc.message}, typed=typed)
+
+
+def limit_upload(kind: str) -> None:
+    """Refuse an oversized upload from its Content-Length, before any of it is stored."""
+    request.max_content_length = max_bytes(kind) + UPLOAD_FORM_SLACK
 
 
 def owned_section(section_id: int):
@@ -223,6 +230,7 @@ def markdown_preview():
 @bp.post("/courses/<int:course_id>/cover")
 def cover_upload(course_id: int):
     course = courses.access_course_for_edit(current_user, course_id)
+    limit_upload("image")
     upload = request.files.get("cover")
     try:
         if upload is None or not upload.filename:
@@ -401,6 +409,8 @@ def lesson_body(lesson_id: int):
 @bp.post("/lessons/<int:lesson_id>/media")
 def lesson_media(lesson_id: int):
     lesson = owned_lesson(lesson_id)
+    if lesson.kind in ("video", "pdf"):
+        limit_upload(lesson.kind)
     upload = request.files.get("file")
     try:
         if upload is None or not upload.filename:
