@@ -101,6 +101,8 @@ class Config:
 
     # Media: local disk by default, an S3-compatible bucket with MEDIA_STORAGE=s3://bucket/prefix.
     MEDIA_STORAGE = env("MEDIA_STORAGE", str(INSTANCE / "media"))
+    S3_ENDPOINT_URL = env("S3_ENDPOINT_URL")  # for S3-compatible stores other than AWS
+    S3_REGION = env("S3_REGION")
 
     # Courses: prices in minor units; 0 is free, otherwise at least the minimum.
     COURSE_MIN_PRICE_MINOR = env_int("COURSE_MIN_PRICE_MINOR", 199)

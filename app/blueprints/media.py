@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import re
 
-from flask import Response, request
+from flask import Response, redirect, request
 
 from app.storage import get_storage
 
@@ -13,6 +13,12 @@ RANGE = re.compile(r"^bytes=(\d*)-(\d*)$")
 def send_stored(key: str, content_type: str, *, filename: str = "", inline: bool = True,
                 cache: str = "private, max-age=3600") -> Response:
     storage = get_storage()
+    safe_name = "".join(c for c in filename if c.isalnum() or c in "._- ")[:100] or "file"
+    disposition = f'{"inline" if inline else "attachment"}; filename="{safe_name}"'
+    if storage.signed_urls:  # S3: the store serves the bytes (and Range) itself
+        resp = redirect(storage.signed_url(key, content_type=content_type, disposition=disposition))
+        resp.headers["Cache-Control"] = "private, no-store"
+        return resp
     size = storage.size(key)
     start, end, status = 0, size - 1, 200
     header = request.headers.get("Range")
@@ -38,8 +44,7 @@ def send_stored(key: str, content_type: str, *, filename: str = "", inline: bool
     resp.headers["Accept-Ranges"] = "bytes"
     if status == 206:
         resp.headers["Content-Range"] = f"bytes {start}-{end}/{size}"
-    safe_name = "".join(c for c in filename if c.isalnum() or c in "._- ")[:100] or "file"
-    resp.headers["Content-Disposition"] = f'{"inline" if inline else "attachment"}; filename="{safe_name}"'
+    resp.headers["Content-Disposition"] = disposition
     resp.headers["X-Content-Type-Options"] = "nosniff"
     resp.headers["Cache-Control"] = cache
     return resp

@@ -1,10 +1,11 @@
 from __future__ import annotations
 
-from flask import Response, abort, jsonify, render_template
+from flask import abort, jsonify, render_template
 from sqlalchemy import text
 
 from app.blueprints.main import bp
 from app.extensions import db, get_redis
+from app.blueprints.media import send_stored
 from app.storage import get_storage
 
 
@@ -44,7 +45,4 @@ def avatar(key: str):
     mime = {"png": "image/png", "jpg": "image/jpeg", "gif": "image/gif", "webp": "image/webp"}.get(ext)
     if mime is None:
         abort(404)
-    resp = Response(storage.open(key).read(), mimetype=mime)
-    resp.headers["Cache-Control"] = "public, max-age=86400, immutable"
-    resp.headers["Content-Disposition"] = "inline"
-    return resp
+    return send_stored(key, mime, filename=f"avatar.{ext}", cache="public, max-age=86400, immutable")
