@@ -16,17 +16,19 @@ BLUEPRINTS = (
     ("app.blueprints.auth", "/auth"),
     ("app.blueprints.catalog", "/courses"),
     ("app.blueprints.studio", "/studio"),
+    ("app.blueprints.learn", "/learn"),
+    ("app.blueprints.certificates", "/certificates"),
     ("app.blueprints.dashboard", "/dashboard"),
     ("app.blueprints.notifications", "/notifications"),
     ("app.blueprints.admin", "/admin"),
 )
 
 # Every domain's models, so migrations and relationships see all tables.
-MODELS = ("app.accounts.models", "app.catalog.models", "app.messaging.models",
-          "app.moderation.models")
+MODELS = ("app.accounts.models", "app.catalog.models", "app.learning.models",
+          "app.messaging.models", "app.moderation.models")
 
 # Modules whose import registers event subscribers (ARCHITECTURE §11).
-SUBSCRIBERS = ("app.messaging.subscribers",)
+SUBSCRIBERS = ("app.messaging.subscribers", "app.learning.subscribers")
 
 
 def create_app(config: type | dict | None = None) -> Flask:

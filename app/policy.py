@@ -14,6 +14,7 @@ from app.errors import NotAllowed
 PERMISSION_MODULES = (
     "app.accounts.permissions",
     "app.catalog.permissions",
+    "app.learning.permissions",
     "app.messaging.permissions",
     "app.moderation.permissions",
 )

@@ -58,8 +58,36 @@ register_kind("course.rejected", "Course rejected",
 register_kind("course.unpublished", "Course unpublished",
               lambda d: f"An admin unpublished your course “{d.get('title', '')}”: "
                         f"{d.get('reason', '')}", _studio_url)
+def _url(endpoint: str, **keys: str):
+    """A link builder for stored data: `keys` maps URL arguments to data fields."""
+    def build(data: dict) -> str | None:
+        from flask import url_for
+        if not all(field in data for field in keys.values()):
+            return None
+        return url_for(endpoint, **{arg: data[field] for arg, field in keys.items()})
+    return build
+
+
 register_kind("course.updated", "Course updated",
-              lambda d: f"New lessons in “{d.get('title', '')}”: {d.get('lesson_title', '')}.")
+              lambda d: f"New lesson in “{d.get('title', '')}”: {d.get('lesson_title', '')}.",
+              _url("learn.course_player", course_id="course_id"))
+register_kind("learning.course_completed", "Course completed",
+              lambda d: f"You completed “{d.get('title', '')}”. Your certificate is ready.",
+              _url("certificates.certificate_detail", code="certificate"))
+register_kind("discussion.question", "New question",
+              lambda d: f"{d.get('author', 'A learner')} asked “{d.get('title', '')}” in "
+                        f"“{d.get('course_title', '')}”.",
+              _url("learn.thread_detail", course_id="course_id", thread_id="thread_id"))
+register_kind("discussion.reply", "Reply to your question",
+              lambda d: f"{d.get('author', 'Someone')} replied to your question “{d.get('title', '')}”.",
+              _url("learn.thread_detail", course_id="course_id", thread_id="thread_id"))
+register_kind("review.created", "New review",
+              lambda d: f"{d.get('author', 'A learner')} rated “{d.get('title', '')}” "
+                        f"{d.get('rating', '?')} out of 5.",
+              _url("learn.course_reviews", course_id="course_id"))
+register_kind("review.replied", "Reply to your review",
+              lambda d: f"The creator of “{d.get('title', '')}” replied to your review.",
+              _url("learn.course_reviews", course_id="course_id"))
 
 
 def notify(user, kind: str, **data) -> Notification:

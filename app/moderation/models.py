@@ -31,3 +31,26 @@ class AuditLog(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
 
     actor: Mapped[User | None] = relationship()
+
+
+REPORT_TARGETS = ("discussion_post", "review", "chat_message", "direct_message")
+
+
+class Report(db.Model):
+    """A user's report of something another user wrote; the moderation queue reads these."""
+
+    __tablename__ = "report"
+    __table_args__ = (sa.UniqueConstraint("reporter_id", "target_type", "target_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    reporter_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id", ondelete="SET NULL"))
+    target_type: Mapped[str] = mapped_column(sa.String(20))
+    target_id: Mapped[int]
+    reason: Mapped[str] = mapped_column(sa.Text)
+    status: Mapped[str] = mapped_column(sa.String(12), default="open")  # open | resolved | dismissed
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+    resolved_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    resolved_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id", ondelete="SET NULL"))
+    outcome: Mapped[str] = mapped_column(sa.Text, default="")
+
+    reporter: Mapped[User | None] = relationship(foreign_keys=[reporter_id])

@@ -53,3 +53,19 @@ def cover(key: str):
         abort(404)
     return send_stored(asset.storage_key, asset.content_type, filename=asset.original_name,
                        cache="public, max-age=86400, immutable")
+
+
+@bp.get("/<slug>")
+def course_detail(slug: str):
+    """The public course page (the discovery issue adds reviews, recommendations, JSON-LD)."""
+    from app.catalog.models import LEVELS, Course
+    from app.learning.queries import active_enrollment
+    from app.learning.stats import stats_for
+
+    course = db.session.scalar(sa.select(Course).where(Course.slug == slug))
+    if course is None or (course.status != "published" and not can_preview_course(current_user, course)
+                          and active_enrollment(current_user, course) is None):
+        abort(404)
+    return render_template("catalog/course_detail.html", course=course, stats=stats_for(course.id),
+                           enrollment=active_enrollment(current_user, course),
+                           lesson_kinds=LESSON_KINDS, levels=LEVELS)

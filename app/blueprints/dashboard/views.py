@@ -4,6 +4,7 @@ from flask import render_template
 from flask_login import current_user, login_required
 
 from app.blueprints.dashboard import bp
+from app.learning.dashboard import my_learning, my_teaching
 from app.messaging import notifications
 
 
@@ -11,4 +12,6 @@ from app.messaging import notifications
 @login_required
 def home():
     recent = notifications.list_notifications(current_user, per_page=5)
-    return render_template("dashboard/home.html", recent=recent, describe=notifications.describe)
+    return render_template("dashboard/home.html", learning=my_learning(current_user),
+                           teaching=my_teaching(current_user), recent=recent,
+                           describe=notifications.describe)

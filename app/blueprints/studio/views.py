@@ -22,6 +22,7 @@ from app.catalog.queries import categories, courses_by_creator, get_lesson, get_
 from app.commerce.commission import split_for_course
 from app.commerce.money import parse_amount
 from app.errors import DomainError, Invalid, NotFound
+from app.learning.queries import learner_counts
 from app.extensions import db
 from app.policy import require
 from app.rendering import render_markdown
@@ -132,8 +133,9 @@ def owned(model, object_id: int):
 
 @bp.get("/")
 def course_list():
-    return render_page("studio/course_list.html", "courses",
-                       courses=courses_by_creator(current_user.id))
+    mine = courses_by_creator(current_user.id)
+    return render_page("studio/course_list.html", "courses", courses=mine,
+                       learner_counts=learner_counts([course.id for course in mine]))
 
 
 @bp.route("/courses/new", methods=["GET", "POST"])

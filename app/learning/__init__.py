@@ -1,0 +1,2 @@
+"""Learning: enrollments, progress and completion, quiz attempts, discussions, reviews,
+certificates."""

@@ -1,0 +1,152 @@
+"""The player's services: which lessons a learner may open, completion, video position,
+course progress and the one completion rule (every lesson done; quizzes count once passed)."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+import sqlalchemy as sa
+
+from app.catalog.models import Course, Lesson
+from app.catalog.permissions import can_view_lesson
+from app.catalog.queries import get_course, get_lesson
+from app.dbtypes import utcnow
+from app.errors import Invalid, NotFound
+from app.events import emit
+from app.extensions import db
+from app.learning.errors import NotEnrolled
+from app.learning.models import Enrollment, LessonProgress, QuizAttempt
+from app.learning.queries import active_enrollment, completed_lesson_ids, ordered_lessons
+from app.policy import require
+
+MAX_POSITION_SECONDS = 24 * 3600
+
+
+@dataclass(frozen=True)
+class LessonAccess:
+    course: Course
+    lesson: Lesson
+    enrollment: Enrollment | None
+
+
+def access_lesson(actor, course_id: int, lesson_id: int) -> LessonAccess:
+    """Load a lesson for the player, checked by the one `can_view_lesson` rule."""
+    course = get_course(course_id)
+    lesson = get_lesson(lesson_id)
+    if lesson.course_id != course.id:
+        raise NotFound("No such lesson in this course.")
+    enrollment = active_enrollment(actor, course)
+    require(can_view_lesson(actor, lesson, enrolled=enrollment is not None), "view this lesson")
+    return LessonAccess(course, lesson, enrollment)
+
+
+def require_enrollment(actor, course: Course) -> Enrollment:
+    enrollment = active_enrollment(actor, course)
+    if enrollment is None:
+        raise NotEnrolled()
+    return enrollment
+
+
+def progress_row(enrollment: Enrollment, lesson: Lesson) -> LessonProgress:
+    row = db.session.scalar(sa.select(LessonProgress).where(
+        LessonProgress.enrollment_id == enrollment.id, LessonProgress.lesson_id == lesson.id))
+    if row is None:
+        row = LessonProgress(enrollment_id=enrollment.id, lesson_id=lesson.id)
+        db.session.add(row)
+    return row
+
+
+def quiz_passed(enrollment: Enrollment, lesson: Lesson) -> bool:
+    if lesson.quiz is None:
+        return False
+    return bool(db.session.scalar(sa.select(sa.func.count()).where(
+        QuizAttempt.enrollment_id == enrollment.id, QuizAttempt.quiz_id == lesson.quiz.id,
+        QuizAttempt.passed.is_(True))))
+
+
+def touch(enrollment: Enrollment, lesson: Lesson, now: datetime) -> None:
+    enrollment.last_lesson_id, enrollment.last_activity_at = lesson.id, now
+
+
+def complete_lesson(actor, lesson: Lesson, *, now: datetime | None = None) -> Enrollment:
+    """Tick a lesson done. A quiz is done only once passed (see `attempts.submit_quiz`)."""
+    course = lesson.section.course
+    enrollment = require_enrollment(actor, course)
+    if lesson.kind == "quiz" and not quiz_passed(enrollment, lesson):
+        raise Invalid("Pass the quiz to complete this lesson.")
+    now = now or utcnow()
+    mark_done(enrollment, lesson, now)
+    return enrollment
+
+
+def mark_done(enrollment: Enrollment, lesson: Lesson, now: datetime) -> None:
+    row = progress_row(enrollment, lesson)
+    if row.completed_at is None:
+        row.completed_at = now
+    touch(enrollment, lesson, now)
+    db.session.flush()
+    check_completion(enrollment, now)
+
+
+def check_completion(enrollment: Enrollment, now: datetime) -> bool:
+    """Complete the course once every lesson is done. Fires `learning.course.completed`
+    exactly once; lessons added later never un-complete it."""
+    if enrollment.completed_at is not None:
+        return True
+    lessons = ordered_lessons(enrollment.course_id)
+    if not lessons or {lesson.id for lesson in lessons} - completed_lesson_ids(enrollment):
+        return False
+    enrollment.completed_at = now
+    emit("learning.course.completed", enrollment_id=enrollment.id)
+    return True
+
+
+def save_position(actor, lesson: Lesson, seconds, *, now: datetime | None = None) -> None:
+    """Remember where the learner is in a video (called every few seconds by the player)."""
+    enrollment = require_enrollment(actor, lesson.section.course)
+    if lesson.kind != "video":
+        raise Invalid("Only video lessons have a position to save.")
+    try:
+        seconds = int(float(seconds))
+    except (TypeError, ValueError):
+        raise Invalid("The position must be a number of seconds.") from None
+    if not 0 <= seconds <= MAX_POSITION_SECONDS:
+        raise Invalid("The position is out of range.")
+    now = now or utcnow()
+    progress_row(enrollment, lesson).position_seconds = seconds
+    touch(enrollment, lesson, now)
+
+
+def saved_position(enrollment: Enrollment | None, lesson: Lesson) -> int:
+    if enrollment is None:
+        return 0
+    return db.session.scalar(sa.select(LessonProgress.position_seconds).where(
+        LessonProgress.enrollment_id == enrollment.id, LessonProgress.lesson_id == lesson.id)) or 0
+
+
+def progress_percent(enrollment: Enrollment) -> int:
+    """completed / total lessons, as a whole percentage (100 once the course is completed)."""
+    lessons = ordered_lessons(enrollment.course_id)
+    if not lessons:
+        return 0
+    done = len({lesson.id for lesson in lessons} & completed_lesson_ids(enrollment))
+    percent = (done * 100) // len(lessons)
+    return 100 if enrollment.completed_at is not None and percent >= 100 else percent
+
+
+def next_lesson(enrollment: Enrollment) -> Lesson | None:
+    """Where "continue" goes: the last lesson opened if unfinished, else the first not done."""
+    lessons = ordered_lessons(enrollment.course_id)
+    done = completed_lesson_ids(enrollment)
+    if enrollment.last_lesson_id and enrollment.last_lesson_id not in done:
+        last = next((lesson for lesson in lessons if lesson.id == enrollment.last_lesson_id), None)
+        if last is not None:
+            return last
+    return next((lesson for lesson in lessons if lesson.id not in done), lessons[0] if lessons else None)
+
+
+def neighbours(lesson: Lesson) -> tuple[Lesson | None, Lesson | None]:
+    lessons = ordered_lessons(lesson.course_id)
+    index = next(i for i, item in enumerate(lessons) if item.id == lesson.id)
+    return (lessons[index - 1] if index > 0 else None,
+            lessons[index + 1] if index + 1 < len(lessons) else None)

@@ -1,0 +1,102 @@
+"""Course reviews: one per enrolled learner (editable), one reply from the creator."""
+from __future__ import annotations
+
+from datetime import datetime
+
+import sqlalchemy as sa
+
+from app.catalog.models import Course
+from app.dbtypes import utcnow
+from app.errors import Conflict, Invalid, NotFound
+from app.extensions import db
+from app.learning import stats
+from app.learning.models import Review
+from app.learning.permissions import can_rate_course, can_reply_to_review
+from app.learning.progress import progress_percent
+from app.learning.queries import active_enrollment
+from app.messaging.notifications import notify
+from app.policy import require
+
+BODY_MAX = 5000
+
+
+def _clean_rating(rating) -> int:
+    try:
+        value = int(rating)
+    except (TypeError, ValueError):
+        raise Invalid("Choose a rating from 1 to 5 stars.", field="rating") from None
+    if not 1 <= value <= 5 or str(rating).strip() not in {str(value), f"{value}.0"}:
+        raise Invalid("Choose a rating from 1 to 5 stars.", field="rating")
+    return value
+
+
+def review_of(user, course: Course) -> Review | None:
+    if user is None or not getattr(user, "is_authenticated", False):
+        return None
+    return db.session.scalar(sa.select(Review).where(Review.course_id == course.id,
+                                                     Review.learner_id == user.id))
+
+
+def write_review(actor, course: Course, *, rating, body: str = "",
+                 now: datetime | None = None) -> Review:
+    """Create or update the actor's review; aggregates change in the same transaction."""
+    enrollment = active_enrollment(actor, course)
+    if course.creator_id == getattr(actor, "id", None):
+        raise Invalid("You cannot review your own course.")
+    require(can_rate_course(actor, course, enrolled=enrollment is not None), "review this course")
+    rating = _clean_rating(rating)
+    body = (body or "").strip()
+    if len(body) > BODY_MAX:
+        raise Invalid(f"Keep your review under {BODY_MAX:,} characters.", field="body")
+    now = now or utcnow()
+    review = review_of(actor, course)
+    if review is None:
+        review = Review(course_id=course.id, learner_id=actor.id, rating=rating, body=body,
+                        progress_percent=progress_percent(enrollment), created_at=now, updated_at=now)
+        db.session.add(review)
+        db.session.flush()
+        stats.bump(course.id, rating_count=1, rating_sum=rating, **{f"rating_{rating}": 1})
+        notify(course.creator, "review.created", course_id=course.id, title=course.title,
+               rating=rating, author=actor.display_name)
+    else:
+        old = review.rating
+        review.rating, review.body, review.updated_at = rating, body, now
+        review.progress_percent = progress_percent(enrollment)
+        if old != rating:
+            stats.bump(course.id, rating_sum=rating - old,
+                       **{f"rating_{old}": -1, f"rating_{rating}": 1})
+    return review
+
+
+def access_review(review_id: int) -> Review:
+    review = db.session.get(Review, review_id)
+    if review is None:
+        raise NotFound("No such review.")
+    return review
+
+
+def reply_to_review(actor, review: Review, *, text: str, now: datetime | None = None) -> Review:
+    if review.reply is not None and review.course.creator_id == getattr(actor, "id", None):
+        raise Conflict("You already replied to this review.")
+    require(can_reply_to_review(actor, review), "reply to this review")
+    text = (text or "").strip()
+    if not text:
+        raise Invalid("Write your reply.", field="reply")
+    if len(text) > BODY_MAX:
+        raise Invalid(f"Keep your reply under {BODY_MAX:,} characters.", field="reply")
+    review.reply, review.replied_at = text, now or utcnow()
+    notify(review.learner, "review.replied", course_id=review.course_id, title=review.course.title)
+    return review
+
+
+def list_reviews(course: Course, *, page: int = 1, per_page: int = 10):
+    stmt = (sa.select(Review).where(Review.course_id == course.id)
+            .order_by(Review.updated_at.desc(), Review.id.desc()))
+    return db.paginate(stmt, page=max(page, 1), per_page=per_page, error_out=False)
+
+
+def report_review(actor, review: Review, *, reason: str):
+    from app.moderation.reports import report
+
+    require(getattr(actor, "is_authenticated", False) and not actor.is_suspended(), "report reviews")
+    return report(actor, "review", review.id, reason=reason)
