@@ -52,7 +52,10 @@ def load_demo_data() -> list[str]:
             for permission in PERMISSIONS:
                 grant_permission(None, user, permission, system=True)
     db.session.commit()
-    _demo_courses(user_by_email("creator@example.com"), user_by_email("admin@example.com"))
+    creator, admin = user_by_email("creator@example.com"), user_by_email("admin@example.com")
+    _demo_courses(creator, admin)
+    db.session.commit()
+    _demo_learning(user_by_email("learner@example.com"), creator, admin)
     db.session.commit()
     return created
 
@@ -111,3 +114,36 @@ def _demo_courses(creator, admin) -> None:
         if status == "published":
             review.approve_course(admin, course)
         db.session.flush()
+
+
+def _demo_learning(learner, creator, admin) -> None:
+    """The demo learner finished the free course (certificate, review, a question the creator
+    answered) and is part-way through a second one."""
+    from app.catalog.models import Course
+    from app.learning import attempts, discussions, enrollment, progress, reviews
+    from app.learning.queries import enrollment_for, ordered_lessons
+
+    finished = db.session.scalar(sa.select(Course).where(Course.title == DEMO_COURSES[0][0]))
+    ongoing = db.session.scalar(sa.select(Course).where(Course.title == DEMO_COURSES[1][0]))
+    if finished is None or ongoing is None or enrollment_for(learner, finished) is not None:
+        return
+    enrollment.enroll(learner, finished, source="free")
+    for lesson in ordered_lessons(finished.id):
+        if lesson.kind == "quiz":
+            answers = {q.id: [o.id for o in q.options if o.is_correct] for q in lesson.quiz.questions}
+            attempts.submit_quiz(learner, lesson, answers)
+        else:
+            progress.complete_lesson(learner, lesson)
+    review = reviews.write_review(learner, finished, rating=5,
+                                  body="Clear, friendly and practical. The quizzes helped a lot.")
+    reviews.reply_to_review(creator, review, text="Thank you! Enjoy the next course.")
+    thread = discussions.start_thread(learner, finished, title="Where do I practise after the course?",
+                                      body="I finished the lessons: what should I build next?",
+                                      lesson_id=ordered_lessons(finished.id)[-1].id)
+    answer = discussions.reply(creator, thread, body="Try rebuilding the final example with your "
+                                                      "own data, then share it here!")
+    discussions.mark_answer(creator, thread, answer)
+
+    # The money issue turns this into a purchase through the local payment gateway.
+    enrollment.enroll(learner, ongoing, source="admin", granted_by=admin)
+    progress.complete_lesson(learner, ordered_lessons(ongoing.id)[0])
