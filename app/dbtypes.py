@@ -30,3 +30,14 @@ class UTCDateTime(TypeDecorator):
         if value.tzinfo is None:
             return value.replace(tzinfo=timezone.utc)
         return value.astimezone(timezone.utc)
+
+
+# Search-index objects that migrations manage by hand (FTS5 / tsvector tables, trigram
+# indexes): not models, so schema comparison must not see them.
+UNMANAGED_TABLE_PREFIXES = ("course_fts", "course_search")
+
+
+def include_in_schema_comparison(obj, name, type_, reflected, compare_to) -> bool:
+    if type_ == "table" and name and name.startswith(UNMANAGED_TABLE_PREFIXES):
+        return False
+    return not (type_ == "index" and name and name.endswith("_trgm"))

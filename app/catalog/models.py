@@ -190,3 +190,25 @@ class ReviewDecision(db.Model):
 
     course: Mapped[Course] = relationship(back_populates="decisions")
     reviewer: Mapped[User | None] = relationship()
+
+
+class SearchTerm(db.Model):
+    """Words of published courses' titles, subtitles and categories: the vocabulary that
+    "did you mean" corrects typos against (refreshed by the periodic discovery job)."""
+
+    __tablename__ = "search_term"
+
+    term: Mapped[str] = mapped_column(sa.String(40), primary_key=True)
+    frequency: Mapped[int] = mapped_column(default=0)
+
+
+class CourseAffinity(db.Model):
+    """"Learners who took this also took": co-enrollment counts, computed by a job."""
+
+    __tablename__ = "course_affinity"
+
+    course_id: Mapped[int] = mapped_column(sa.ForeignKey("course.id", ondelete="CASCADE"),
+                                           primary_key=True)
+    other_course_id: Mapped[int] = mapped_column(sa.ForeignKey("course.id", ondelete="CASCADE"),
+                                                 primary_key=True)
+    shared_learners: Mapped[int] = mapped_column(default=0)

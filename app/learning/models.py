@@ -160,6 +160,8 @@ class CourseStats(db.Model):
     rating_5: Mapped[int] = mapped_column(default=0)
     # Bayesian-smoothed rating for ranking, × 1000 (an integer keeps ordering exact).
     rating_score: Mapped[int] = mapped_column(default=0, index=True)
+    # Time-decayed engagement, × 1000, recomputed by the periodic discovery job.
+    trending_score: Mapped[int] = mapped_column(sa.BigInteger, default=0, index=True)
 
     @property
     def average(self) -> float:

@@ -84,7 +84,6 @@ def upgrade():
     sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
     sa.Column('last_post_at', sa.DateTime(timezone=True), nullable=False),
     sa.Column('deleted_at', sa.DateTime(timezone=True), nullable=True),
-    sa.ForeignKeyConstraint(['answer_post_id'], ['discussion_post.id'], name=op.f('fk_discussion_thread_answer_post_id_discussion_post'), ondelete='SET NULL', use_alter=True),
     sa.ForeignKeyConstraint(['author_id'], ['users.id'], name=op.f('fk_discussion_thread_author_id_users'), ondelete='SET NULL'),
     sa.ForeignKeyConstraint(['course_id'], ['course.id'], name=op.f('fk_discussion_thread_course_id_course'), ondelete='CASCADE'),
     sa.ForeignKeyConstraint(['lesson_id'], ['lesson.id'], name=op.f('fk_discussion_thread_lesson_id_lesson'), ondelete='SET NULL'),
@@ -143,6 +142,10 @@ def upgrade():
     )
     with op.batch_alter_table('discussion_post', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_discussion_post_thread_id'), ['thread_id'], unique=False)
+    # The thread's answer points at a post, whose table exists only now.
+    with op.batch_alter_table('discussion_thread', schema=None) as batch_op:
+        batch_op.create_foreign_key(batch_op.f('fk_discussion_thread_answer_post_id_discussion_post'),
+                                    'discussion_post', ['answer_post_id'], ['id'], ondelete='SET NULL')
 
     op.create_table('lesson_progress',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -209,6 +212,9 @@ def downgrade():
         batch_op.drop_index(batch_op.f('ix_lesson_progress_enrollment_id'))
 
     op.drop_table('lesson_progress')
+    with op.batch_alter_table('discussion_thread', schema=None) as batch_op:
+        batch_op.drop_constraint(batch_op.f('fk_discussion_thread_answer_post_id_discussion_post'),
+                                 type_='foreignkey')
     with op.batch_alter_table('discussion_post', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_discussion_post_thread_id'))
 
