@@ -1,9 +1,11 @@
-"""Start an RQ worker (with the built-in scheduler) on Lyceum's queues, highest first."""
+"""Start an RQ worker on Lyceum's queues (highest first), or with `--cron` the scheduler
+that enqueues periodic jobs (app/jobs/schedule.py). The Procfile runs one of each."""
 from __future__ import annotations
 
 import sys
 
 from rq import Worker
+from rq.cron import CronScheduler
 
 from app import create_app
 from app.extensions import get_queue, get_redis
@@ -14,6 +16,14 @@ def main(argv: list[str]) -> None:
     if app.config["JOBS_INLINE"]:
         sys.exit("JOBS_INLINE is on (no REDIS_URL): jobs run in the web process; no worker needed.")
     with app.app_context():
+        if argv[:1] == ["--cron"]:
+            from app.jobs.schedule import PERIODIC
+
+            scheduler = CronScheduler(connection=get_redis(), name="lyceum-cron")
+            for func, queue, interval in PERIODIC:
+                scheduler.register(func, queue, interval=interval)
+            scheduler.start()
+            return
         names = argv or list(app.config["RQ_QUEUES"])
         worker = Worker([get_queue(n) for n in names], connection=get_redis())
         worker.work(with_scheduler=True)

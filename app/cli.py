@@ -21,6 +21,15 @@ def register_cli(app: Flask) -> None:
             role = "admin, every permission" if perms else ("creator" if "creator" in email else "learner")
             click.echo(f"  {email:<22} {name} ({role})")
 
+    @app.cli.command("run-periodic")
+    def run_periodic():
+        """Run every periodic job once, now (what the cron scheduler does on its own)."""
+        from app.jobs.schedule import PERIODIC
+
+        for func, _queue, _interval in PERIODIC:
+            func()
+            click.echo(f"ran {func.__module__}.{func.__name__}")
+
     @app.cli.command("create-admin")
     @click.argument("email")
     @click.option("--name", default="Administrator", help="Display name for a new account.")

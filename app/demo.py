@@ -57,6 +57,8 @@ def load_demo_data() -> list[str]:
     db.session.commit()
     _demo_learning(user_by_email("learner@example.com"), creator, admin)
     db.session.commit()
+    from app.jobs.discovery import refresh_discovery
+    refresh_discovery()  # trending, "also took" and the search vocabulary
     return created
 
 
