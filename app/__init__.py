@@ -15,6 +15,7 @@ BLUEPRINTS = (
     ("app.blueprints.main", "/"),
     ("app.blueprints.auth", "/auth"),
     ("app.blueprints.catalog", "/courses"),
+    ("app.blueprints.creators", "/creators"),
     ("app.blueprints.studio", "/studio"),
     ("app.blueprints.learn", "/learn"),
     ("app.blueprints.certificates", "/certificates"),

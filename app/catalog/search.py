@@ -64,6 +64,11 @@ class CatalogQuery:
             out[key] = str(value)
         return out
 
+    def without(self, name: str) -> dict[str, str]:
+        """Query-string arguments with the filter `name` removed (and back to page 1)."""
+        cleared = "" if isinstance(getattr(self, name), str) else None
+        return self.to_args(**{name: cleared, "page": 1})
+
     @property
     def active_filters(self) -> list[tuple[str, str]]:
         """(field, label) of every filter that is on, for "remove this filter" links."""

@@ -1,19 +1,25 @@
 """Public course pages (the discovery issue adds the catalog itself), previews and media."""
 from __future__ import annotations
 
-from flask import abort, render_template
+import sqlalchemy as sa
+from flask import abort, render_template, request, url_for
 from flask_login import current_user
 
 from app.blueprints.catalog import bp
 from app.blueprints.media import send_stored
 from app.catalog import media
-from app.catalog.models import LESSON_KINDS, MediaAsset
+from app.blueprints.htmx import render_page
+from app.catalog.models import LANGUAGES, LESSON_KINDS, LEVELS, Category, Course, MediaAsset
+from app.catalog.queries import categories, creator_summary
+from app.catalog.recommendations import also_took
+from app.catalog.search import PRICES, RATINGS, SORTS, parse_query, search_courses
+from app.learning.queries import active_enrollment
+from app.learning.reviews import list_reviews
+from app.learning.stats import stats_for
 from app.catalog.permissions import can_preview_course, can_view_lesson
 from app.catalog.queries import get_course, get_lesson
 from app.extensions import db
 from app.policy import require
-
-import sqlalchemy as sa
 
 
 @bp.get("/<int:course_id>/preview")
@@ -55,17 +61,65 @@ def cover(key: str):
                        cache="public, max-age=86400, immutable")
 
 
+def catalog_page(query, notes, *, category=None):
+    results = search_courses(query)
+    results.notes = notes
+    endpoint, base = ("catalog.category_detail", {"slug": category.slug}) if category else \
+        ("catalog.course_list", {})
+
+    def page_url(**args) -> str:
+        return url_for(endpoint, **base, **args)
+
+    return render_page("catalog/course_list.html", "results", results=results, category=category,
+                       sorts=SORTS, prices=PRICES, ratings=RATINGS, levels=LEVELS,
+                       languages=LANGUAGES, categories=categories(), page_url=page_url)
+
+
+@bp.get("/")
+def course_list():
+    """The public catalog: every state lives in the query string."""
+    query, notes = parse_query(request.args)
+    return catalog_page(query, notes)
+
+
+@bp.get("/categories/<slug>")
+def category_detail(slug: str):
+    category = db.session.scalar(sa.select(Category).where(Category.slug == slug))
+    if category is None:
+        abort(404)
+    query, notes = parse_query({**request.args.to_dict(), "category": slug})
+    return catalog_page(query, notes, category=category)
+
+
 @bp.get("/<slug>")
 def course_detail(slug: str):
-    """The public course page (the discovery issue adds reviews, recommendations, JSON-LD)."""
-    from app.catalog.models import LEVELS, Course
-    from app.learning.queries import active_enrollment
-    from app.learning.stats import stats_for
-
+    """The public course page: description, syllabus with free previews, creator, reviews,
+    the enroll/buy box, "learners also took", JSON-LD and Open Graph."""
     course = db.session.scalar(sa.select(Course).where(Course.slug == slug))
     if course is None or (course.status != "published" and not can_preview_course(current_user, course)
                           and active_enrollment(current_user, course) is None):
         abort(404)
-    return render_template("catalog/course_detail.html", course=course, stats=stats_for(course.id),
-                           enrollment=active_enrollment(current_user, course),
-                           lesson_kinds=LESSON_KINDS, levels=LEVELS)
+    stats = stats_for(course.id)
+    return render_page("catalog/course_detail.html", "course_reviews", course=course, stats=stats,
+                       json_ld=course_json_ld(course, stats), enrollment=active_enrollment(current_user, course),
+                       reviews=list_reviews(course, page=request.args.get("reviews", 1, type=int)),
+                       also=also_took(course), lesson_kinds=LESSON_KINDS, levels=LEVELS,
+                       languages=LANGUAGES, creator_stats=creator_summary(course.creator_id))
+
+
+def course_json_ld(course, stats) -> dict:
+    """schema.org `Course` structured data for search engines."""
+    data = {
+        "@context": "https://schema.org", "@type": "Course", "name": course.title,
+        "description": course.subtitle or course.title,
+        "url": url_for("catalog.course_detail", slug=course.slug, _external=True),
+        "inLanguage": course.language,
+        "provider": {"@type": "Organization", "name": "Lyceum"},
+        "creator": {"@type": "Person", "name": course.creator.display_name},
+        "offers": {"@type": "Offer", "category": "Free" if course.is_free else "Paid",
+                   "price": f"{course.price_minor / 100:.2f}", "priceCurrency": course.currency},
+    }
+    if stats.rating_count:
+        data["aggregateRating"] = {"@type": "AggregateRating", "ratingValue": f"{stats.average:.1f}",
+                                   "ratingCount": stats.rating_count}
+    return data
