@@ -1,17 +1,21 @@
 from __future__ import annotations
 
 from flask import abort, jsonify, render_template
+from flask_login import current_user
 from sqlalchemy import text
 
 from app.blueprints.main import bp
-from app.extensions import db, get_redis
 from app.blueprints.media import send_stored
+from app.catalog.queries import categories
+from app.catalog.recommendations import for_user
+from app.extensions import db, get_redis
 from app.storage import get_storage
 
 
 @bp.get("/")
 def home():
-    return render_template("main/home.html")
+    """Recommendations for a signed-in learner (trending for everyone else) and categories."""
+    return render_template("main/home.html", picks=for_user(current_user), categories=categories())
 
 
 @bp.get("/healthz")
