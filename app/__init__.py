@@ -25,8 +25,8 @@ BLUEPRINTS = (
 )
 
 # Every domain's models, so migrations and relationships see all tables.
-MODELS = ("app.accounts.models", "app.catalog.models", "app.learning.models",
-          "app.messaging.models", "app.moderation.models")
+MODELS = ("app.accounts.models", "app.catalog.models", "app.commerce.models",
+          "app.learning.models", "app.messaging.models", "app.moderation.models")
 
 # Modules whose import registers event subscribers (ARCHITECTURE §11).
 SUBSCRIBERS = ("app.messaging.subscribers", "app.learning.subscribers")

@@ -1,0 +1,163 @@
+"""The double-entry ledger: the only code that writes money (ARCHITECTURE §4).
+
+Every movement is one transaction of signed legs (debit +, credit −) that sum to zero per
+currency, written once under a unique idempotency key: posting the same key again returns
+the transaction already there and writes nothing. Balances are sums of entries;
+`User.balance` caches the creator's available balance and is updated in the same database
+transaction as the entries.
+"""
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable
+from datetime import datetime
+
+import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import IntegrityError
+
+from app.accounts.models import User
+from app.commerce.models import ACCOUNT_TYPES, LedgerAccount, LedgerEntry, LedgerTransaction
+from app.dbtypes import utcnow
+from app.extensions import db
+
+COMMISSION = "income:platform:commission"
+
+
+def gateway_account(provider: str) -> str:
+    return f"asset:gateway:{provider}"
+
+
+def creator_account(creator_id: int, purpose: str) -> str:
+    """purpose: escrow | available | payout_in_flight"""
+    return f"liability:creator:{creator_id}:{purpose}"
+
+
+class LedgerError(ValueError):
+    """A programming error: an unbalanced or malformed transaction. Never user input."""
+
+
+def _account_type(name: str) -> str:
+    kind = name.split(":", 1)[0]
+    if kind not in ACCOUNT_TYPES or name.count(":") < 2:
+        raise LedgerError(f"bad account name {name!r}")
+    return kind
+
+
+def _ensure_accounts(names: Iterable[str], currency: str) -> dict[str, int]:
+    names = sorted(set(names))
+    dialect = db.session.get_bind().dialect.name
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    for name in names:
+        db.session.execute(insert(LedgerAccount).values(
+            name=name, type=_account_type(name), currency=currency, created_at=utcnow())
+            .on_conflict_do_nothing(index_elements=["name"]))
+    rows = db.session.execute(sa.select(LedgerAccount.name, LedgerAccount.id)
+                              .where(LedgerAccount.name.in_(names)))
+    return dict(rows.all())
+
+
+def find_transaction(key: str) -> LedgerTransaction | None:
+    return db.session.scalar(sa.select(LedgerTransaction).where(LedgerTransaction.idempotency_key == key))
+
+
+def post(key: str, kind: str, legs: list[tuple[str, int]], *, currency: str, memo: str = "",
+         order_id: int | None = None, now: datetime | None = None) -> LedgerTransaction:
+    """Write one balanced transaction, once. Returns the existing one for a known key."""
+    existing = find_transaction(key)
+    if existing is not None:
+        return existing
+    legs = [(name, int(amount)) for name, amount in legs if amount]
+    if len(legs) < 2 or sum(amount for _, amount in legs) != 0:
+        raise LedgerError(f"transaction {key!r} does not balance: {legs}")
+    accounts = _ensure_accounts((name for name, _ in legs), currency)
+    try:
+        with db.session.begin_nested():
+            transaction = LedgerTransaction(idempotency_key=key, kind=kind, memo=memo[:255],
+                                            order_id=order_id, created_at=now or utcnow())
+            db.session.add(transaction)
+            db.session.flush()
+            db.session.add_all(LedgerEntry(transaction_id=transaction.id, account_id=accounts[name],
+                                           amount=amount, currency=currency) for name, amount in legs)
+            db.session.flush()
+    except IntegrityError:  # the same key written concurrently: that one wins
+        existing = find_transaction(key)
+        if existing is None:
+            raise
+        return existing
+    _refresh_balance_caches(name for name, _ in legs)
+    return transaction
+
+
+def _refresh_balance_caches(names: Iterable[str]) -> None:
+    for name in set(names):
+        parts = name.split(":")
+        if parts[:2] == ["liability", "creator"] and parts[3] == "available":
+            creator_id = int(parts[2])
+            db.session.execute(sa.update(User).where(User.id == creator_id)
+                               .values(balance=balance(name)))
+
+
+def raw_sum(name: str) -> int:
+    return db.session.scalar(
+        sa.select(sa.func.coalesce(sa.func.sum(LedgerEntry.amount), 0))
+        .join(LedgerAccount, LedgerAccount.id == LedgerEntry.account_id)
+        .where(LedgerAccount.name == name)) or 0
+
+
+def balance(name: str) -> int:
+    """The account's balance in its natural sign: assets and expenses are debit-positive;
+    liabilities and income are credit-positive (what we owe, what we earned)."""
+    total = raw_sum(name)
+    return total if _account_type(name) in ("asset", "expense") else -total
+
+
+def lock_account(name: str, currency: str) -> None:
+    """Serialise money decisions on one account (a row lock on PostgreSQL; SQLite's writer
+    lock already serialises)."""
+    _ensure_accounts([name], currency)
+    db.session.execute(sa.select(LedgerAccount.id).where(LedgerAccount.name == name).with_for_update())
+
+
+def creator_balances(creator_id: int) -> dict[str, int]:
+    return {purpose: balance(creator_account(creator_id, purpose))
+            for purpose in ("escrow", "available", "payout_in_flight")}
+
+
+def check_invariants() -> list[str]:
+    """Every rule the ledger must keep, checked over the whole database. Empty means sound."""
+    problems = []
+    unbalanced = db.session.execute(
+        sa.select(LedgerEntry.transaction_id, LedgerEntry.currency, sa.func.sum(LedgerEntry.amount))
+        .group_by(LedgerEntry.transaction_id, LedgerEntry.currency)
+        .having(sa.func.sum(LedgerEntry.amount) != 0)).all()
+    problems += [f"transaction {t} does not sum to zero in {c} (off by {s})" for t, c, s in unbalanced]
+    totals = db.session.execute(sa.select(LedgerEntry.currency, sa.func.sum(LedgerEntry.amount))
+                                .group_by(LedgerEntry.currency)).all()
+    problems += [f"all accounts in {c} sum to {s}, not zero" for c, s in totals if s]
+    lonely = db.session.execute(
+        sa.select(LedgerTransaction.id).outerjoin(LedgerEntry)
+        .group_by(LedgerTransaction.id).having(sa.func.count(LedgerEntry.id) < 2)).all()
+    problems += [f"transaction {t} has fewer than two legs" for (t,) in lonely]
+    mixed = db.session.execute(
+        sa.select(LedgerAccount.name).join(LedgerEntry, LedgerEntry.account_id == LedgerAccount.id)
+        .where(LedgerEntry.currency != LedgerAccount.currency).distinct()).all()
+    problems += [f"account {n} has entries in another currency" for (n,) in mixed]
+    per_creator = defaultdict(int)
+    for name, total in db.session.execute(
+            sa.select(LedgerAccount.name, sa.func.sum(LedgerEntry.amount))
+            .join(LedgerEntry, LedgerEntry.account_id == LedgerAccount.id)
+            .where(LedgerAccount.name.like("liability:creator:%:available"))
+            .group_by(LedgerAccount.name)).all():
+        per_creator[int(name.split(":")[2])] = -total
+    for user_id, cached in db.session.execute(sa.select(User.id, User.balance)).all():
+        if cached != per_creator.get(user_id, 0):
+            problems.append(f"user {user_id} balance cache {cached} != ledger {per_creator.get(user_id, 0)}")
+    for name, total in db.session.execute(
+            sa.select(LedgerAccount.name, sa.func.sum(LedgerEntry.amount))
+            .join(LedgerEntry, LedgerEntry.account_id == LedgerAccount.id)
+            .where(LedgerAccount.name.like("liability:creator:%:payout_in_flight"))
+            .group_by(LedgerAccount.name)).all():
+        if -total < 0:
+            problems.append(f"{name} is negative ({-total}): more paid out than requested")
+    return problems
