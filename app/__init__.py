@@ -22,6 +22,8 @@ BLUEPRINTS = (
     ("app.blueprints.dashboard", "/dashboard"),
     ("app.blueprints.notifications", "/notifications"),
     ("app.blueprints.admin", "/admin"),
+    ("app.blueprints.checkout", "/checkout"),
+    ("app.blueprints.webhooks", "/webhooks"),
 )
 
 # Every domain's models, so migrations and relationships see all tables.
@@ -29,7 +31,7 @@ MODELS = ("app.accounts.models", "app.catalog.models", "app.commerce.models",
           "app.learning.models", "app.messaging.models", "app.moderation.models")
 
 # Modules whose import registers event subscribers (ARCHITECTURE §11).
-SUBSCRIBERS = ("app.messaging.subscribers", "app.learning.subscribers")
+SUBSCRIBERS = ("app.messaging.subscribers", "app.learning.subscribers", "app.commerce.subscribers")
 
 
 def create_app(config: type | dict | None = None) -> Flask:

@@ -1,6 +1,7 @@
 """Operator commands: `flask demo-data`, `flask create-admin EMAIL`."""
 from __future__ import annotations
 
+import os
 import secrets
 
 import click
@@ -13,13 +14,27 @@ from app.extensions import db
 def register_cli(app: Flask) -> None:
     @app.cli.command("demo-data")
     def demo_data():
-        """Load the demo accounts (idempotent) and print them."""
-        created = load_demo_data()
+        """Load the demo accounts, courses, learning and sales (idempotent) and print them."""
+        # Links in demo e-mails and checkout sessions point at the local server.
+        with app.test_request_context(base_url=f"http://127.0.0.1:{os.environ.get('PORT', '5000')}"):
+            created = load_demo_data()
         click.echo(f"Demo data ready ({len(created)} new accounts).")
         click.echo("Demo accounts (password: %s):" % DEMO_PASSWORD)
         for email, name, perms in DEMO_USERS:
             role = "admin, every permission" if perms else ("creator" if "creator" in email else "learner")
             click.echo(f"  {email:<22} {name} ({role})")
+
+    @app.cli.command("ledger-check")
+    def ledger_check():
+        """Verify every ledger invariant over the whole database; exit 1 on any violation."""
+        from app.commerce.ledger import check_invariants
+
+        problems = check_invariants()
+        for problem in problems:
+            click.echo(f"VIOLATION: {problem}", err=True)
+        if problems:
+            raise SystemExit(1)
+        click.echo("Ledger OK: every transaction balances, accounts sum to zero, caches match.")
 
     @app.cli.command("run-periodic")
     def run_periodic():

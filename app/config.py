@@ -81,6 +81,7 @@ class Config:
     RATELIMIT_SIGNUP = env("RATELIMIT_SIGNUP", "10 per hour")
     RATELIMIT_LOGIN = env("RATELIMIT_LOGIN", "10 per minute;50 per hour")
     RATELIMIT_PASSWORD_RESET = env("RATELIMIT_PASSWORD_RESET", "5 per hour")
+    RATELIMIT_CHECKOUT = env("RATELIMIT_CHECKOUT", "20 per hour")
 
     # Accounts.
     PASSWORD_MIN_LENGTH = 10
@@ -119,6 +120,11 @@ class Config:
     STRIPE_SECRET_KEY = env("STRIPE_SECRET_KEY")
     STRIPE_WEBHOOK_SECRET = env("STRIPE_WEBHOOK_SECRET", "whsec_local_development_only")
 
+    PAYPAL_CLIENT_ID = env("PAYPAL_CLIENT_ID")
+    PAYPAL_SECRET = env("PAYPAL_SECRET")
+    PAYPAL_API_BASE = env("PAYPAL_API_BASE", "https://api-m.sandbox.paypal.com")
+    PAYPAL_WEBHOOK_ID = env("PAYPAL_WEBHOOK_ID")
+
     # Social log-in: each provider is offered only when its client id is set.
     GOOGLE_CLIENT_ID = env("GOOGLE_CLIENT_ID")
     GOOGLE_CLIENT_SECRET = env("GOOGLE_CLIENT_SECRET")
@@ -143,6 +149,7 @@ class TestConfig(Config):
     RATELIMIT_SIGNUP = "1000 per minute"
     RATELIMIT_LOGIN = "1000 per minute"
     RATELIMIT_PASSWORD_RESET = "1000 per minute"
+    RATELIMIT_CHECKOUT = "1000 per minute"
     SERVER_NAME = None
     PREFERRED_URL_SCHEME = "http"
     GOOGLE_CLIENT_ID = "google-test-client"

@@ -146,6 +146,44 @@ def _demo_learning(learner, creator, admin) -> None:
                                                       "own data, then share it here!")
     discussions.mark_answer(creator, thread, answer)
 
-    # The money issue turns this into a purchase through the local payment gateway.
-    enrollment.enroll(learner, ongoing, source="admin", granted_by=admin)
+    _buy(learner, ongoing)
+    db.session.commit()  # the payment event is applied once this commits
     progress.complete_lesson(learner, ordered_lessons(ongoing.id)[0])
+    _demo_money(learner, creator, admin)
+
+
+def _buy(buyer, course):
+    """A purchase through the local payment gateway: the same signed events as Stripe's."""
+    from app.commerce.gateways import get_gateway
+    from app.commerce.orders import start_checkout
+
+    order, _url = start_checkout(buyer, course)
+    db.session.flush()
+    get_gateway().pay(order)
+    return order
+
+
+def _demo_money(learner, creator, admin) -> None:
+    """Sales on the demo creator's paid courses, one refund, one open dispute, one payout."""
+    from app.accounts.auth import sign_up
+    from app.catalog.models import Course
+    from app.commerce import disputes, payouts, refunds
+
+    paid = list(db.session.scalars(sa.select(Course).where(
+        Course.creator_id == creator.id, Course.status == "published", Course.price_minor > 0)))
+    buyers = [sign_up(email=f"buyer{n}@example.com", display_name=f"Demo Buyer {n}",
+                      password=DEMO_PASSWORD) for n in (1, 2, 3)]
+    db.session.flush()
+    orders = [_buy(buyer, course) for buyer in buyers for course in paid]
+    db.session.commit()  # the local gateway's events are applied after this commit
+    for order in orders:
+        db.session.refresh(order)
+    refunds.request_refund(buyers[0], orders[0], reason="Bought the wrong course by mistake.")
+    disputes.open_dispute(buyers[1], orders[len(paid)], reason="not_as_described",
+                          message="The course is much shorter than the description says.")
+    from app.commerce.escrow import release
+    for order in orders[-2:]:
+        release(order, reason="demo: escrow period ended")
+    payouts.connect_paypal(creator, email="creator@example.com")
+    db.session.commit()
+    payouts.request_payout(creator, min(creator.balance, 2000))

@@ -3,7 +3,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from flask import current_app
 
 
 @dataclass(frozen=True)
@@ -28,8 +27,10 @@ def split_price(price_minor: int, rate_bps: int) -> Split:
 
 
 def global_rate_bps() -> int:
-    """The platform's current rate. (The money issue moves this to an admin-set history.)"""
-    return current_app.config["DEFAULT_COMMISSION_BPS"]
+    """The platform's rate in force now (admin-set history, else the configured default)."""
+    from app.commerce.settings import commission_rate_at
+
+    return commission_rate_at()
 
 
 def rate_for_course(course) -> int:

@@ -84,6 +84,7 @@ class Order(db.Model):
     escrow_released_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     frozen: Mapped[bool] = mapped_column(default=False)  # an open dispute holds the escrow
     refunded_minor: Mapped[int] = mapped_column(sa.BigInteger, default=0)
+    commission_refunded_minor: Mapped[int] = mapped_column(sa.BigInteger, default=0)
 
     buyer: Mapped[User] = relationship(foreign_keys=[buyer_id])
     creator: Mapped[User] = relationship(foreign_keys=[creator_id])

@@ -20,9 +20,13 @@ from app.extensions import db, get_queue
 log = logging.getLogger(__name__)
 
 
-def enqueue(func: Callable, *args, queue: str = "default", job_id: str | None = None, **kwargs) -> None:
-    """Put `func(*args, **kwargs)` on `queue` once the current transaction commits."""
+def enqueue(func: Callable, *args, queue: str = "default", job_id: str | None = None,
+            retry=None, **kwargs) -> None:
+    """Put `func(*args, **kwargs)` on `queue` once the current transaction commits.
+    `retry` is an `rq.Retry` (back-off for jobs that talk to the outside world)."""
     options = {"job_id": job_id} if job_id else {}
+    if retry is not None:
+        options["retry"] = retry
 
     def put() -> None:
         get_queue(queue).enqueue(func, *args, **kwargs, **options)

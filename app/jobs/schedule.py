@@ -2,8 +2,11 @@
 from __future__ import annotations
 
 from app.jobs.discovery import refresh_discovery
+from app.jobs.payments import money_upkeep, reconcile_provider_events
 
 # (function, queue, interval in seconds)
 PERIODIC = (
+    (money_upkeep, "high", 60),
     (refresh_discovery, "low", 15 * 60),
+    (reconcile_provider_events, "low", 24 * 3600),
 )

@@ -27,16 +27,17 @@ def enroll(actor: User, course: Course, *, source: str = "free", granted_by: Use
     require(can_enroll(actor, course), "enroll in this course")
     if source == "admin":
         require(can_grant_enrollment(granted_by), "grant enrollments")
-    elif course.status != "published":
+    enrollment = enrollment_for(actor, course)
+    if enrollment is not None and enrollment.is_active:
+        return enrollment  # idempotent, even once the course has closed to newcomers
+    if source == "free" and course.status != "published":
         raise Conflict("This course is not available for enrollment.")
     if source == "free" and not course.is_free:
         raise Conflict("This is a paid course: buy it to enroll.")
-    if source == "purchase" and not course.creator.is_active_seller:
-        raise Conflict("This course cannot be bought right now.")
+    # A purchase is checked when the checkout starts (commerce.orders.check_buyable); once
+    # the provider has taken the money, the buyer gets the course even if it was
+    # unpublished or its creator suspended in between.
     now = now or utcnow()
-    enrollment = enrollment_for(actor, course)
-    if enrollment is not None and enrollment.is_active:
-        return enrollment
     if enrollment is None:
         enrollment = Enrollment(course_id=course.id, learner_id=actor.id, source=source,
                                 enrolled_at=now, last_activity_at=now)

@@ -90,6 +90,48 @@ register_kind("review.replied", "Reply to your review",
               _url("learn.course_reviews", course_id="course_id"))
 
 
+def _money(data: dict, key: str = "amount") -> str:
+    from app.commerce.money import format_money
+    return format_money(int(data.get(key, 0)), data.get("currency", "USD"))
+
+
+register_kind("commerce.sale", "Sale",
+              lambda d: f"You sold “{d.get('title', '')}”: {_money(d)} for you"
+                        + (" (held in escrow until the learner completes it or the escrow period ends)."
+                           if d.get("held") else "."),
+              _url("studio.earnings"))
+register_kind("commerce.receipt", "Purchase receipt",
+              lambda d: f"Receipt: you bought “{d.get('title', '')}” for {_money(d)}. Enjoy!",
+              _url("checkout.purchase_list"))
+register_kind("commerce.refund_requested", "Refund request",
+              lambda d: f"Your refund request for “{d.get('title', '')}” goes to an admin "
+                        f"({d.get('why', '')}).", _url("checkout.purchase_list"))
+register_kind("commerce.refund_rejected", "Refund declined",
+              lambda d: f"Your refund request for “{d.get('title', '')}” was declined: {d.get('note', '')}",
+              _url("checkout.purchase_list"))
+register_kind("commerce.refunded", "Refunded",
+              lambda d: f"{_money(d)} for “{d.get('title', '')}” is refunded to you.",
+              _url("checkout.purchase_list"))
+register_kind("commerce.refund_creator", "Sale refunded",
+              lambda d: f"A learner was refunded {_money(d)} for “{d.get('title', '')}”.",
+              _url("studio.earnings"))
+register_kind("commerce.dispute_opened", "Dispute opened",
+              lambda d: f"A purchase of “{d.get('title', '')}” is disputed; its escrow is frozen. "
+                        "Tell your side.", _url("checkout.dispute_detail", dispute_id="dispute_id"))
+register_kind("commerce.dispute_message", "Dispute message",
+              lambda d: f"New message in the dispute about “{d.get('title', '')}”.",
+              _url("checkout.dispute_detail", dispute_id="dispute_id"))
+register_kind("commerce.dispute_ruled", "Dispute decided",
+              lambda d: f"The dispute about “{d.get('title', '')}” is decided: "
+                        f"{str(d.get('ruling', '')).replace('_', ' ')}.",
+              _url("checkout.dispute_detail", dispute_id="dispute_id"))
+register_kind("commerce.payout_sent", "Payout sent",
+              lambda d: f"Your payout of {_money(d)} is on its way.", _url("studio.earnings"))
+register_kind("commerce.payout_failed", "Payout not sent",
+              lambda d: f"Your payout of {_money(d)} could not be sent ({d.get('reason', '')}); "
+                        "the money is back in your balance.", _url("studio.earnings"))
+
+
 def notify(user, kind: str, **data) -> Notification:
     if kind not in KINDS:
         raise Invalid(f"Unknown notification kind {kind!r}.")

@@ -2,7 +2,7 @@
 
 Revision ID: 0005_money
 Revises: 0004_search
-Create Date: 2026-11-25 10:08:57.114152
+Create Date: 2026-11-25 10:11:13.732864
 
 """
 from alembic import op
@@ -121,6 +121,7 @@ def upgrade():
     sa.Column('escrow_released_at', sa.DateTime(timezone=True), nullable=True),
     sa.Column('frozen', sa.Boolean(), nullable=False),
     sa.Column('refunded_minor', sa.BigInteger(), nullable=False),
+    sa.Column('commission_refunded_minor', sa.BigInteger(), nullable=False),
     sa.ForeignKeyConstraint(['buyer_id'], ['users.id'], name=op.f('fk_purchase_order_buyer_id_users')),
     sa.ForeignKeyConstraint(['course_id'], ['course.id'], name=op.f('fk_purchase_order_course_id_course')),
     sa.ForeignKeyConstraint(['creator_id'], ['users.id'], name=op.f('fk_purchase_order_creator_id_users')),

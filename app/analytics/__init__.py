@@ -1,0 +1,1 @@
+"""Analytics: creator and admin metrics (read-only queries over the other domains)."""

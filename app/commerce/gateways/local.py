@@ -1,0 +1,95 @@
+"""The embedded default's payment gateway: a test checkout page on our own site.
+
+It never moves real money. What it does is produce exactly what Stripe would: events of the
+same shape, signed with the webhook secret the Stripe way, delivered to the same webhook
+receiver (`commerce.webhooks.receive_stripe`) that `/webhooks/stripe` calls, so everything
+after the signature check runs the same code as in production.
+"""
+from __future__ import annotations
+
+import json
+import secrets
+import time
+
+from flask import current_app, url_for
+
+from app.commerce.gateways import CheckoutSession, TransferResult
+from app.commerce.gateways.signing import sign
+from app.extensions import get_redis
+
+EVENT_LOG = "lyceum:local-gateway:events"
+
+
+def _id(prefix: str) -> str:
+    return f"{prefix}_local_{secrets.token_hex(10)}"
+
+
+class LocalGateway:
+    name = "local"
+
+    def create_checkout(self, order, *, success_url: str, cancel_url: str) -> CheckoutSession:
+        session_id = order.checkout_session_id or _id("cs")
+        return CheckoutSession(session_id, url_for("checkout.local_pay_page", session_id=session_id))
+
+    # --- what the test checkout page's buttons do --------------------------------------
+
+    def pay(self, order) -> dict:
+        payment_intent = _id("pi")
+        return self.emit("checkout.session.completed", {
+            "id": order.checkout_session_id, "object": "checkout.session", "mode": "payment",
+            "status": "complete", "payment_status": "paid", "amount_total": order.price_minor,
+            "currency": order.currency.lower(), "payment_intent": payment_intent,
+            "client_reference_id": str(order.id),
+            "metadata": {"order_id": str(order.id), "course_id": str(order.course_id),
+                         "buyer_id": str(order.buyer_id)}})
+
+    def decline(self, order) -> dict:
+        return self.emit("checkout.session.expired", {
+            "id": order.checkout_session_id, "object": "checkout.session", "status": "expired",
+            "payment_status": "unpaid", "amount_total": order.price_minor,
+            "currency": order.currency.lower(), "client_reference_id": str(order.id),
+            "metadata": {"order_id": str(order.id)}})
+
+    # --- the rest of the interface ---------------------------------------------------------
+
+    def refund(self, order, *, amount_minor: int, refund_id: int) -> str:
+        refund_id_ext = _id("re")
+        self.emit("charge.refunded", {
+            "id": _id("ch"), "object": "charge", "payment_intent": order.payment_intent_id,
+            "amount": order.price_minor, "amount_refunded": order.refunded_minor + amount_minor,
+            "currency": order.currency.lower(),
+            "refunds": {"object": "list", "data": [{
+                "id": refund_id_ext, "object": "refund", "amount": amount_minor,
+                "status": "succeeded", "metadata": {"refund_id": str(refund_id), "order_id": str(order.id)}}]}})
+        return refund_id_ext
+
+    def recent_events(self, *, since_ts: int) -> list[dict]:
+        events = [json.loads(raw) for raw in get_redis().lrange(EVENT_LOG, 0, -1)]
+        return [event for event in events if event["created"] >= since_ts]
+
+    def create_connect_account(self, user) -> str:
+        return _id("acct")
+
+    def onboarding_link(self, account_id: str, *, return_url: str, refresh_url: str) -> str:
+        # Nothing to fill in locally: the account is ready at once (as after Stripe's forms).
+        self.emit("account.updated", {"id": account_id, "object": "account",
+                                      "charges_enabled": True, "payouts_enabled": True,
+                                      "details_submitted": True})
+        return return_url
+
+    def transfer(self, payout) -> TransferResult:
+        return TransferResult(True, external_id=_id("tr"))
+
+    # --- signed delivery -------------------------------------------------------------------
+
+    def emit(self, event_type: str, obj: dict) -> dict:
+        from app.commerce.webhooks import receive_stripe
+
+        event = {"id": _id("evt"), "object": "event", "type": event_type, "created": int(time.time()),
+                 "livemode": False, "api_version": "2025-10-29", "data": {"object": obj}}
+        payload = json.dumps(event).encode()
+        redis = get_redis()
+        redis.rpush(EVENT_LOG, payload)
+        redis.ltrim(EVENT_LOG, -5000, -1)
+        receive_stripe(payload, sign(payload, current_app.config["STRIPE_WEBHOOK_SECRET"]))
+        return event

@@ -1,0 +1,54 @@
+"""PayPal Payouts for creators who choose PayPal: one payout per batch, `sender_batch_id` as
+the idempotency key; status from webhooks and a polling job. Without PayPal credentials
+(the embedded default) payouts to PayPal succeed at once, like the local card gateway."""
+from __future__ import annotations
+
+import requests
+from flask import current_app
+
+from app.commerce.gateways import TransferResult
+
+TIMEOUT = 20
+
+
+class PayPalPayouts:
+    def __init__(self, client_id: str, secret: str, base_url: str):
+        self.client_id, self.secret, self.base_url = client_id, secret, base_url.rstrip("/")
+
+    def _token(self) -> str:
+        resp = requests.post(f"{self.base_url}/v1/oauth2/token", auth=(self.client_id, self.secret),
+                             data={"grant_type": "client_credentials"}, timeout=TIMEOUT)
+        resp.raise_for_status()
+        return resp.json()["access_token"]
+
+    def send(self, payout) -> TransferResult:
+        token = self._token()
+        resp = requests.post(f"{self.base_url}/v1/payments/payouts", timeout=TIMEOUT,
+                             headers={"Authorization": f"Bearer {token}"},
+                             json={"sender_batch_header": {
+                                 "sender_batch_id": f"payout-{payout.id}",
+                                 "email_subject": "Your Lyceum earnings"},
+                                 "items": [{"recipient_type": "EMAIL", "receiver": payout.destination,
+                                            "sender_item_id": f"payout-{payout.id}",
+                                            "amount": {"value": f"{payout.amount_minor / 100:.2f}",
+                                                       "currency": payout.currency}}]})
+        if resp.status_code == 400 and "SENDER_BATCH_ID" in resp.text.upper():
+            return TransferResult(True, external_id=None)  # sent before (a retried job): status comes later
+        if 400 <= resp.status_code < 500:
+            return TransferResult(False, failure=resp.json().get("message", resp.text)[:500])
+        resp.raise_for_status()  # 5xx: let the job retry with the same sender_batch_id
+        return TransferResult(True, external_id=resp.json()["batch_header"]["payout_batch_id"])
+
+    def batch_status(self, batch_id: str) -> str:
+        token = self._token()
+        resp = requests.get(f"{self.base_url}/v1/payments/payouts/{batch_id}", timeout=TIMEOUT,
+                            headers={"Authorization": f"Bearer {token}"})
+        resp.raise_for_status()
+        return resp.json()["batch_header"]["batch_status"]
+
+
+def paypal_payouts() -> PayPalPayouts | None:
+    cfg = current_app.config
+    if not cfg.get("PAYPAL_CLIENT_ID"):
+        return None
+    return PayPalPayouts(cfg["PAYPAL_CLIENT_ID"], cfg["PAYPAL_SECRET"], cfg["PAYPAL_API_BASE"])

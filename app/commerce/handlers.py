@@ -1,0 +1,97 @@
+"""What each provider event does. Every handler is idempotent (ledger keys, order states)
+and raises EventNotReady when what it needs has not arrived yet."""
+from __future__ import annotations
+
+from datetime import datetime
+
+import sqlalchemy as sa
+
+from app.commerce import disputes, refunds
+from app.commerce.errors import EventNotReady
+from app.commerce.models import PayoutAccount
+from app.commerce.orders import mark_paid, mark_unsuccessful, order_by_payment_intent, order_for_event
+from app.extensions import db
+
+
+def checkout_completed(obj: dict, *, now: datetime) -> None:
+    order = order_for_event(obj)
+    if order is None:
+        raise EventNotReady(f"no order for checkout session {obj.get('id')}")
+    if obj.get("payment_status") == "paid":
+        mark_paid(order, payment_intent=obj.get("payment_intent"), amount_minor=obj.get("amount_total"),
+                  now=now)
+    elif order.payment_intent_id is None:  # delayed payment methods: wait for the outcome
+        order.payment_intent_id = obj.get("payment_intent")
+
+
+def async_payment_succeeded(obj: dict, *, now: datetime) -> None:
+    order = order_for_event(obj)
+    if order is None:
+        raise EventNotReady(f"no order for checkout session {obj.get('id')}")
+    mark_paid(order, payment_intent=obj.get("payment_intent"), amount_minor=obj.get("amount_total"),
+              now=now)
+
+
+def async_payment_failed(obj: dict, *, now: datetime) -> None:
+    order = order_for_event(obj)
+    if order is not None:
+        mark_unsuccessful(order, "failed")
+
+
+def checkout_expired(obj: dict, *, now: datetime) -> None:
+    order = order_for_event(obj)
+    if order is not None:
+        mark_unsuccessful(order, "expired")
+
+
+def charge_refunded(obj: dict, *, now: datetime) -> None:
+    order = order_by_payment_intent(obj.get("payment_intent"))
+    if order is None or order.status not in ("paid", "refunded"):
+        raise EventNotReady(f"refund for unknown or unpaid charge {obj.get('payment_intent')}")
+    for item in (obj.get("refunds") or {}).get("data", []):
+        if item.get("status", "succeeded") == "succeeded":
+            refunds.settle_refund(order, gateway_refund_id=item["id"], amount_minor=item["amount"],
+                                  refund_id=(item.get("metadata") or {}).get("refund_id"), now=now)
+
+
+def dispute_created(obj: dict, *, now: datetime) -> None:
+    order = order_by_payment_intent(obj.get("payment_intent"))
+    if order is None or order.paid_at is None:
+        raise EventNotReady(f"dispute for unknown charge {obj.get('charge')}")
+    disputes.open_chargeback(order, stripe_dispute_id=obj["id"], reason=obj.get("reason") or "chargeback",
+                             now=now)
+
+
+def dispute_closed(obj: dict, *, now: datetime) -> None:
+    dispute = disputes.by_stripe_id(obj["id"])
+    if dispute is None:
+        raise EventNotReady(f"closing unknown dispute {obj['id']}")
+    disputes.close_chargeback(dispute, won=obj.get("status") == "won", now=now)
+
+
+def account_updated(obj: dict, *, now: datetime) -> None:
+    account = db.session.scalar(sa.select(PayoutAccount).where(PayoutAccount.external_id == obj["id"]))
+    if account is None:
+        raise EventNotReady(f"unknown connected account {obj['id']}")
+    ready = bool(obj.get("charges_enabled") or obj.get("payouts_enabled")) and bool(
+        obj.get("details_submitted", True))
+    account.status, account.updated_at = ("active" if ready else "restricted"), now
+
+
+def transfer_reversed(obj: dict, *, now: datetime) -> None:
+    from app.commerce.payouts import reverse_paid_payout
+
+    reverse_paid_payout(obj.get("id"), now=now)
+
+
+HANDLERS = {
+    "checkout.session.completed": checkout_completed,
+    "checkout.session.async_payment_succeeded": async_payment_succeeded,
+    "checkout.session.async_payment_failed": async_payment_failed,
+    "checkout.session.expired": checkout_expired,
+    "charge.refunded": charge_refunded,
+    "charge.dispute.created": dispute_created,
+    "charge.dispute.closed": dispute_closed,
+    "account.updated": account_updated,
+    "transfer.reversed": transfer_reversed,
+}

@@ -1,0 +1,135 @@
+"""Buying a course: the checkout (an order with its price, commission and escrow terms
+snapshotted), then — when the provider says it is paid — the sale in the ledger and the
+enrollment, exactly once."""
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+import sqlalchemy as sa
+from flask import url_for
+
+from app.accounts.models import User
+from app.catalog.models import Course
+from app.commerce import ledger
+from app.commerce.commission import rate_for_course, split_price
+from app.commerce.gateways import LEDGER_PROVIDER, get_gateway
+from app.commerce.models import Order
+from app.commerce.settings import get_setting
+from app.dbtypes import utcnow
+from app.errors import Conflict, Invalid, NotFound
+from app.extensions import db
+from app.learning.enrollment import enroll
+from app.learning.queries import active_enrollment
+from app.messaging.notifications import notify
+from app.policy import require
+
+
+def can_buy_course(actor, course) -> bool:
+    return (actor is not None and getattr(actor, "is_authenticated", False)
+            and not actor.is_suspended() and course.creator_id != actor.id)
+
+
+def check_buyable(actor: User, course: Course) -> None:
+    if getattr(actor, "id", None) == course.creator_id:
+        raise Invalid("This is your own course: creators never pay for their courses.")
+    require(can_buy_course(actor, course), "buy this course")
+    if course.status != "published":
+        raise Conflict("This course is not for sale.")
+    if course.is_free:
+        raise Conflict("This course is free: enroll without paying.")
+    if not course.creator.is_active_seller:
+        raise Conflict("This course cannot be bought right now.")
+    if active_enrollment(actor, course) is not None:
+        raise Conflict("You already own this course.")
+
+
+def start_checkout(actor: User, course: Course, *, now: datetime | None = None) -> tuple[Order, str]:
+    """Create (or reuse) a pending order and its checkout session; returns the URL to pay at."""
+    check_buyable(actor, course)
+    now = now or utcnow()
+    order = db.session.scalar(sa.select(Order).where(
+        Order.buyer_id == actor.id, Order.course_id == course.id, Order.status == "pending",
+        Order.price_minor == course.price_minor).order_by(Order.id.desc()).limit(1))
+    if order is None:
+        split = split_price(course.price_minor, rate_for_course(course))
+        escrow = get_setting("escrow")
+        order = Order(buyer_id=actor.id, course_id=course.id, creator_id=course.creator_id,
+                      price_minor=split.price, currency=course.currency, commission_bps=split.rate_bps,
+                      commission_minor=split.commission, creator_share_minor=split.creator_share,
+                      escrow_mode=escrow["mode"], escrow_days=escrow["days"],
+                      gateway=get_gateway().name, created_at=now)
+        db.session.add(order)
+        db.session.flush()
+    session = get_gateway().create_checkout(
+        order, success_url=url_for("checkout.order_success", order_id=order.id, _external=True),
+        cancel_url=url_for("checkout.order_cancel", order_id=order.id, _external=True))
+    order.checkout_session_id = session.id
+    return order, session.url
+
+
+def access_order(actor, order_id: int) -> Order:
+    """The buyer's own order (someone else's is "not found", revealing nothing)."""
+    order = db.session.get(Order, order_id)
+    if order is None or getattr(actor, "id", None) != order.buyer_id:
+        raise NotFound("No such order.")
+    return order
+
+
+def order_for_event(obj: dict) -> Order | None:
+    metadata = obj.get("metadata") or {}
+    order = None
+    if metadata.get("order_id", "").isdigit():
+        order = db.session.get(Order, int(metadata["order_id"]))
+    if order is None and obj.get("id"):
+        order = db.session.scalar(sa.select(Order).where(Order.checkout_session_id == obj["id"]))
+    return order
+
+
+def order_by_payment_intent(payment_intent: str | None) -> Order | None:
+    if not payment_intent:
+        return None
+    return db.session.scalar(sa.select(Order).where(Order.payment_intent_id == payment_intent))
+
+
+def mark_paid(order: Order, *, payment_intent: str | None, amount_minor: int | None,
+              now: datetime | None = None) -> None:
+    """The sale: ledger (key `sale:<order>`), enrollment, receipts. Safe to call twice."""
+    if order.status == "paid" or order.paid_at is not None:
+        return
+    if amount_minor is not None and amount_minor != order.price_minor:
+        raise ValueError(f"order {order.id}: paid {amount_minor}, expected {order.price_minor}")
+    now = now or utcnow()
+    order.status, order.paid_at, order.payment_intent_id = "paid", now, payment_intent
+    held = order.escrow_mode != "none"
+    if held:
+        order.escrow_release_at = now + timedelta(days=order.escrow_days)
+    ledger.post(f"sale:{order.id}", "sale", [
+        (ledger.gateway_account(LEDGER_PROVIDER), order.price_minor),
+        (ledger.COMMISSION, -order.commission_minor),
+        (ledger.creator_account(order.creator_id, "escrow" if held else "available"),
+         -order.creator_share_minor),
+    ], currency=order.currency, order_id=order.id, memo=f"Sale of “{order.course.title}”", now=now)
+    if not held:
+        order.escrow_released_at = now
+    enroll(order.buyer, order.course, source="purchase", now=now)
+    notify(order.creator, "commerce.sale", order_id=order.id, title=order.course.title,
+           amount=order.creator_share_minor, currency=order.currency, held=held)
+    notify(order.buyer, "commerce.receipt", order_id=order.id, title=order.course.title,
+           amount=order.price_minor, currency=order.currency, course_id=order.course_id)
+
+
+def mark_unsuccessful(order: Order, status: str) -> None:
+    if order.status == "pending":
+        order.status = status  # failed | expired
+
+
+def purchases_of(user) -> list[Order]:
+    return list(db.session.scalars(sa.select(Order).where(
+        Order.buyer_id == user.id, Order.status.in_(("paid", "refunded")))
+        .order_by(Order.paid_at.desc())))
+
+
+def sales_of(creator_id: int) -> list[Order]:
+    return list(db.session.scalars(sa.select(Order).where(
+        Order.creator_id == creator_id, Order.status.in_(("paid", "refunded")))
+        .order_by(Order.paid_at.desc())))

@@ -1,0 +1,194 @@
+"""Payouts: a creator withdraws from `available`. The money moves to `payout_in_flight` at
+once (under a lock, so two requests can never overdraw); a job pays it out through Stripe
+Connect or PayPal with an idempotency key; success settles it, failure moves it back.
+Above the admin-set threshold a payout waits for an admin's approval."""
+from __future__ import annotations
+
+from datetime import datetime
+
+import sqlalchemy as sa
+
+from app.commerce import ledger
+from app.commerce.gateways import LEDGER_PROVIDER, TransferResult, get_gateway
+from app.commerce.models import Payout, PayoutAccount
+from app.commerce.settings import can_manage_finance, get_setting
+from app.dbtypes import utcnow
+from app.errors import Conflict, Invalid, NotFound
+from app.extensions import db
+from app.messaging.notifications import notify
+from app.moderation.audit import record_audit
+from app.policy import require
+
+
+def payout_account_of(user) -> PayoutAccount | None:
+    return db.session.scalar(sa.select(PayoutAccount).where(PayoutAccount.user_id == user.id))
+
+
+def connect_stripe(actor, *, return_url: str, refresh_url: str) -> str:
+    """Create (or reuse) the creator's Connect Express account; returns the onboarding URL."""
+    require(getattr(actor, "is_authenticated", False) and not actor.is_suspended(), "set up payouts")
+    gateway = get_gateway()
+    account = payout_account_of(actor)
+    if account is None or account.provider != "stripe":
+        if account is not None:
+            db.session.delete(account)
+            db.session.flush()
+        account = PayoutAccount(user_id=actor.id, provider="stripe",
+                                external_id=gateway.create_connect_account(actor), status="pending")
+        db.session.add(account)
+        db.session.flush()
+    return gateway.onboarding_link(account.external_id, return_url=return_url, refresh_url=refresh_url)
+
+
+def connect_paypal(actor, *, email: str) -> PayoutAccount:
+    from app.accounts.auth import clean_email
+
+    require(getattr(actor, "is_authenticated", False) and not actor.is_suspended(), "set up payouts")
+    email = clean_email(email)
+    account = payout_account_of(actor)
+    if account is None:
+        account = PayoutAccount(user_id=actor.id, provider="paypal", external_id=email)
+        db.session.add(account)
+    account.provider, account.external_id, account.status, account.updated_at = "paypal", email, "active", utcnow()
+    return account
+
+
+def request_payout(actor, amount_minor: int, *, currency: str = "USD",
+                   now: datetime | None = None) -> Payout:
+    require(getattr(actor, "is_authenticated", False) and not actor.is_suspended(), "withdraw money")
+    account = payout_account_of(actor)
+    if account is None or account.status != "active":
+        raise Conflict("Connect a Stripe or PayPal account (and finish its set-up) before withdrawing.")
+    policy = get_setting("payouts")
+    if not isinstance(amount_minor, int) or amount_minor <= 0:
+        raise Invalid("Enter a positive amount.", field="amount")
+    if amount_minor < policy["minimum_minor"]:
+        raise Invalid(f"The smallest withdrawal is {policy['minimum_minor'] / 100:.2f}.", field="amount")
+    available_name = ledger.creator_account(actor.id, "available")
+    ledger.lock_account(available_name, currency)  # two withdrawals at once: one waits for the other
+    available = ledger.balance(available_name)
+    if amount_minor > available:
+        raise Invalid(f"You can withdraw at most {max(available, 0) / 100:.2f}.", field="amount")
+    now = now or utcnow()
+    needs_approval = amount_minor > policy["approval_threshold_minor"]
+    payout = Payout(creator_id=actor.id, amount_minor=amount_minor, currency=currency,
+                    provider=account.provider, destination=account.external_id,
+                    status="awaiting_approval" if needs_approval else "queued", created_at=now)
+    db.session.add(payout)
+    db.session.flush()
+    ledger.post(f"payout-request:{payout.id}", "payout_request", [
+        (available_name, amount_minor),
+        (ledger.creator_account(actor.id, "payout_in_flight"), -amount_minor),
+    ], currency=currency, memo=f"Payout #{payout.id} requested", now=now)
+    if not needs_approval:
+        _enqueue(payout)
+    return payout
+
+
+def _enqueue(payout: Payout) -> None:
+    from rq import Retry
+
+    from app.jobs import enqueue
+    from app.jobs.payments import execute_payout
+
+    enqueue(execute_payout, payout.id, queue="high", job_id=f"payout-{payout.id}",
+            retry=Retry(max=5, interval=[30, 120, 600, 1800, 3600]))
+
+
+def access_payout(payout_id: int) -> Payout:
+    payout = db.session.get(Payout, payout_id)
+    if payout is None:
+        raise NotFound("No such payout.")
+    return payout
+
+
+def approve_payout(actor, payout: Payout, *, ip: str | None = None) -> Payout:
+    require(can_manage_finance(actor), "approve payouts")
+    if payout.status != "awaiting_approval":
+        raise Conflict("This payout is not waiting for approval.")
+    payout.status, payout.approved_by_id = "queued", actor.id
+    record_audit(actor, "payout.approved", payout, after={"amount_minor": payout.amount_minor}, ip=ip)
+    _enqueue(payout)
+    return payout
+
+
+def reject_payout(actor, payout: Payout, *, reason: str, ip: str | None = None) -> Payout:
+    require(can_manage_finance(actor), "reject payouts")
+    if payout.status != "awaiting_approval":
+        raise Conflict("This payout is not waiting for approval.")
+    reason = (reason or "").strip()
+    if not reason:
+        raise Invalid("Tell the creator why.", field="reason")
+    record_audit(actor, "payout.rejected", payout, after={"amount_minor": payout.amount_minor},
+                 reason=reason, ip=ip)
+    _return_funds(payout, status="rejected", reason=reason)
+    return payout
+
+
+def begin_payout(payout_id: int) -> None:
+    """Mark a queued payout as being sent (committed before the provider is called)."""
+    payout = db.session.get(Payout, payout_id, with_for_update=True)
+    if payout is not None and payout.status == "queued":
+        payout.status = "processing"
+
+
+def send_payout(payout_id: int, *, now: datetime | None = None) -> None:
+    """Call the provider (idempotency key `payout-<id>`), then settle or return the money.
+    A retried job after a crash calls the provider again with the same key: paid once."""
+    payout = db.session.get(Payout, payout_id, with_for_update=True)
+    if payout is None or payout.status != "processing":
+        return
+    result = _transfer(payout)
+    if result.ok:
+        now = now or utcnow()
+        ledger.post(f"payout-settled:{payout.id}", "payout_settled", [
+            (ledger.creator_account(payout.creator_id, "payout_in_flight"), payout.amount_minor),
+            (ledger.gateway_account(payout.provider if payout.provider == "paypal" else LEDGER_PROVIDER),
+             -payout.amount_minor),
+        ], currency=payout.currency, memo=f"Payout #{payout.id} sent", now=now)
+        payout.status, payout.external_id, payout.settled_at = "paid", result.external_id, now
+        notify(payout.creator, "commerce.payout_sent", payout_id=payout.id, amount=payout.amount_minor,
+               currency=payout.currency)
+    else:
+        _return_funds(payout, status="failed", reason=result.failure)
+
+
+def _transfer(payout: Payout) -> TransferResult:
+    if payout.provider == "paypal":
+        from app.commerce.gateways.paypal import paypal_payouts
+
+        client = paypal_payouts()
+        return client.send(payout) if client is not None else TransferResult(True, "paypal-local")
+    return get_gateway().transfer(payout)
+
+
+def _return_funds(payout: Payout, *, status: str, reason: str) -> None:
+    ledger.post(f"payout-returned:{payout.id}", "payout_returned", [
+        (ledger.creator_account(payout.creator_id, "payout_in_flight"), payout.amount_minor),
+        (ledger.creator_account(payout.creator_id, "available"), -payout.amount_minor),
+    ], currency=payout.currency, memo=f"Payout #{payout.id} {status}")
+    payout.status, payout.failure_reason = status, (reason or "")[:2000]
+    notify(payout.creator, "commerce.payout_failed", payout_id=payout.id, amount=payout.amount_minor,
+           currency=payout.currency, reason=payout.failure_reason)
+
+
+def reverse_paid_payout(transfer_id: str | None, *, now: datetime | None = None) -> None:
+    """Stripe reversed a transfer we counted as paid: the money is the creator's again."""
+    payout = db.session.scalar(sa.select(Payout).where(Payout.external_id == transfer_id))
+    if payout is None or payout.status != "paid":
+        return
+    ledger.post(f"payout-reversed:{payout.id}", "payout_reversed", [
+        (ledger.gateway_account(LEDGER_PROVIDER), payout.amount_minor),
+        (ledger.creator_account(payout.creator_id, "available"), -payout.amount_minor),
+    ], currency=payout.currency, memo=f"Payout #{payout.id} reversed by the provider", now=now)
+    payout.status, payout.failure_reason = "failed", "reversed by the provider"
+
+
+def payouts_of(creator_id: int) -> list[Payout]:
+    return list(db.session.scalars(sa.select(Payout).where(Payout.creator_id == creator_id)
+                                   .order_by(Payout.created_at.desc())))
+
+
+def approval_queue() -> list[Payout]:
+    return list(db.session.scalars(sa.select(Payout).where(Payout.status == "awaiting_approval")
+                                   .order_by(Payout.created_at)))

@@ -1,0 +1,137 @@
+"""Provider events: verify, store once, apply once (ARCHITECTURE §6).
+
+`receive_stripe` verifies the signature (5-minute tolerance) and stores the raw event under
+its unique provider id; the apply job is enqueued after that commit. A duplicate delivery
+finds the stored row and does nothing. `apply_event` runs the handler for the event type;
+an event that refers to something not there yet is parked and retried by the periodic
+`retry_waiting_events`, and `reconcile_stripe` stores events that never arrived.
+"""
+from __future__ import annotations
+
+import json
+import logging
+from datetime import datetime, timedelta
+
+import sqlalchemy as sa
+import stripe
+from flask import current_app
+from sqlalchemy.dialects import postgresql, sqlite
+
+from app.commerce.errors import BadSignature, EventNotReady
+from app.commerce.models import PaymentEvent
+from app.dbtypes import utcnow
+from app.extensions import db
+
+log = logging.getLogger(__name__)
+TOLERANCE_SECONDS = 300
+
+
+def receive_stripe(payload: bytes, signature: str | None) -> tuple[PaymentEvent, bool]:
+    """Verify and store a Stripe event. Returns (event, stored_now)."""
+    secret = current_app.config["STRIPE_WEBHOOK_SECRET"]
+    try:
+        event = stripe.Webhook.construct_event(payload, signature or "", secret,
+                                               tolerance=TOLERANCE_SECONDS)
+    except (ValueError, stripe.SignatureVerificationError) as exc:
+        raise BadSignature("The webhook signature is missing, wrong or too old.") from exc
+    return store_event("stripe", event["id"], event["type"], json.loads(payload))
+
+
+def store_event(provider: str, event_id: str, event_type: str, payload: dict) -> tuple[PaymentEvent, bool]:
+    dialect = db.session.get_bind().dialect.name
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    result = db.session.execute(insert(PaymentEvent).values(
+        provider=provider, event_id=event_id, type=event_type, payload=payload, status="pending",
+        attempts=0, last_error="", received_at=utcnow())
+        .on_conflict_do_nothing(index_elements=["provider", "event_id"]))
+    event = db.session.scalar(sa.select(PaymentEvent).where(
+        PaymentEvent.provider == provider, PaymentEvent.event_id == event_id))
+    created = bool(result.rowcount)
+    if created:
+        enqueue_apply(event.id)
+    return event, created
+
+
+def enqueue_apply(event_pk: int) -> None:
+    from rq import Retry
+
+    from app.jobs import enqueue
+    from app.jobs.payments import apply_payment_event
+
+    enqueue(apply_payment_event, event_pk, queue="high", job_id=f"payment-event-{event_pk}-{utcnow().timestamp():.0f}",
+            retry=Retry(max=5, interval=[10, 60, 300, 900, 3600]))
+
+
+def apply_event(event_pk: int, *, now: datetime | None = None) -> str:
+    """Apply one stored event, idempotently. Returns its status afterwards."""
+    from app.commerce.handlers import HANDLERS
+
+    event = db.session.get(PaymentEvent, event_pk, with_for_update=True)
+    if event is None or event.status in ("applied", "ignored"):
+        return event.status if event else "missing"
+    handler = HANDLERS.get(event.type)
+    event.attempts += 1
+    if handler is None:
+        event.status, event.applied_at = "ignored", now or utcnow()
+        return event.status
+    try:
+        with db.session.begin_nested():
+            handler(event.payload["data"]["object"], now=now or utcnow())
+    except EventNotReady as exc:
+        event.status, event.last_error = "parked", str(exc)
+        return event.status
+    event.status, event.applied_at, event.last_error = "applied", now or utcnow(), ""
+    return event.status
+
+
+def record_failure(event_pk: int, error: str) -> None:
+    event = db.session.get(PaymentEvent, event_pk)
+    if event is not None and event.status not in ("applied", "ignored"):
+        event.status, event.last_error = "failed", error[:2000]
+        event.attempts += 1
+
+
+def retry_event(actor, event_pk: int) -> PaymentEvent:
+    """The admin's "retry" button on a failed or parked event."""
+    from app.commerce.settings import can_manage_finance
+    from app.errors import NotFound
+    from app.policy import require
+
+    require(can_manage_finance(actor), "retry payment events")
+    event = db.session.get(PaymentEvent, event_pk)
+    if event is None:
+        raise NotFound("No such event.")
+    if event.status in ("failed", "parked", "pending"):
+        event.status = "pending"
+        enqueue_apply(event.id)
+    return event
+
+
+def retry_waiting_events(*, now: datetime | None = None, stale_after: timedelta = timedelta(minutes=2)) -> int:
+    """Re-enqueue parked events and pending ones whose job was lost (a crash between commit
+    and enqueue loses nothing)."""
+    now = now or utcnow()
+    waiting = list(db.session.scalars(sa.select(PaymentEvent.id).where(sa.or_(
+        PaymentEvent.status == "parked",
+        sa.and_(PaymentEvent.status == "pending", PaymentEvent.received_at <= now - stale_after)))))
+    for event_pk in waiting:
+        enqueue_apply(event_pk)
+    return len(waiting)
+
+
+def reconcile_stripe(*, days: int = 3, now: datetime | None = None) -> int:
+    """Ask the provider for its recent events and store any that never reached us."""
+    from app.commerce.gateways import get_gateway
+
+    now = now or utcnow()
+    since = int((now - timedelta(days=days)).timestamp())
+    stored = 0
+    for event in get_gateway().recent_events(since_ts=since):
+        _, created = store_event("stripe", event["id"], event["type"], event)
+        stored += created
+    return stored
+
+
+def failed_events(*, statuses=("failed", "parked")) -> list[PaymentEvent]:
+    return list(db.session.scalars(sa.select(PaymentEvent).where(PaymentEvent.status.in_(statuses))
+                                   .order_by(PaymentEvent.received_at.desc())))
