@@ -25,7 +25,9 @@ from app.extensions import db
 
 log = logging.getLogger(__name__)
 
-PENDING_KEY = "lyceum.on_commit"
+PENDING_KEY = "lyceum.on_commit"  # [(transaction, callback)] until the outermost commit
+READY_KEY = "lyceum.on_commit.ready"  # callbacks of a committed transaction, run when it ends
+UNDO_KEY = "lyceum.on_rollback"  # [(transaction, callback)] to run if that transaction rolls back
 ANY = "*"
 
 _subscribers: dict[str, list[Callable[..., None]]] = defaultdict(list)
@@ -59,12 +61,38 @@ def emit(name: str, **payload) -> None:
 
 
 def on_commit(callback: Callable[[], None]) -> None:
-    """Run `callback` after the current session commits (now, if no transaction is open)."""
+    """Run `callback` after the current session commits (now, if no transaction is open).
+
+    A callback registered inside a SAVEPOINT (`begin_nested`) is dropped if that savepoint
+    rolls back, and waits for the outermost commit if it is released."""
     session = db.session()
     if not session.in_transaction():
         _run_isolated(callback)
         return
-    session.info.setdefault(PENDING_KEY, []).append(callback)
+    owner = session.get_nested_transaction() or session.get_transaction()
+    session.info.setdefault(PENDING_KEY, []).append((owner, callback))
+
+
+def on_rollback(callback: Callable[[], None]) -> None:
+    """Run `callback` if the current transaction (or the SAVEPOINT it was registered in)
+    rolls back: it undoes a side effect outside the database, such as a file stored for a
+    row that is then not saved. Nothing runs when the transaction commits."""
+    session = db.session()
+    if not session.in_transaction():
+        session.begin()  # what follows is what must commit for the side effect to stay
+    owner = session.get_nested_transaction() or session.get_transaction()
+    session.info.setdefault(UNDO_KEY, []).append((owner, callback))
+
+
+def _run_all(callbacks: list[Callable[[], None]]) -> None:
+    """Run each callback isolated; in tests, raise the first failure once all have run."""
+    if not callbacks or not has_app_context():
+        return
+    errors: list[Exception] = []
+    for callback in callbacks:
+        _run_isolated(callback, errors=errors)
+    if errors:  # only in tests (EVENTS_RAISE)
+        raise errors[0]
 
 
 def _deliver(evt: Event) -> None:
@@ -74,29 +102,66 @@ def _deliver(evt: Event) -> None:
         fn(evt)
 
 
-def _run_isolated(callback: Callable[[], None], label: str | None = None) -> None:
-    """Run in a fresh app context (so a fresh session) and commit what it did."""
+def _run_isolated(callback: Callable[[], None], label: str | None = None,
+                  errors: list[Exception] | None = None) -> None:
+    """Run in a fresh app context (so a fresh session) and commit what it did.
+
+    A failure is logged; in tests (unless EVENTS_RAISE is off) it is raised instead, or
+    added to `errors` when the caller collects them to raise after running the rest."""
     app = current_app._get_current_object()
     with app.app_context():
         try:
             callback()
             db.session.commit()
-        except Exception:  # one subscriber must not break the request that already committed
+        except Exception as exc:  # one subscriber must not break the request that already committed
             db.session.rollback()
             if app.testing and app.config.get("EVENTS_RAISE", True):
-                raise
+                if errors is None:
+                    raise
+                errors.append(exc)
+                return
             log.exception("after-commit callback failed: %s", label or callback)
 
 
 @sa_event.listens_for(Session, "after_commit")
 def _after_commit(session: Session) -> None:
-    callbacks = session.info.pop(PENDING_KEY, [])
-    if callbacks and has_app_context():
-        for callback in callbacks:
-            callback()
+    if session.in_nested_transaction():  # a SAVEPOINT was released; the outer one may roll back
+        return
+    session.info.pop(UNDO_KEY, None)
+    pending = session.info.pop(PENDING_KEY, [])
+    if pending:
+        session.info.setdefault(READY_KEY, []).extend(callback for _, callback in pending)
+
+
+@sa_event.listens_for(Session, "after_transaction_end")
+def _after_transaction_end(session: Session, transaction) -> None:
+    """Run a committed transaction's callbacks once it has fully ended, so the session is
+    usable again and a failing callback can neither stop the others nor break the commit."""
+    if transaction.parent is not None:
+        return
+    session.info.pop(PENDING_KEY, None)  # ended without a commit (closed): nothing happened
+    undo = [callback for _, callback in session.info.pop(UNDO_KEY, [])]  # closed, not committed
+    _run_all(undo + session.info.pop(READY_KEY, []))
 
 
 @sa_event.listens_for(Session, "after_soft_rollback")
 def _after_rollback(session: Session, previous_transaction) -> None:
-    if previous_transaction.parent is None:  # the outermost transaction rolled back
-        session.info.pop(PENDING_KEY, None)
+    """Drop the on-commit callbacks registered inside the transaction (or SAVEPOINT) that
+    rolled back, and run its on-rollback ones."""
+    pending = session.info.get(PENDING_KEY)
+    if pending:
+        session.info[PENDING_KEY] = [(owner, callback) for owner, callback in pending
+                                     if not _inside(owner, previous_transaction)]
+    undo = session.info.get(UNDO_KEY)
+    if undo:
+        session.info[UNDO_KEY] = [entry for entry in undo
+                                  if not _inside(entry[0], previous_transaction)]
+        _run_all([callback for owner, callback in undo if _inside(owner, previous_transaction)])
+
+
+def _inside(owner, transaction) -> bool:
+    while owner is not None:
+        if owner is transaction:
+            return True
+        owner = owner.parent
+    return False

@@ -13,16 +13,21 @@ from markupsafe import Markup
 _md = MarkdownIt("commonmark", {"html": False, "linkify": False, "typographer": False}).enable(
     ["table", "strikethrough"])
 
-ALLOWED_TAGS = {"p", "br", "hr", "h1", "h2", "h3", "h4", "h5", "h6", "strong", "em", "del",
+# markdown-it writes ~~strikethrough~~ as <s>, and table column alignment as a style.
+ALLOWED_TAGS = {"p", "br", "hr", "h1", "h2", "h3", "h4", "h5", "h6", "strong", "em", "del", "s",
                 "a", "ul", "ol", "li", "blockquote", "code", "pre", "table", "thead", "tbody",
                 "tr", "th", "td", "img"}
 ALLOWED_ATTRIBUTES = {"a": {"href", "title"}, "img": {"src", "alt", "title"},
                       "th": {"align"}, "td": {"align"}, "ol": {"start"}}
+# The only styles kept are these exact values (any other style attribute is dropped).
+ALIGN_STYLES = {"style": {"text-align:left", "text-align:center", "text-align:right"}}
+TAG_ATTRIBUTE_VALUES = {"th": ALIGN_STYLES, "td": ALIGN_STYLES}
 URL_SCHEMES = {"http", "https", "mailto"}
 
 
 def render_markdown(text: str | None) -> Markup:
     html = _md.render(text or "")
     clean = nh3.clean(html, tags=ALLOWED_TAGS, attributes=ALLOWED_ATTRIBUTES,
-                      url_schemes=URL_SCHEMES, link_rel="noopener noreferrer nofollow")
+                      tag_attribute_values=TAG_ATTRIBUTE_VALUES, url_schemes=URL_SCHEMES,
+                      link_rel="noopener noreferrer nofollow")
     return Markup(clean)

@@ -14,17 +14,25 @@ import tempfile
 import uuid
 from pathlib import Path
 
+import email_validator
 import pytest
 import sqlalchemy as sa
+from flask.testing import FlaskClient
 from flask_migrate import upgrade
+from flask_sqlalchemy.session import Session as _FlaskSession
+from redis.exceptions import ConnectionError as RedisConnectionError
 from sqlalchemy.engine import make_url
 
 from app import create_app
-from app.config import TestConfig
+from app.config import TestConfig, normalise_database_url
 from app.events import ANY, subscribe, unsubscribe
 from app.extensions import db as _db
 from app.extensions import get_redis, limiter
 from tests import factories
+
+# The personas live under the reserved `.test` domain (RFC 2606), which email-validator
+# refuses unless told it runs in a test environment (its documented switch).
+email_validator.TEST_ENVIRONMENT = True
 
 REAL_SERVICES = bool(os.environ.get("DATABASE_URL") and os.environ.get("REDIS_URL"))
 
@@ -44,7 +52,7 @@ def create_test_database() -> tuple[str, callable]:
     if not base:
         tmp = tempfile.mkdtemp(prefix="lyceum-test-")
         return f"sqlite:///{tmp}/test.db", lambda: shutil.rmtree(tmp, ignore_errors=True)
-    url = make_url(base.replace("postgres://", "postgresql://", 1))
+    url = make_url(normalise_database_url(base))
     name = f"lyceum_test_{uuid.uuid4().hex[:10]}"
     admin = sa.create_engine(url, isolation_level="AUTOCOMMIT")
     with admin.connect() as conn:
@@ -58,6 +66,17 @@ def create_test_database() -> tuple[str, callable]:
     return url.set(database=name).render_as_string(hide_password=False), drop
 
 
+class IsolatedClient(FlaskClient):
+    """A test client whose every request runs in an app context of its own, as it does in
+    production. Otherwise a request reuses the app context the `db` fixture holds open for
+    the test, and with it `g`: Flask-Login caches the signed-in user there, so one request's
+    user (or another client's) would carry over to the next request."""
+
+    def open(self, *args, **kwargs):
+        with self.application.app_context():
+            return super().open(*args, **kwargs)
+
+
 def build_app(**overrides):
     """A migrated app on its own database, media dir, mail dir and Redis key prefix."""
     database_url, drop_database = create_test_database()
@@ -67,6 +86,9 @@ def build_app(**overrides):
         "SQLALCHEMY_DATABASE_URI": database_url,
         "REDIS_URL": os.environ.get("REDIS_URL"),
         "RATELIMIT_KEY_PREFIX": prefix,
+        # The storage's own prefix too: `limiter.reset()` clears every key under it, and
+        # other test runs may share the Redis server.
+        "RATELIMIT_STORAGE_OPTIONS": {"key_prefix": prefix},
         "MEDIA_STORAGE": str(scratch / "media"),
         "MAIL_DIR": str(scratch / "mail"),
         **overrides,
@@ -78,19 +100,25 @@ def build_app(**overrides):
     for key, value in config.items():
         setattr(Config, key, value)
     app = create_app(Config)
+    app.test_client_class = IsolatedClient
     with app.app_context():
         upgrade()
 
     def teardown():
-        with app.app_context():
-            _db.session.remove()
-            _db.engine.dispose()
-            if app.config["REDIS_URL"]:
-                redis = get_redis()
-                for key in redis.scan_iter(f"*{prefix}*"):
-                    redis.delete(key)
-        drop_database()
-        shutil.rmtree(scratch, ignore_errors=True)
+        try:
+            with app.app_context():
+                _db.session.remove()
+                _db.engine.dispose()
+                if app.config["REDIS_URL"]:
+                    redis = get_redis()
+                    try:
+                        for key in redis.scan_iter(f"*{prefix}*"):
+                            redis.delete(key)
+                    except RedisConnectionError:  # an app built to test an unreachable Redis
+                        pass
+        finally:
+            drop_database()
+            shutil.rmtree(scratch, ignore_errors=True)
 
     return app, teardown
 
@@ -100,6 +128,14 @@ def app():
     app, teardown = build_app()
     yield app
     teardown()
+
+
+class _ConnectionBoundSession(_FlaskSession):
+    """Flask-SQLAlchemy's Session picks the engine by bind key and ignores a session-level
+    `bind`, so a session given the test's connection would still commit on a new one."""
+
+    def get_bind(self, mapper=None, clause=None, bind=None, **kwargs):
+        return bind if bind is not None else self.bind
 
 
 @pytest.fixture(autouse=True)
@@ -113,7 +149,8 @@ def db(app):
         outer = connection.begin()
         original = _db.session
         _db.session = _db._make_scoped_session(
-            {"bind": connection, "join_transaction_mode": "create_savepoint"})
+            {"bind": connection, "join_transaction_mode": "create_savepoint",
+             "class_": _ConnectionBoundSession})
         try:
             yield _db
         finally:
@@ -227,7 +264,37 @@ def admin(make_user):
 
 
 @pytest.fixture
+def reviewer(make_user):
+    """An admin who may review courses (and nothing else)."""
+    return make_user(email="reviewer@example.test", display_name="Rita Reviewer",
+                     permissions=("review_courses",))
+
+
+@pytest.fixture
+def make_course():
+    return factories.make_course
+
+
+@pytest.fixture
 def user_admin(make_user):
     """An admin who may manage users but is not a superuser."""
     return make_user(email="useradmin@example.test", display_name="Uma Useradmin",
                      permissions=("manage_users",))
+
+
+def _png_chunk(kind: bytes, data: bytes) -> bytes:
+    import struct
+    import zlib
+    return (struct.pack(">I", len(data)) + kind + data
+            + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF))
+
+
+@pytest.fixture
+def tiny_png() -> bytes:
+    """A valid 1x1 RGB PNG (built by hand: Pillow is not installed)."""
+    import struct
+    import zlib
+    header = struct.pack(">IIBBBBB", 1, 1, 8, 2, 0, 0, 0)  # 1x1, 8-bit, truecolour
+    pixels = zlib.compress(b"\x00\xff\x00\x00")  # filter byte, then one red pixel
+    return (b"\x89PNG\r\n\x1a\n" + _png_chunk(b"IHDR", header) + _png_chunk(b"IDAT", pixels)
+            + _png_chunk(b"IEND", b""))

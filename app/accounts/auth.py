@@ -24,6 +24,7 @@ from app.extensions import db
 from app.messaging.mail import send_mail
 
 EMAIL_CHANGE_MAX_AGE = 60 * 60 * 24
+MAX_ROW_ID = 2 ** 31 - 1  # users.id is a 32-bit INTEGER on PostgreSQL
 
 
 def clean_email(email: str) -> str:
@@ -78,6 +79,8 @@ def load_session_user(session_id: str) -> User | None:
     try:
         user_id, version = (int(part) for part in session_id.split(":"))
     except (ValueError, AttributeError):
+        return None
+    if not 0 < user_id <= MAX_ROW_ID:  # out of the id column's range: the database would raise
         return None
     user = get_user(user_id)
     if user is None or user.auth_version != version or user.is_suspended():
@@ -138,15 +141,22 @@ def request_email_change(user: User, *, new_email: str, password: str) -> None:
     if user_by_email(new_email):
         raise Invalid("An account with this e-mail already exists.", field="new_email")
     token = make_token("email-change", {"uid": user.id, "email": new_email,
-                                        "old": fingerprint(user.email)})
+                                        "old": _email_fingerprint(user)})
     send_mail(new_email, "Confirm your new e-mail address", "email_change", user=user,
               link=url_for("auth.email_confirm", token=token, _external=True))
+
+
+def _email_fingerprint(user: User) -> str:
+    """The address and when it was last confirmed: a confirmation link works once, and an
+    old one stays void even after the address is changed away and back again."""
+    verified = user.email_verified_at.isoformat() if user.email_verified_at else ""
+    return fingerprint(f"{user.email}|{verified}")
 
 
 def confirm_email_change(*, token: str) -> User:
     payload = read_token("email-change", token, EMAIL_CHANGE_MAX_AGE)
     user = get_user(payload.get("uid", 0))
-    if user is None or payload.get("old") != fingerprint(user.email):
+    if user is None or payload.get("old") != _email_fingerprint(user):
         raise BadToken()
     new_email = payload["email"]
     if db.session.scalar(sa.select(sa.func.count()).where(User.email == new_email)):

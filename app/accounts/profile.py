@@ -10,7 +10,7 @@ from app.accounts.auth import clean_display_name
 from app.accounts.models import User
 from app.dbtypes import utcnow
 from app.errors import Invalid
-from app.events import emit, on_commit
+from app.events import emit, on_commit, on_rollback
 from app.storage import get_storage
 
 AVATAR_TYPES = {"image/png": "png", "image/jpeg": "jpg", "image/gif": "gif", "image/webp": "webp"}
@@ -18,13 +18,14 @@ AVATAR_TYPES = {"image/png": "png", "image/jpeg": "jpg", "image/gif": "gif", "im
 
 def update_profile(user: User, *, display_name: str, headline: str = "", bio: str = "") -> User:
     headline = " ".join((headline or "").split())
+    bio = (bio or "").strip()  # measured as stored: a textarea's trailing newline is not text
     if len(headline) > 120:
         raise Invalid("Keep your headline under 120 characters.", field="headline")
-    if len(bio or "") > 5000:
+    if len(bio) > 5000:
         raise Invalid("Keep your bio under 5,000 characters.", field="bio")
     user.display_name = clean_display_name(display_name)
     user.headline = headline
-    user.bio = (bio or "").strip()
+    user.bio = bio
     return user
 
 
@@ -33,6 +34,7 @@ def set_avatar(user: User, stream: BinaryIO) -> User:
     storage = get_storage()
     stored = storage.save(stream, max_bytes=current_app.config["AVATAR_MAX_BYTES"],
                           allowed=AVATAR_TYPES, what="avatar")
+    on_rollback(lambda: storage.delete(stored.key))  # not saved after all: no orphan file
     old, user.avatar_key = user.avatar_key, stored.key
     if old:
         on_commit(lambda: storage.delete(old))

@@ -23,12 +23,24 @@ def render_page(template: str, block: str, *, status: int = 200, **ctx) -> Respo
 
 def redirect_to(endpoint: str, **values) -> Response:
     """Redirect, telling htmx to follow with a full navigation."""
-    target = url_for(endpoint, **values)
+    return redirect_url(url_for(endpoint, **values))
+
+
+def redirect_url(target: str) -> Response:
+    """Redirect to a URL (already checked to be on this site). htmx would follow a 302
+    inside its XHR and swap the whole next page into the fragment's target, so an htmx
+    request gets `HX-Redirect` instead."""
     if wants_fragment():
         resp = make_response("", 204)
         resp.headers["HX-Redirect"] = target
         return resp
     return redirect(target)
+
+
+def page_arg(name: str = "page", maximum: int = 100_000) -> int:
+    """A page number from the query string: bad or absurd values become 1 or the maximum
+    (a page number past 2**63 overflows the database's OFFSET)."""
+    return min(max(request.args.get(name, 1, type=int), 1), maximum)
 
 
 def client_ip() -> str | None:

@@ -2,49 +2,90 @@
 from __future__ import annotations
 
 import re
+import unicodedata
+from urllib.parse import quote
 
-from flask import Response, redirect, request
+from flask import Response, abort, redirect, request
 
 from app.storage import get_storage
 
-RANGE = re.compile(r"^bytes=(\d*)-(\d*)$")
+# One byte range. The unit is case-insensitive (RFC 9110 §14.1).
+RANGE = re.compile(r"^bytes=(\d*)-(\d*)$", re.IGNORECASE)
+
+
+class Unsatisfiable(Exception):
+    pass
+
+
+def byte_range(header: str | None, size: int) -> tuple[int, int] | None:
+    """The (first, last) byte a Range header asks for, or None to send the whole file.
+
+    RFC 9110 §14.2 lets a server ignore Range, and requires it to ignore a unit it does not
+    know. A header that does not parse ("bytes=abc", "bytes=-", "bytes=5-2", whose last
+    byte comes before its first, §14.1.1) is not a range we can be asked to satisfy, so we
+    ignore it and answer 200 with the whole file, which every client understands; several
+    ranges at once are ignored the same way rather than answered as multipart/byteranges.
+    416 is kept for a well-formed range that lies outside the file (§15.5.17): a first
+    byte at or past the end, or a zero-length suffix (§14.1.2). Raises Unsatisfiable."""
+    if not header:
+        return None
+    match = RANGE.match(header.strip())
+    if match is None or match.groups() == ("", ""):
+        return None
+    first, last = match.groups()
+    if first == "":  # the last N bytes
+        length = int(last)
+        if length == 0 or size == 0:
+            raise Unsatisfiable()
+        return max(size - length, 0), size - 1
+    start = int(first)
+    if last and int(last) < start:
+        return None
+    if start >= size:
+        raise Unsatisfiable()
+    return start, min(int(last), size - 1) if last else size - 1
+
+
+def content_disposition(filename: str, inline: bool = True) -> str:
+    """`inline; filename="…"` with an ASCII name every client reads, plus the UTF-8 name
+    (RFC 6266 / RFC 8187 `filename*`) when they differ. Header values must be Latin-1, so
+    a name like "видео.mp4" must never go into the header raw."""
+    kept = "".join(c for c in (filename or "") if c.isalnum() or c in "._- ")[:100].strip()
+    ascii_name = "".join(c for c in unicodedata.normalize("NFKD", kept)
+                         if c.isascii() and (c.isalnum() or c in "._- ")).strip()
+    stem, dot, ext = ascii_name.rpartition(".") if "." in ascii_name else (ascii_name, "", "")
+    if not stem.strip(" ._-"):  # nothing readable left ("видео.mp4" -> ".mp4")
+        ascii_name = f"file.{ext}" if ext else "file"
+    value = f'{"inline" if inline else "attachment"}; filename="{ascii_name}"'
+    if kept and kept != ascii_name:
+        value += f"; filename*=UTF-8''{quote(kept, safe='')}"
+    return value
 
 
 def send_stored(key: str, content_type: str, *, filename: str = "", inline: bool = True,
                 cache: str = "private, max-age=3600") -> Response:
     storage = get_storage()
-    safe_name = "".join(c for c in filename if c.isalnum() or c in "._- ")[:100] or "file"
-    disposition = f'{"inline" if inline else "attachment"}; filename="{safe_name}"'
+    if not storage.exists(key):
+        abort(404)
     if storage.signed_urls:  # S3: the store serves the bytes (and Range) itself
-        resp = redirect(storage.signed_url(key, content_type=content_type, disposition=disposition))
+        resp = redirect(storage.signed_url(key, content_type=content_type,
+                                           disposition=content_disposition(filename, inline)))
         resp.headers["Cache-Control"] = "private, no-store"
         return resp
     size = storage.size(key)
-    start, end, status = 0, size - 1, 200
-    header = request.headers.get("Range")
-    if header:
-        match = RANGE.match(header.strip())
-        if match is None or match.groups() == ("", ""):
-            return _unsatisfiable(size)
-        first, last = match.groups()
-        if first == "":  # the last N bytes
-            length = int(last)
-            if length == 0:
-                return _unsatisfiable(size)
-            start = max(size - length, 0)
-        else:
-            start = int(first)
-            end = min(int(last), size - 1) if last else size - 1
-        if start >= size or start > end:
-            return _unsatisfiable(size)
-        status = 206
+    try:
+        wanted = byte_range(request.headers.get("Range"), size)
+    except Unsatisfiable:
+        return _unsatisfiable(size)
+    start, end = wanted if wanted is not None else (0, size - 1)
+    status = 206 if wanted is not None else 200
     resp = Response(storage.iter_range(key, start, end), status=status, mimetype=content_type,
                     direct_passthrough=True)
     resp.headers["Content-Length"] = str(end - start + 1)
     resp.headers["Accept-Ranges"] = "bytes"
     if status == 206:
         resp.headers["Content-Range"] = f"bytes {start}-{end}/{size}"
-    resp.headers["Content-Disposition"] = disposition
+    resp.headers["Content-Disposition"] = content_disposition(filename, inline)
     resp.headers["X-Content-Type-Options"] = "nosniff"
     resp.headers["Cache-Control"] = cache
     return resp
@@ -53,4 +94,6 @@ def send_stored(key: str, content_type: str, *, filename: str = "", inline: bool
 def _unsatisfiable(size: int) -> Response:
     resp = Response("Requested range not satisfiable", status=416, mimetype="text/plain")
     resp.headers["Content-Range"] = f"bytes */{size}"
+    resp.headers["Accept-Ranges"] = "bytes"
+    resp.headers["X-Content-Type-Options"] = "nosniff"
     return resp

@@ -1,8 +1,14 @@
 """Security headers and the template context every page needs."""
 from __future__ import annotations
 
-from flask import Flask, request
-from flask_login import current_user
+from urllib.parse import urlsplit, urlunsplit
+
+from flask import Flask, abort, flash, redirect, request
+from flask_login import current_user, login_url
+
+from app.blueprints.errors import error_response
+from app.blueprints.htmx import wants_fragment
+from app.extensions import login_manager
 
 CSP = "; ".join([
     "default-src 'self'",
@@ -20,7 +26,52 @@ CSP = "; ".join([
 ])
 
 
+def is_same_site_path(target: str) -> bool:
+    r"""True for a path on this site ("/x?y"), false for anything a browser could read as
+    another site: "//evil", "/\evil", a scheme, or control characters (browsers drop tabs
+    and newlines, so "/<TAB>/evil" is "//evil")."""
+    if not target or not target.startswith("/") or target.startswith(("//", "/\\")):
+        return False
+    if any(ch < " " or ch in "\x7f\\" for ch in target):
+        return False
+    parts = urlsplit(target)
+    return not parts.scheme and not parts.netloc
+
+
+def unauthorized():
+    """Flask-Login's answer when a page needs an account: a redirect to the log-in page that
+    comes back here afterwards. An htmx request gets a 401 with `HX-Redirect` instead (a 302
+    would be followed inside the XHR and the log-in page swapped into the fragment's target);
+    it comes back to the page the browser shows (`HX-Current-URL`), not to the fragment."""
+    if wants_fragment():
+        shown = urlsplit(request.headers.get("HX-Current-URL", ""))
+        target = urlunsplit(("", "", shown.path, shown.query, ""))
+        if shown.netloc not in ("", request.host):
+            target = ""
+    else:
+        target = request.full_path.rstrip("?") if request.method == "GET" else ""
+    location = login_url(login_manager.login_view,
+                         next_url=target if is_same_site_path(target) else None)
+    flash(login_manager.login_message, login_manager.login_message_category)
+    if wants_fragment():
+        return error_response(401, login_manager.login_message, {"HX-Redirect": location})
+    return redirect(location)
+
+
 def register_security(app: Flask) -> None:
+    @app.before_request
+    def refuse_null_characters():
+        """No text we keep may hold U+0000 (PostgreSQL refuses it, file paths too): a request
+        that carries one in its path, query or form fields is malformed, so it gets a 400."""
+        values = [request.path]
+        for multidict in (request.args, request.form):
+            for _key, items in multidict.lists():
+                values += [_key, *items]
+        if any("\x00" in value for value in values):
+            abort(400, description="The request contains a character that is not allowed.")
+
+    login_manager.unauthorized_handler(unauthorized)
+
     @app.after_request
     def security_headers(resp):
         resp.headers.setdefault("Content-Security-Policy", CSP)

@@ -65,8 +65,8 @@ def _clean_explanation(explanation: str) -> str:
 def update_question(actor: User, question: QuizQuestion, *, prompt: str,
                     explanation: str = "") -> QuizQuestion:
     _check(actor, question.quiz)
-    question.prompt = _clean_prompt(prompt)
-    question.explanation = _clean_explanation(explanation)
+    prompt, explanation = _clean_prompt(prompt), _clean_explanation(explanation)
+    question.prompt, question.explanation = prompt, explanation
     return question
 
 

@@ -25,24 +25,27 @@ def _decay(at: datetime, now: datetime) -> float:
     return 0.5 ** (age_days / HALF_LIFE_DAYS)
 
 
-def engagement_events(since: datetime):
-    """(course_id, kind, when) for every engagement in the window."""
+def engagement_events(since: datetime, until: datetime):
+    """(course_id, kind, when) for every engagement in the window [since, until]."""
     yield from ((cid, "enrollment", at) for cid, at in db.session.execute(
-        sa.select(Enrollment.course_id, Enrollment.enrolled_at).where(Enrollment.enrolled_at >= since)))
+        sa.select(Enrollment.course_id, Enrollment.enrolled_at)
+        .where(Enrollment.enrolled_at.between(since, until))))
     yield from ((cid, "completion", at) for cid, at in db.session.execute(
         sa.select(Lesson.course_id, LessonProgress.completed_at)
         .join(Lesson, Lesson.id == LessonProgress.lesson_id)
-        .where(LessonProgress.completed_at >= since)))
+        .where(LessonProgress.completed_at.between(since, until))))
     yield from ((cid, "review", at) for cid, at in db.session.execute(
-        sa.select(Review.course_id, Review.created_at).where(Review.created_at >= since)))
+        sa.select(Review.course_id, Review.created_at).where(Review.created_at.between(since, until))))
     yield from ((cid, "post", at) for cid, at in db.session.execute(
         sa.select(Thread.course_id, Post.created_at).join(Thread, Thread.id == Post.thread_id)
-        .where(Post.created_at >= since, Post.deleted_at.is_(None))))
+        .where(Post.created_at.between(since, until), Post.deleted_at.is_(None))))
 
 
 def trending_scores(now: datetime) -> dict[int, int]:
+    """Engagement of the last WINDOW before `now` (nothing after it), halving every
+    HALF_LIFE_DAYS."""
     scores: dict[int, float] = defaultdict(float)
-    for course_id, kind, at in engagement_events(now - WINDOW):
+    for course_id, kind, at in engagement_events(now - WINDOW, now):
         scores[course_id] += WEIGHTS[kind] * _decay(at, now)
     return {course_id: int(round(score * 1000)) for course_id, score in scores.items()}
 

@@ -16,7 +16,6 @@ from app.catalog.permissions import can_edit_course, can_review_course, can_unpu
 from app.dbtypes import utcnow
 from app.errors import Invalid
 from app.events import emit
-from app.extensions import db
 from app.messaging.notifications import notify
 from app.moderation.audit import record_audit
 from app.policy import require
@@ -154,11 +153,12 @@ def unpublish_course(actor: User, course: Course, *, reason: str = "",
     require(can_unpublish_course(actor, course), "unpublish this course")
     if course.status != "published":
         raise IllegalTransition("Only a published course can be unpublished.")
+    by_admin = actor.id != course.creator_id
+    reason = (reason or "").strip()
+    if by_admin and not reason:  # checked before anything changes
+        raise Invalid("Tell the creator why the course is unpublished.", field="reason")
     course.status, course.unpublished_at = "unpublished", now or utcnow()
-    if actor.id != course.creator_id:
-        reason = (reason or "").strip()
-        if not reason:
-            raise Invalid("Tell the creator why the course is unpublished.", field="reason")
+    if by_admin:
         record_audit(actor, "course.unpublished", course, before={"status": "published"},
                      after={"status": "unpublished"}, reason=reason, ip=ip)
         notify(course.creator, "course.unpublished", course_id=course.id, title=course.title,

@@ -21,6 +21,7 @@ from app.catalog.models import LANGUAGES, LEVELS, Category, Course, Lesson, Medi
 from app.dbtypes import utcnow
 from app.extensions import db
 from app.learning.models import CourseStats
+from app.learning.stats import smoothed_score
 
 PER_PAGE = 20
 MAX_QUERY_CHARS = 200
@@ -163,14 +164,31 @@ def category_slugs() -> set[str]:
 
 # --- text matching ----------------------------------------------------------------------
 
+# PostgreSQL's English stop words (`english.stop`): its full-text search ignores them, so
+# they are dropped here for both backends, or FTS5 would demand them and find less.
+STOPWORDS = frozenset("""
+    i me my myself we our ours ourselves you your yours yourself yourselves he him his himself
+    she her hers herself it its itself they them their theirs themselves what which who whom
+    this that these those am is are was were be been being have has had having do does did doing
+    a an the and but if or because as until while of at by for with about against between into
+    through during before after above below to from up down in out on off over under again
+    further then once here there when where why how all any both each few more most other some
+    such no nor not only own same so than too very s t can will just don should now""".split())
+MAX_EXPANSIONS = 10
+
+
 def terms_of(q: str) -> tuple[list[str], list[str]]:
-    """Plain words to find and words to exclude (`-word`), lower-cased, at most MAX_TERMS."""
+    """Plain words to find and words to exclude (`-word`), lower-cased, at most MAX_TERMS.
+    Stop words are dropped, unless the query has nothing else to look for."""
     wanted, excluded = [], []
     for token in WORD.findall(q.lower())[:MAX_TERMS]:
         word = token.lstrip("-").replace("_", "")
         if not word:
             continue
         (excluded if token.startswith("-") else wanted).append(word[:40])
+    if any(word not in STOPWORDS for word in wanted):
+        wanted = [word for word in wanted if word not in STOPWORDS]
+    excluded = [word for word in excluded if word not in STOPWORDS]
     return wanted, excluded
 
 
@@ -178,10 +196,31 @@ def _dialect() -> str:
     return db.session.get_bind().dialect.name
 
 
+def expansions(word: str) -> list[str]:
+    """Known words (the vocabulary) that start with `word`. Both backends stem the query, and
+    a stemmed prefix is not always a prefix of the stemmed word ("analy" stems to "anali",
+    "analysis" to "analysi"), so a prefix also matches the whole words it starts."""
+    if len(word) < 3:
+        return []
+    return list(db.session.scalars(
+        sa.select(SearchTerm.term).where(SearchTerm.term.startswith(word, autoescape=True),
+                                         SearchTerm.term != word)
+        .order_by(SearchTerm.frequency.desc(), SearchTerm.term).limit(MAX_EXPANSIONS)))
+
+
 def text_match(wanted: list[str], excluded: list[str]):
-    """A subquery (course_id, rank) of courses matching the words; higher rank is better."""
+    """A subquery (course_id, rank) of courses matching the words; higher rank is better.
+    Without wanted words, every course that has none of the excluded words (rank 0)."""
+    groups = [[word, *expansions(word)] for word in wanted]
     if _dialect() == "postgresql":
-        expression = " & ".join(f"{w}:*" for w in wanted)
+        expression = " & ".join("(" + " | ".join(f"{w}:*" for w in group) + ")" for group in groups)
+        if not groups:
+            unwanted = " | ".join(excluded)
+            return sa.text(
+                "SELECT c.id AS course_id, 0.0 AS rank FROM course c WHERE NOT EXISTS ("
+                "SELECT 1 FROM course_search cs WHERE cs.course_id = c.id "
+                "AND cs.document @@ to_tsquery('english', :tsq))").bindparams(
+                tsq=unwanted).columns(course_id=sa.Integer, rank=sa.Float).subquery("matches")
         expression += "".join(f" & !{w}" for w in excluded)
         return sa.text(
             "SELECT cs.course_id AS course_id, "
@@ -189,7 +228,13 @@ def text_match(wanted: list[str], excluded: list[str]):
             "FROM course_search cs, to_tsquery('english', :tsq) query "
             "WHERE cs.document @@ query").bindparams(tsq=expression).columns(
             course_id=sa.Integer, rank=sa.Float).subquery("matches")
-    expression = " ".join(f'"{w}"*' for w in wanted)
+    expression = " AND ".join("(" + " OR ".join(f'"{w}"*' for w in group) + ")" for group in groups)
+    if not groups:
+        unwanted = " OR ".join(f'"{w}"' for w in excluded)
+        return sa.text(
+            "SELECT c.id AS course_id, 0.0 AS rank FROM course c WHERE c.id NOT IN ("
+            "SELECT rowid FROM course_fts WHERE course_fts MATCH :match)").bindparams(
+            match=unwanted).columns(course_id=sa.Integer, rank=sa.Float).subquery("matches")
     expression += "".join(f' NOT "{w}"' for w in excluded)
     return sa.text(
         "SELECT rowid AS course_id, -bm25(course_fts, 10.0, 4.0, 1.0) AS rank "
@@ -243,9 +288,10 @@ def apply_filters(stmt, query: CatalogQuery, *, skip: str = ""):
         stmt = stmt.where(Course.price_minor == 0)
     elif query.price == "paid" and skip != "price":
         stmt = stmt.where(Course.price_minor > 0)
-    if query.min_price is not None and skip != "price":
+    # The price range stays on for the free/paid facet: choosing "Paid" keeps the range.
+    if query.min_price is not None:
         stmt = stmt.where(Course.price_minor >= query.min_price)
-    if query.max_price is not None and skip != "price":
+    if query.max_price is not None:
         stmt = stmt.where(Course.price_minor <= query.max_price)
     if query.min_rating and skip != "rating":
         stmt = stmt.where(CourseStats.rating_count > 0,
@@ -267,7 +313,8 @@ def _order(stmt, sort: str, matches):
         "relevance": (matches.c.rank.desc(),) if matches is not None else (),
         "trending": (sa.func.coalesce(CourseStats.trending_score, 0).desc(),),
         "newest": (Course.published_at.desc(),),
-        "rating": (sa.func.coalesce(CourseStats.rating_score, 0).desc(),),
+        # A course nobody has enrolled in has no stats row yet: it ranks as the prior does.
+        "rating": (sa.func.coalesce(CourseStats.rating_score, smoothed_score(0, 0)).desc(),),
         "price": (Course.price_minor.asc(),),
     }[sort]
     tie = Course.id.asc() if sort == "price" else Course.id.desc()
@@ -290,14 +337,17 @@ def search_courses(query: CatalogQuery, *, per_page: int = PER_PAGE, with_facets
 def _run(query, wanted, excluded, per_page, with_facets, now) -> Results:
     base = visible_courses(now)
     matches = None
-    if wanted:
+    if wanted or excluded:
         matches = text_match(wanted, excluded)
         base = base.join(matches, matches.c.course_id == Course.id)
     filtered = apply_filters(base, query)
     total = db.session.scalar(sa.select(sa.func.count()).select_from(filtered.subquery())) or 0
     pages = max((total + per_page - 1) // per_page, 1)
     page = min(query.page, pages)
-    ids = list(db.session.scalars(_order(filtered, query.effective_sort, matches)
+    sort = query.effective_sort
+    if sort == "relevance" and not wanted:  # nothing to rank by (only `-word`s, or symbols)
+        sort = "trending"
+    ids = list(db.session.scalars(_order(filtered, sort, matches)
                                   .limit(per_page).offset((page - 1) * per_page)))
     facets = facet_counts(base, query) if with_facets else {}
     return Results(query=query, cards=cards_for(ids), total=total, page=page, pages=pages,

@@ -107,8 +107,10 @@ def update_lesson(actor: User, lesson: Lesson, *, title: str | None = None,
                   duration_minutes: str | int | None = None, is_free_preview: bool | None = None,
                   body: str | None = None) -> Lesson:
     _check(actor, lesson.section.course)
+    # Everything is checked before anything changes: a refused edit changes nothing.
+    changes = {}
     if title is not None:
-        lesson.title = _clean_title(title, "lesson")
+        changes["title"] = _clean_title(title, "lesson")
     if duration_minutes is not None and duration_minutes != "":
         try:
             minutes = int(duration_minutes)
@@ -116,15 +118,17 @@ def update_lesson(actor: User, lesson: Lesson, *, title: str | None = None,
             raise Invalid("Enter the duration in whole minutes.", field="duration_minutes") from None
         if not 0 <= minutes * 60 <= MAX_DURATION_SECONDS:
             raise Invalid("Enter a duration between 0 and 1,440 minutes.", field="duration_minutes")
-        lesson.duration_seconds = minutes * 60
+        changes["duration_seconds"] = minutes * 60
     if is_free_preview is not None:
-        lesson.is_free_preview = bool(is_free_preview)
+        changes["is_free_preview"] = bool(is_free_preview)
     if body is not None:
         if lesson.kind != "text":
             raise Invalid("Only text lessons have a written body.", field="body")
         if len(body) > BODY_MAX:
             raise Invalid(f"Keep the lesson under {BODY_MAX:,} characters.", field="body")
-        lesson.body = body.strip()
+        changes["body"] = body.strip()
+    for name, value in changes.items():
+        setattr(lesson, name, value)
     return lesson
 
 
@@ -163,11 +167,15 @@ def move_lesson(actor: User, lesson: Lesson, direction: str) -> None:
     if not 0 <= neighbour_index < len(sections):
         return  # already first or last in the course
     neighbour = sections[neighbour_index]
-    section.lessons.remove(lesson)
-    _renumber(section.lessons)
-    if direction == "up":
-        neighbour.lessons.append(lesson)
-    else:
-        neighbour.lessons.insert(0, lesson)
-    _renumber(neighbour.lessons)
+    # Between leaving its section and joining the next one the lesson is an orphan, which
+    # `delete-orphan` deletes at the next flush: so no (auto)flush may happen in between,
+    # such as the one lazy-loading the neighbour's lessons would trigger.
+    with db.session.no_autoflush:
+        section.lessons.remove(lesson)
+        _renumber(section.lessons)
+        if direction == "up":
+            neighbour.lessons.append(lesson)
+        else:
+            neighbour.lessons.insert(0, lesson)
+        _renumber(neighbour.lessons)
     db.session.flush()

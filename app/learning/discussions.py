@@ -52,7 +52,7 @@ def access_thread(actor, thread_id: int) -> Thread:
 
 def access_post(actor, post_id: int) -> Post:
     post = db.session.get(Post, post_id)
-    if post is None:
+    if post is None or post.thread.deleted_at is not None:
         raise NotFound("No such post.")
     require_member(actor, post.thread.course)
     return post
@@ -68,7 +68,11 @@ def start_thread(actor, course: Course, *, title: str, body: str, lesson_id: int
         raise Invalid(f"Keep the title under {TITLE_MAX} characters.", field="title")
     lesson = None
     if lesson_id:
-        lesson = next((item for item in course.lessons if item.id == int(lesson_id)), None)
+        try:
+            lesson_id = int(lesson_id)
+        except (TypeError, ValueError):
+            raise Invalid("That lesson is not part of this course.", field="lesson_id") from None
+        lesson = next((item for item in course.lessons if item.id == lesson_id), None)
         if lesson is None:
             raise Invalid("That lesson is not part of this course.", field="lesson_id")
     now = now or utcnow()
@@ -84,6 +88,8 @@ def start_thread(actor, course: Course, *, title: str, body: str, lesson_id: int
 
 
 def reply(actor, thread: Thread, *, body: str, now: datetime | None = None) -> Post:
+    if thread.deleted_at is not None:
+        raise NotFound("No such question.")
     require_member(actor, thread.course)
     now = now or utcnow()
     post = Post(author_id=actor.id, body=_clean_body(body), created_at=now)
@@ -98,6 +104,7 @@ def reply(actor, thread: Thread, *, body: str, now: datetime | None = None) -> P
 
 def edit_post(actor, post: Post, *, body: str, now: datetime | None = None) -> Post:
     now = now or utcnow()
+    require_member(actor, post.thread.course)
     require(can_edit_post(actor, post, now), "edit this post (posts can be edited for 15 minutes)")
     post.body, post.edited_at = _clean_body(body), now
     return post
@@ -127,6 +134,8 @@ def mark_answer(actor, thread: Thread, post: Post | None) -> Thread:
 
 def toggle_vote(actor, post: Post) -> bool:
     """Upvote a post, or take the upvote back. Returns whether the vote now stands."""
+    if post.thread.deleted_at is not None:
+        raise NotFound("No such post.")
     course = post.thread.course
     require(can_vote_post(actor, post, enrolled=is_enrolled(actor, course)), "upvote this post")
     vote = db.session.scalar(sa.select(PostVote).where(PostVote.post_id == post.id,

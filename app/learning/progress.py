@@ -108,7 +108,7 @@ def save_position(actor, lesson: Lesson, seconds, *, now: datetime | None = None
         raise Invalid("Only video lessons have a position to save.")
     try:
         seconds = int(float(seconds))
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):  # OverflowError: "1e400", "inf"
         raise Invalid("The position must be a number of seconds.") from None
     if not 0 <= seconds <= MAX_POSITION_SECONDS:
         raise Invalid("The position is out of range.")
@@ -131,7 +131,8 @@ def progress_percent(enrollment: Enrollment) -> int:
         return 0
     done = len({lesson.id for lesson in lessons} & completed_lesson_ids(enrollment))
     percent = (done * 100) // len(lessons)
-    return 100 if enrollment.completed_at is not None and percent >= 100 else percent
+    # Lessons added after completion never un-complete the course (nor its 100%).
+    return 100 if enrollment.completed_at is not None else percent
 
 
 def next_lesson(enrollment: Enrollment) -> Lesson | None:

@@ -31,9 +31,11 @@ def bump(course_id: int, **deltas: int) -> None:
     values = {table.c[name]: table.c[name] + delta for name, delta in deltas.items() if delta}
     if values:
         db.session.execute(sa.update(table).where(table.c.course_id == course_id).values(values))
+    # `//`: integer division on every database, as in `smoothed_score` (SQLAlchemy's `/`
+    # divides as NUMERIC/REAL, which PostgreSQL then rounds and SQLite stores as a float).
     db.session.execute(sa.update(table).where(table.c.course_id == course_id).values(
         rating_score=(PRIOR_WEIGHT * PRIOR_MEAN_MILLI + table.c.rating_sum * 1000)
-        / (PRIOR_WEIGHT + table.c.rating_count)))
+        // (PRIOR_WEIGHT + table.c.rating_count)))
     stats = db.session.get(CourseStats, course_id)
     if stats is not None:
         db.session.refresh(stats)

@@ -9,7 +9,7 @@ import ssl
 from email.message import EmailMessage
 from pathlib import Path
 
-from flask import current_app, render_template
+from flask import current_app
 
 from app.dbtypes import utcnow
 
@@ -21,7 +21,9 @@ def send_mail(to: str, subject: str, template: str, **context) -> None:
     from app.jobs import enqueue
     from app.jobs.mail import deliver_mail
 
-    body = render_template(f"mail/{template}.txt", **context)
+    # The template environment without the page context processors: those read the request
+    # (the current path, the signed-in user), and mail is also sent from jobs and the CLI.
+    body = current_app.jinja_env.get_template(f"mail/{template}.txt").render(**context)
     message = {"to": to, "subject": subject, "body": body,
                "sender": current_app.config["MAIL_DEFAULT_SENDER"]}
     enqueue(deliver_mail, message, queue="low")

@@ -6,10 +6,13 @@ import sqlalchemy as sa
 from app.errors import Invalid
 from app.extensions import db
 from app.moderation.models import REPORT_TARGETS, Report
+from app.policy import require
 
 
 def report(actor, target_type: str, target_id: int, *, reason: str) -> Report:
     """Store a report once per reporter and target (reporting twice changes nothing)."""
+    # Signed in and not suspended (Flask-Login's is_authenticated is False for suspended users).
+    require(actor is not None and getattr(actor, "is_authenticated", False), "report content")
     if target_type not in REPORT_TARGETS:
         raise Invalid("That cannot be reported.")
     reason = " ".join((reason or "").split())

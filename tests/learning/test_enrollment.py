@@ -273,3 +273,14 @@ def test_a_replayed_purchase_after_the_seller_was_suspended_changes_nothing(db, 
     db.session.commit()
     assert enroll(learner, paid_course, source="purchase").id == bought.id
     assert stats_for(paid_course.id).learners == 1
+
+
+def test_a_suspended_creators_course_cannot_be_bought(db, admin, creator, learner, paid_course):
+    """The refusal lives where buying starts: no checkout, so no purchase to enroll from."""
+    from app.commerce.orders import check_buyable
+    check_buyable(learner, paid_course)  # buyable while the seller is in good standing
+    suspend_user(admin, creator, reason="fraud")
+    db.session.commit()
+    with pytest.raises(Conflict):
+        check_buyable(learner, paid_course)
+    assert enrollment_for(learner, paid_course) is None

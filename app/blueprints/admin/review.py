@@ -1,11 +1,11 @@
 """The course review queue (permission `review_courses`) and the category list."""
 from __future__ import annotations
 
-from flask import flash, redirect, render_template, request, url_for
+from flask import flash, request
 from flask_login import current_user
 
 from app.blueprints.admin import bp
-from app.blueprints.htmx import client_ip
+from app.blueprints.htmx import client_ip, redirect_to, render_page
 from app.catalog import review
 from app.catalog.models import LESSON_KINDS
 from app.catalog.permissions import can_review_course
@@ -22,13 +22,13 @@ def _require_reviewer() -> None:
 @bp.get("/review")
 def review_list():
     _require_reviewer()
-    return render_template("admin/review_queue.html", courses=review_queue())
+    return render_page("admin/review_queue.html", "queue", courses=review_queue())
 
 
 def _review_page(course, status: int = 200, **extra):
     ctx = {"course": course, "checklist": review.checklist(course), "reasons": review.REJECTION_REASONS,
            "lesson_kinds": LESSON_KINDS, "errors": {}, "typed": {}, **extra}
-    return render_template("admin/review_course.html", **ctx), status
+    return render_page("admin/review_course.html", "decision", status=status, **ctx)
 
 
 @bp.get("/review/<int:course_id>")
@@ -44,7 +44,7 @@ def review_approve(course_id: int):
     review.approve_course(current_user, course, ip=client_ip())
     db.session.commit()
     flash(f"“{course.title}” is published.", "success")
-    return redirect(url_for("admin.review_list"))
+    return redirect_to("admin.review_list")
 
 
 @bp.post("/review/<int:course_id>/reject")
@@ -60,7 +60,7 @@ def review_reject(course_id: int):
         return _review_page(course, 422, errors={"reject": exc.message},
                             typed={"reasons": reasons, "note": note})
     flash(f"“{course.title}” went back to its creator with your reasons.", "success")
-    return redirect(url_for("admin.review_list"))
+    return redirect_to("admin.review_list")
 
 
 @bp.post("/courses/<int:course_id>/unpublish")
@@ -74,4 +74,4 @@ def course_unpublish(course_id: int):
         db.session.rollback()
         return _review_page(course, 422, errors={"unpublish": exc.message}, typed={"reason": reason})
     flash(f"“{course.title}” is unpublished; its creator was told why.", "success")
-    return redirect(url_for("admin.review_detail", course_id=course.id))
+    return redirect_to("admin.review_detail", course_id=course.id)

@@ -12,7 +12,7 @@ from app.accounts.queries import get_user, search_users
 from app.blueprints.admin import bp
 from app.blueprints.admin.forms import EmptyForm, PermissionForm, SuspendForm
 from app.blueprints.forms import attach_error
-from app.blueprints.htmx import client_ip, render_page, wants_fragment
+from app.blueprints.htmx import client_ip, page_arg, redirect_to, render_page, wants_fragment
 from app.errors import DomainError
 from app.extensions import db
 from app.moderation import audit, suspensions
@@ -26,6 +26,10 @@ def admins_only():
 
 
 def _target(user_id: int):
+    """The user a /users/<id> page is about. Only user managers get this far: anyone else is
+    refused before the id is looked up or a form is read, so a 404 or a form error never
+    tells them anything about the account."""
+    require(can_manage_users(current_user), "manage users")
     user = get_user(user_id)
     if user is None:
         abort(404)
@@ -41,7 +45,7 @@ def index():
 def user_list():
     require(can_manage_users(current_user), "manage users")
     q = request.args.get("q", "")[:200]
-    page = search_users(q, page=request.args.get("page", 1, type=int))
+    page = search_users(q, page=page_arg())
     return render_page("admin/users.html", "results", page=page, q=q)
 
 
@@ -54,7 +58,6 @@ def _user_page(user, status: int = 200, **forms):
 
 @bp.get("/users/<int:user_id>")
 def user_detail(user_id: int):
-    require(can_manage_users(current_user), "manage users")
     return _user_page(_target(user_id))
 
 
@@ -70,7 +73,7 @@ def user_suspend(user_id: int):
                                      ip=client_ip())
             db.session.commit()
             flash(f"{user.display_name} is suspended.", "success")
-            return redirect(url_for("admin.user_detail", user_id=user.id))
+            return redirect_to("admin.user_detail", user_id=user.id)
         except DomainError as exc:
             db.session.rollback()
             if exc.status == 403:
@@ -86,7 +89,7 @@ def user_unsuspend(user_id: int):
         suspensions.unsuspend_user(current_user, user, ip=client_ip())
         db.session.commit()
         flash(f"{user.display_name} is reinstated.", "success")
-    return redirect(url_for("admin.user_detail", user_id=user.id))
+    return redirect_to("admin.user_detail", user_id=user.id)
 
 
 @bp.post("/users/<int:user_id>/permissions/grant")
@@ -123,6 +126,6 @@ def _after_permission_change(user):
 def audit_log():
     require(can_view_audit_log(current_user), "read the audit log")
     action = request.args.get("action", "")[:64]
-    page = audit.audit_entries(action=action, page=request.args.get("page", 1, type=int))
+    page = audit.audit_entries(action=action, page=page_arg())
     return render_page("admin/audit.html", "results", page=page, action=action,
                        actions=audit.audit_actions())

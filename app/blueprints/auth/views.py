@@ -3,6 +3,7 @@ from __future__ import annotations
 from authlib.integrations.base_client import OAuthError
 from flask import abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required, login_user, logout_user
+from requests import RequestException
 
 from app.accounts import auth, oauth, profile
 from app.blueprints.auth import bp
@@ -10,7 +11,9 @@ from app.blueprints.auth.forms import (AvatarForm, ChangeEmailForm, ChangePasswo
                                        DeleteAccountForm, ForgotPasswordForm, LoginForm,
                                        ProfileForm, ResetPasswordForm, SignupForm)
 from app.blueprints.forms import attach_error
-from app.blueprints.htmx import render_page
+from app.blueprints.errors import error_response
+from app.blueprints.htmx import redirect_to, redirect_url, render_page, wants_fragment
+from app.blueprints.security import is_same_site_path
 from app.errors import DomainError
 from app.extensions import db, limiter
 
@@ -21,17 +24,14 @@ def _limit(key: str):
 
 def _safe_next(default: str = "dashboard.home") -> str:
     target = request.args.get("next") or request.form.get("next") or ""
-    # Only same-site paths: "/x" but not "//evil.example" or "/\\evil".
-    if target.startswith("/") and not target.startswith(("//", "/\\")):
-        return target
-    return url_for(default)
+    return target if is_same_site_path(target) else url_for(default)
 
 
 @bp.route("/signup", methods=["GET", "POST"])
 @_limit("RATELIMIT_SIGNUP")
 def signup():
     if current_user.is_authenticated:
-        return redirect(url_for("dashboard.home"))
+        return redirect_to("dashboard.home")
     form = SignupForm()
     if form.validate_on_submit():
         try:
@@ -40,7 +40,7 @@ def signup():
             db.session.commit()
             login_user(user)
             flash(f"Welcome to Lyceum, {user.display_name}!", "success")
-            return redirect(_safe_next())
+            return redirect_url(_safe_next())
         except DomainError as exc:
             db.session.rollback()
             attach_error(form, exc)
@@ -52,14 +52,14 @@ def signup():
 @_limit("RATELIMIT_LOGIN")
 def login():
     if current_user.is_authenticated:
-        return redirect(_safe_next())
+        return redirect_url(_safe_next())
     form = LoginForm()
     if form.validate_on_submit():
         try:
             user = auth.authenticate(email=form.email.data, password=form.password.data)
             db.session.commit()  # a re-hashed password, if the cost changed
             login_user(user, remember=form.remember.data)
-            return redirect(_safe_next())
+            return redirect_url(_safe_next())
         except DomainError as exc:
             db.session.rollback()
             attach_error(form, exc)
@@ -71,7 +71,7 @@ def login():
 def logout():
     logout_user()
     flash("You are logged out.", "info")
-    return redirect(url_for("main.home"))
+    return redirect_to("main.home")
 
 
 @bp.route("/password/forgot", methods=["GET", "POST"])
@@ -82,8 +82,9 @@ def password_forgot():
         auth.request_password_reset(email=form.email.data)
         db.session.commit()
         flash("If an account uses that e-mail, a reset link is on its way.", "info")
-        return redirect(url_for("auth.login"))
-    return render_page("auth/password_forgot.html", "forgot_form", form=form)
+        return redirect_to("auth.login")
+    return render_page("auth/password_forgot.html", "forgot_form", form=form,
+                       status=422 if form.errors else 200)
 
 
 @bp.route("/password/reset/<token>", methods=["GET", "POST"])
@@ -93,13 +94,15 @@ def password_reset(token: str):
     try:
         auth.user_for_reset_token(token)
     except DomainError as exc:
+        if wants_fragment():
+            return error_response(400, exc.message)
         return render_template("auth/password_reset.html", form=None, error=exc.message), 400
     if form.validate_on_submit():
         try:
             auth.reset_password(token=token, password=form.password.data)
             db.session.commit()
             flash("Your password is changed. Log in with the new one.", "success")
-            return redirect(url_for("auth.login"))
+            return redirect_to("auth.login")
         except DomainError as exc:
             db.session.rollback()
             attach_error(form, exc)
@@ -125,8 +128,12 @@ def oauth_callback(provider: str):
         token = client.authorize_access_token()
         user = oauth.sign_in_with_provider(oauth.fetch_profile(provider, token))
         db.session.commit()
-    except OAuthError as exc:
-        flash(f"Sign-in with {provider.title()} did not complete ({exc.error}). Try again.", "error")
+    except (OAuthError, RequestException):
+        # Refused, forged or expired state, or the provider did not answer. The error text
+        # comes from the query string, so it is not echoed back.
+        db.session.rollback()
+        label = dict(oauth.enabled_providers(current_app)).get(provider, provider)
+        flash(f"Sign-in with {label} did not complete. Try again.", "error")
         return redirect(url_for("auth.login"))
     except DomainError as exc:
         db.session.rollback()
@@ -171,7 +178,7 @@ def profile_update():
                                    headline=form.headline.data, bio=form.bio.data)
             db.session.commit()
             flash("Profile saved.", "success")
-            return redirect(url_for("auth.settings"))
+            return redirect_to("auth.settings")
         except DomainError as exc:
             db.session.rollback()
             attach_error(form, exc)
@@ -187,7 +194,7 @@ def avatar_update():
             profile.set_avatar(current_user, form.avatar.data.stream)
             db.session.commit()
             flash("Avatar updated.", "success")
-            return redirect(url_for("auth.settings"))
+            return redirect_to("auth.settings")
         except DomainError as exc:
             db.session.rollback()
             attach_error(form, exc)
@@ -205,10 +212,10 @@ def password_change():
             db.session.commit()
             login_user(current_user._get_current_object())  # keep this session, end the others
             flash("Password changed. Other sessions are logged out.", "success")
-            return redirect(url_for("auth.settings"))
+            return redirect_to("auth.settings")
         except DomainError as exc:
             db.session.rollback()
-            attach_error(form, exc)
+            attach_error(form, exc, password="new_password")
     return _settings_page("password", 422, password_form=form)
 
 
@@ -222,10 +229,10 @@ def email_change():
                                       password=form.password.data or "")
             db.session.commit()
             flash("Check your new address for a confirmation link.", "info")
-            return redirect(url_for("auth.settings"))
+            return redirect_to("auth.settings")
         except DomainError as exc:
             db.session.rollback()
-            attach_error(form, exc)
+            attach_error(form, exc, email="new_email")
     return _settings_page("email", 422, email_form=form)
 
 
@@ -251,5 +258,5 @@ def account_delete():
         db.session.commit()
         logout_user()
         flash("We received your deletion request; we will e-mail you when it is done.", "info")
-        return redirect(url_for("main.home"))
+        return redirect_to("main.home")
     return _settings_page("delete", 422, delete_form=form)

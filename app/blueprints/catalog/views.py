@@ -43,8 +43,10 @@ def lesson_preview(course_id: int, lesson_id: int):
 
 @bp.get("/lessons/<int:lesson_id>/media")
 def lesson_media(lesson_id: int):
-    """A lesson's video or PDF, only for those `can_view_lesson` allows (Range-served)."""
-    lesson, asset = media.access_lesson_media(current_user, lesson_id)
+    """A lesson's video or PDF, only for those `can_view_lesson` allows (Range-served):
+    the enrolled too, so the player's <video> and <object> can load paid lessons."""
+    enrolled = active_enrollment(current_user, get_lesson(lesson_id).course) is not None
+    lesson, asset = media.access_lesson_media(current_user, lesson_id, enrolled=enrolled)
     public = lesson.is_free_preview and lesson.course.status == "published"
     return send_stored(asset.storage_key, asset.content_type, filename=asset.original_name,
                        cache="public, max-age=3600" if public else "private, max-age=3600")

@@ -4,7 +4,7 @@ from __future__ import annotations
 from flask import flash, redirect, request, url_for
 from flask_login import current_user, login_required
 
-from app.blueprints.htmx import render_page, wants_fragment
+from app.blueprints.htmx import page_arg, redirect_to, redirect_url, render_page, wants_fragment
 from app.blueprints.learn import bp
 from app.catalog.models import LESSON_KINDS
 from app.catalog.queries import get_course
@@ -27,7 +27,7 @@ def course_enroll(course_id: int):
     enrollment.enroll(current_user, course, source="free")
     db.session.commit()
     flash(f"You are enrolled in “{course.title}”. Enjoy!", "success")
-    return redirect(url_for("learn.course_player", course_id=course.id))
+    return redirect_to("learn.course_player", course_id=course.id)
 
 
 # --- the player ------------------------------------------------------------------------
@@ -97,8 +97,9 @@ def lesson_position(course_id: int, lesson_id: int):
 @login_required
 def quiz_submit(course_id: int, lesson_id: int):
     access = progress.access_lesson(current_user, course_id, lesson_id)
-    answers = attempts.parse_answers(request.form.to_dict(flat=False))
+    answers: dict[int, list[int]] = {}
     try:
+        answers = attempts.parse_answers(request.form.to_dict(flat=False))
         _, grade = attempts.submit_quiz(current_user, access.lesson, answers)
         db.session.commit()
     except Invalid as exc:
@@ -111,12 +112,20 @@ def quiz_submit(course_id: int, lesson_id: int):
 
 # --- discussions ---------------------------------------------------------------------
 
+def row_id(value: str) -> int:
+    """A query-string id; anything a database id cannot be (ValueError) is ignored."""
+    number = int(value)
+    if not 0 < number < 2 ** 31:
+        raise ValueError(value)
+    return number
+
+
 @bp.get("/<int:course_id>/discussions")
 @login_required
 def thread_list(course_id: int):
     course = get_course(course_id)
-    page = discussions.list_threads(current_user, course, page=request.args.get("page", 1, type=int),
-                                    lesson_id=request.args.get("lesson", type=int))
+    page = discussions.list_threads(current_user, course, page=page_arg(),
+                                    lesson_id=request.args.get("lesson", type=row_id))
     return render_page("learn/discussions.html", "threads", course=course, page=page,
                        errors={}, typed={})
 
@@ -176,7 +185,7 @@ def _post_changed(post: Post):
     thread = post.thread
     if thread.deleted_at is not None:
         flash("The question was deleted.", "info")
-        return redirect(url_for("learn.thread_list", course_id=thread.course_id))
+        return redirect_url(url_for("learn.thread_list", course_id=thread.course_id))
     if wants_fragment():
         return thread_page(thread)
     return redirect(url_for("learn.thread_detail", course_id=thread.course_id, thread_id=thread.id)
@@ -246,7 +255,7 @@ def post_report(post_id: int):
 def reviews_page(course, status: int = 200, **extra):
     enrolled = active_enrollment(current_user, course)
     ctx = {"course": course, "stats": stats_for(course.id),
-           "page": reviews.list_reviews(course, page=request.args.get("page", 1, type=int)),
+           "page": reviews.list_reviews(course, page=page_arg()),
            "mine": reviews.review_of(current_user, course),
            "may_review": can_rate_course(current_user, course, enrolled=enrolled is not None),
            "errors": {}, "typed": {}, **extra}

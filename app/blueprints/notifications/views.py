@@ -1,16 +1,15 @@
 from __future__ import annotations
 
-from flask import request
 from flask_login import current_user, login_required
 
-from app.blueprints.htmx import redirect_to, render_page, wants_fragment
+from app.blueprints.htmx import page_arg, redirect_to, render_page, wants_fragment
 from app.blueprints.notifications import bp
 from app.extensions import db
 from app.messaging import notifications
 
 
 def _list_page(block: str = "notification_list"):
-    page = notifications.list_notifications(current_user, page=request.args.get("page", 1, type=int))
+    page = notifications.list_notifications(current_user, page=page_arg())
     return render_page("notifications/list.html", block, page=page, describe=notifications.describe)
 
 

@@ -7,15 +7,16 @@ either way.
 """
 from __future__ import annotations
 
-from flask import redirect, render_template, request, url_for
+from flask import request, url_for
 from flask_login import current_user, login_required
 
 from app.blueprints.forms import attach_error
-from app.blueprints.htmx import render_page, wants_fragment
+from app.blueprints.htmx import redirect_url, render_page, wants_fragment
 from app.blueprints.studio import bp
 from app.blueprints.studio.forms import NewCourseForm
 from app.catalog import courses, quizzes, review, structure
-from app.catalog.models import LANGUAGES, LESSON_KINDS, LEVELS, QUESTION_KINDS, QuizOption, QuizQuestion
+from app.catalog.models import (LANGUAGES, LESSON_KINDS, LEVELS, QUESTION_KINDS, Lesson, QuizOption,
+                                QuizQuestion)
 from app.catalog.permissions import can_edit_course
 from app.catalog.media import max_bytes
 from app.catalog.queries import categories, courses_by_creator, get_lesson, get_section
@@ -32,6 +33,27 @@ INLINE_FIELDS = ("title", "subtitle", "category_id", "level", "language", "descr
 FIELD_LABELS = {"title": "Title", "subtitle": "Subtitle", "category_id": "Category",
                 "level": "Level", "language": "Language", "description": "Description",
                 "price": "Price"}
+
+
+@bp.url_value_preprocessor
+def upload_limit(endpoint: str | None, values: dict | None) -> None:
+    """Cap an upload's request size by the kind of file it carries, from its Content-Length.
+
+    This must run before anything reads the body: the app's before-request hooks (the CSRF
+    check, the NUL-character guard) parse the form, and a limit set later, in the view,
+    would only apply after the whole upload had been received. URL value preprocessors run
+    before every before-request hook, so an oversized upload gets its 413 unread."""
+    limit = None
+    if endpoint == "studio.cover_upload":
+        limit = max_bytes("image")
+    elif endpoint == "studio.lesson_media" and values:
+        lesson = db.session.get(Lesson, values.get("lesson_id"))
+        if lesson is not None and lesson.kind in ("video", "pdf"):
+            limit = max_bytes(lesson.kind)
+        elif lesson is not None:  # text and quiz lessons take no file (the view says so)
+            limit = min(max_bytes("video"), max_bytes("pdf"))
+    if limit is not None:
+        request.max_content_length = limit + UPLOAD_FORM_SLACK
 
 
 @bp.before_request
@@ -54,7 +76,8 @@ def field_options(field: str) -> list[tuple[str, str]]:
 
 def field_value(course, field: str) -> str:
     if field == "price":
-        return f"{course.price_minor / 100:.2f}"
+        whole, cents = divmod(course.price_minor, 100)
+        return f"{whole}.{cents:02d}"
     value = getattr(course, field)
     return "" if value is None else str(value)
 
@@ -84,7 +107,9 @@ def editor(course, block: str = "editor", status: int = 200, **extra):
 
 
 def back_to_editor(course, anchor: str = ""):
-    return redirect(url_for("studio.course_edit", course_id=course.id) + (f"#{anchor}" if anchor else ""))
+    """The editor again: a redirect, or `HX-Redirect` for htmx (a 302 would be followed
+    inside the XHR and the whole page swapped into the fragment's target)."""
+    return redirect_url(url_for("studio.course_edit", course_id=course.id) + (f"#{anchor}" if anchor else ""))
 
 
 def curriculum_changed(course, anchor: str = "curriculum"):
@@ -103,11 +128,6 @@ def curriculum_error(course, exc: DomainError, key: str, typed: dict):
     return editor(course, block, 422, errors={key: exc.message}, typed=typed)
 
 
-def limit_upload(kind: str) -> None:
-    """Refuse an oversized upload from its Content-Length, before any of it is stored."""
-    request.max_content_length = max_bytes(kind) + UPLOAD_FORM_SLACK
-
-
 def owned_section(section_id: int):
     section = get_section(section_id)
     require(can_edit_course(current_user, section.course), "edit this course")
@@ -118,6 +138,14 @@ def owned_lesson(lesson_id: int):
     lesson = get_lesson(lesson_id)
     require(can_edit_course(current_user, lesson.section.course), "edit this course")
     return lesson
+
+
+def owned_quiz(lesson_id: int):
+    """The quiz of a lesson the actor may edit; other kinds of lesson have none."""
+    lesson = owned_lesson(lesson_id)
+    if lesson.quiz is None:
+        raise NotFound("This lesson is not a quiz.")
+    return lesson.quiz
 
 
 def owned(model, object_id: int):
@@ -148,7 +176,7 @@ def course_new():
                                            category_id=form.category_id.data,
                                            accept_terms=form.accept_terms.data)
             db.session.commit()
-            return redirect(url_for("studio.course_edit", course_id=course.id))
+            return redirect_url(url_for("studio.course_edit", course_id=course.id))
         except Invalid as exc:
             db.session.rollback()
             attach_error(form, exc)
@@ -170,6 +198,8 @@ def field_show(course_id: int, field: str):
     course = courses.access_course_for_edit(current_user, course_id)
     if field not in INLINE_FIELDS:
         raise NotFound("No such field.")
+    if not wants_fragment():
+        return back_to_editor(course, f"field-{field}")
     return render_page("studio/_field.html", "field", **editor_context(course, field=field))
 
 
@@ -180,7 +210,7 @@ def field_edit(course_id: int, field: str):
         raise NotFound("No such field.")
     courses.ensure_editable(course)
     if not wants_fragment():
-        return redirect(url_for("studio.course_edit", course_id=course.id, edit=field) + f"#field-{field}")
+        return redirect_url(url_for("studio.course_edit", course_id=course.id, edit=field) + f"#field-{field}")
     return render_page("studio/_field.html", "field",
                        **editor_context(course, field=field, editing=field))
 
@@ -212,27 +242,26 @@ def field_update(course_id: int, field: str):
 
 @bp.get("/courses/<int:course_id>/price/split")
 def price_split(course_id: int):
-    """Live 'you receive X' while the creator types a price (htmx only)."""
+    """Live 'you receive X' while the creator types a price (a small page without htmx)."""
     course = courses.access_course_for_edit(current_user, course_id)
+    split, error = None, None
     try:
-        price = parse_amount(request.args.get("value", ""))
-        split = split_for_course(course, price)
+        split = split_for_course(course, parse_amount(request.args.get("value", "")))
     except Invalid as exc:
-        return render_template("studio/_split.html", split=None, error=exc.message, course=course)
-    return render_template("studio/_split.html", split=split, error=None, course=course)
+        error = exc.message
+    return render_page("studio/price_split.html", "split", course=course, split=split, error=error)
 
 
 @bp.post("/markdown/preview")
 def markdown_preview():
-    """Rendered Markdown of what is being typed (htmx only; sanitised like the real thing)."""
+    """Rendered Markdown of what is being typed (sanitised like the real thing)."""
     text = request.form.get("value", request.form.get("body", ""))[:100_000]
-    return render_template("studio/_markdown_preview.html", html=render_markdown(text))
+    return render_page("studio/markdown_preview.html", "preview", html=render_markdown(text))
 
 
 @bp.post("/courses/<int:course_id>/cover")
 def cover_upload(course_id: int):
     course = courses.access_course_for_edit(current_user, course_id)
-    limit_upload("image")
     upload = request.files.get("cover")
     try:
         if upload is None or not upload.filename:
@@ -259,7 +288,7 @@ def course_submit(course_id: int):
     except review.ChecklistFailed:
         db.session.rollback()
         return editor(course, "editor", 422, submit_failed=True)
-    return redirect(url_for("studio.course_edit", course_id=course.id))
+    return back_to_editor(course)
 
 
 @bp.post("/courses/<int:course_id>/withdraw")
@@ -283,7 +312,7 @@ def course_delete(course_id: int):
     course = courses.access_course_for_edit(current_user, course_id)
     courses.delete_course(current_user, course)
     db.session.commit()
-    return redirect(url_for("studio.course_list"))
+    return redirect_url(url_for("studio.course_list"))
 
 
 # --- curriculum: sections and lessons ---------------------------------------------------
@@ -358,15 +387,15 @@ def lesson_delete(lesson_id: int):
 def lesson_page(lesson, block: str = "lesson_editor", status: int = 200, **extra):
     ctx = {"lesson": lesson, "course": lesson.section.course, "errors": {}, "typed": {},
            "question_kinds": QUESTION_KINDS, "locked": lesson.section.course.status == "under_review",
-           "body_preview": None, **extra}
+           "body_preview": None, "saved": False, **extra}
     return render_page("studio/lesson_edit.html", block, status=status, **ctx)
 
 
 def lesson_changed(lesson, block: str, anchor: str = ""):
     db.session.commit()
     if wants_fragment():
-        return lesson_page(lesson, block)
-    return redirect(url_for("studio.lesson_edit", lesson_id=lesson.id) + (f"#{anchor}" if anchor else ""))
+        return lesson_page(lesson, block, saved=True)
+    return redirect_url(url_for("studio.lesson_edit", lesson_id=lesson.id) + (f"#{anchor}" if anchor else ""))
 
 
 def lesson_error(lesson, exc: DomainError, block: str, key: str, typed: dict | None = None):
@@ -411,8 +440,6 @@ def lesson_body(lesson_id: int):
 @bp.post("/lessons/<int:lesson_id>/media")
 def lesson_media(lesson_id: int):
     lesson = owned_lesson(lesson_id)
-    if lesson.kind in ("video", "pdf"):
-        limit_upload(lesson.kind)
     upload = request.files.get("file")
     try:
         if upload is None or not upload.filename:
@@ -435,25 +462,25 @@ def quiz_error(quiz, exc, key, typed=None):
 
 @bp.post("/lessons/<int:lesson_id>/quiz/pass-mark")
 def quiz_pass_mark(lesson_id: int):
-    lesson = owned_lesson(lesson_id)
+    quiz = owned_quiz(lesson_id)
     value = request.form.get("pass_mark_percent", "")
     try:
-        quizzes.set_pass_mark(current_user, lesson.quiz, value)
+        quizzes.set_pass_mark(current_user, quiz, value)
     except DomainError as exc:
-        return quiz_error(lesson.quiz, exc, "pass_mark", {"pass_mark": value})
-    return quiz_changed(lesson.quiz)
+        return quiz_error(quiz, exc, "pass_mark", {"pass_mark": value})
+    return quiz_changed(quiz)
 
 
 @bp.post("/lessons/<int:lesson_id>/quiz/questions")
 def question_add(lesson_id: int):
-    lesson = owned_lesson(lesson_id)
+    quiz = owned_quiz(lesson_id)
     form = request.form
     try:
-        quizzes.add_question(current_user, lesson.quiz, prompt=form.get("prompt", ""),
+        quizzes.add_question(current_user, quiz, prompt=form.get("prompt", ""),
                              kind=form.get("kind", "single"), explanation=form.get("explanation", ""))
     except DomainError as exc:
-        return quiz_error(lesson.quiz, exc, "question_new", dict(form))
-    return quiz_changed(lesson.quiz)
+        return quiz_error(quiz, exc, "question_new", dict(form))
+    return quiz_changed(quiz)
 
 
 @bp.post("/questions/<int:question_id>")

@@ -1,0 +1,84 @@
+"""Certificates of completion (app/learning/certificates.py and the completion subscriber)."""
+from __future__ import annotations
+
+import re
+
+import pytest
+import sqlalchemy as sa
+
+from app.errors import NotFound
+from app.learning import certificates
+from app.learning.enrollment import enroll
+from app.learning.models import Certificate
+from tests.learning.conftest import finish_course, named, notifications
+
+
+def certificate_count(db) -> int:
+    return db.session.scalar(sa.select(sa.func.count()).select_from(Certificate))
+
+
+def test_no_certificate_before_completion(db, learner, course, enrolled):
+    assert certificates.certificate_for(enrolled) is None
+    assert certificates.certificate_for(None) is None
+    assert certificate_count(db) == 0
+
+
+def test_completion_issues_a_certificate_with_the_names_and_date(db, learner, creator, course,
+                                                                  enrolled):
+    finish_course(learner, course)
+    db.session.expire_all()
+    certificate = certificates.certificate_for(enrolled)
+    assert certificate.learner_name == "Lena Learner"
+    assert certificate.course_title == course.title
+    assert certificate.creator_name == "Carl Creator"
+    assert certificate.issued_at == enrolled.completed_at
+
+
+def test_the_certificate_code_is_long_random_and_url_safe(db, make_user, course):
+    codes = set()
+    for _ in range(3):
+        who = make_user(password=None)
+        enroll(who, course)
+        db.session.commit()
+        finish_course(who, course)
+        codes.add(certificates.certificate_for(enroll(who, course)).code)
+    assert len(codes) == 3
+    for code in codes:
+        assert len(code) >= 22 and re.fullmatch(r"[A-Za-z0-9_-]+", code)
+        assert not code.isdigit()
+
+
+def test_a_certificate_is_found_by_its_code(db, learner, course, enrolled):
+    finish_course(learner, course)
+    certificate = certificates.certificate_for(enrolled)
+    assert certificates.certificate_by_code(certificate.code).id == certificate.id
+
+
+@pytest.mark.parametrize("code", ["", "nope", "x" * 500])
+def test_an_unknown_code_is_not_found(db, learner, course, enrolled, code):
+    finish_course(learner, course)
+    with pytest.raises(NotFound):
+        certificates.certificate_by_code(code)
+
+
+def test_issuing_again_returns_the_same_certificate(db, learner, course, enrolled):
+    finish_course(learner, course)
+    first = certificates.certificate_for(enrolled)
+    assert certificates.issue_certificate(enrolled).id == first.id
+    assert certificate_count(db) == 1
+
+
+def test_a_repeated_completion_event_issues_no_second_certificate(db, learner, course, enrolled,
+                                                                  emitted):
+    from app.learning.subscribers import certify_and_congratulate
+    finish_course(learner, course)
+    [payload] = named(emitted, "learning.course.completed")
+    certify_and_congratulate(**payload)  # delivered twice, as a retried job might
+    db.session.commit()
+    assert certificate_count(db) == 1
+
+
+def test_the_learner_is_congratulated_with_a_link_to_the_certificate(db, learner, course, enrolled):
+    finish_course(learner, course)
+    [note] = notifications(learner, "learning.course_completed")
+    assert note.data["certificate"] == certificates.certificate_for(enrolled).code
