@@ -78,6 +78,9 @@ class Config:
     # Rate limits (flask-limiter): Redis storage with a real Redis, memory otherwise.
     RATELIMIT_ENABLED = env_bool("RATELIMIT_ENABLED", True)
     RATELIMIT_KEY_PREFIX = env("RATELIMIT_KEY_PREFIX", "lyceum")
+    # If Redis is briefly unreachable, limit in memory instead of failing the request.
+    RATELIMIT_IN_MEMORY_FALLBACK_ENABLED = True
+    RATELIMIT_SWALLOW_ERRORS = True
     RATELIMIT_SIGNUP = env("RATELIMIT_SIGNUP", "10 per hour")
     RATELIMIT_LOGIN = env("RATELIMIT_LOGIN", "10 per minute;50 per hour")
     RATELIMIT_PASSWORD_RESET = env("RATELIMIT_PASSWORD_RESET", "5 per hour")

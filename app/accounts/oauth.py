@@ -100,6 +100,11 @@ def sign_in_with_provider(profile: ProviderProfile) -> User:
                            "not verified the address. Log in with your password instead.")
         ensure_not_suspended(user)
     else:
+        # Only a verified address may start an account: otherwise anyone could claim a
+        # victim's e-mail at the provider and keep a way into the account after a reset.
+        if not profile.email_verified:
+            raise Invalid(f"Your {profile.provider.title()} e-mail address is not verified. Verify "
+                          "it there first, or sign up with e-mail and a password.")
         name = profile.name.strip() or email.split("@")[0]
         user = User(email=email, display_name=clean_display_name(name[:80]), password_hash=None,
                     email_verified_at=utcnow() if profile.email_verified else None)

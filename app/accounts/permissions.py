@@ -24,10 +24,14 @@ def can_suspend_user(actor, target) -> bool:
 
 
 def can_grant_permission(actor, target, permission: str) -> bool:
-    if permission not in PERMISSIONS or not can_manage_users(actor):
+    """`manage_users` changes other people's admin permissions; only a superuser changes a
+    superuser's, or their own (never their own superuser)."""
+    if permission not in PERMISSIONS or not can_manage_users(actor) or target is None:
         return False
     if permission == "superuser":
         return actor.has_permission("superuser") and actor.id != target.id
+    if actor.id == target.id or "superuser" in target.permissions:
+        return actor.has_permission("superuser")
     return True
 
 

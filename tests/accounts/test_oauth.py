@@ -12,6 +12,7 @@ import sqlalchemy as sa
 from app.accounts.errors import AccountSuspended
 from app.accounts.models import OAuthIdentity, User
 from app.accounts.oauth import ProviderProfile, enabled_providers, sign_in_with_provider
+from app.accounts.queries import user_by_email
 from app.errors import Conflict, Invalid
 
 GOOGLE_TOKEN = "https://oauth2.googleapis.com/token"
@@ -86,10 +87,10 @@ def test_new_email_creates_an_account_without_a_password(db, emitted):
     assert [e.payload for e in emitted if e.name == "accounts.user.signed_up"] == [{"user_id": user.id}]
 
 
-def test_new_account_from_an_unverified_email_is_not_marked_verified(db):
-    user = sign_in_with_provider(google(email="new@example.com", verified=False))
-    assert user.email_verified_at is None
-
+def test_an_unverified_email_cannot_start_a_new_account(db):
+    with pytest.raises(Invalid, match="not verified"):
+        sign_in_with_provider(google(email="new@example.com", verified=False))
+    assert user_by_email("new@example.com") is None
 
 def test_new_account_without_a_name_is_named_after_the_email(db):
     assert sign_in_with_provider(google(email="grace@example.com", name="")).display_name == "grace"
