@@ -7,6 +7,7 @@ from pathlib import Path
 
 from flask import Flask
 from sqlalchemy import event
+from werkzeug.routing import IntegerConverter
 
 from app.config import Config
 from app.extensions import csrf, db, init_redis, limiter, login_manager, migrate, sock
@@ -47,6 +48,8 @@ def create_app(config: type | dict | None = None) -> Flask:
 
     for module in MODELS:
         __import__(module)
+    # Ids in URLs fit the database's integer columns: a larger one is a 404, not an overflow.
+    app.url_map.converters["int"] = BoundedIntConverter
     _init_extensions(app)
     _register_blueprints(app)
 
@@ -109,6 +112,12 @@ def _tune_sqlite(engine) -> None:
     @event.listens_for(engine, "begin")
     def on_begin(conn):
         conn.exec_driver_sql("BEGIN")
+
+
+class BoundedIntConverter(IntegerConverter):
+    def __init__(self, url_map, *args, **kwargs):
+        kwargs.setdefault("max", 2**31 - 1)
+        super().__init__(url_map, *args, **kwargs)
 
 
 def _register_blueprints(app: Flask) -> None:

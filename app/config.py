@@ -58,6 +58,7 @@ class Config:
     # RQ jobs run inline when there is no real Redis, unless told otherwise.
     JOBS_INLINE = env_bool("JOBS_INLINE", REDIS_URL is None)
     RQ_QUEUES = ("high", "default", "low")
+    RQ_QUEUE_PREFIX = env("RQ_QUEUE_PREFIX", "")  # lets two deployments share one Redis
 
     # Sessions and cookies (ARCHITECTURE §8). Secure cookies need HTTPS; the embedded
     # default serves plain http://127.0.0.1, so it is on by default only with a real database.
@@ -121,6 +122,7 @@ class Config:
     # Payments (issue: money): `local` test gateway by default, `stripe` in production.
     PAYMENT_GATEWAY = env("PAYMENT_GATEWAY", "local")
     STRIPE_SECRET_KEY = env("STRIPE_SECRET_KEY")
+    STRIPE_API_BASE = env("STRIPE_API_BASE")  # e.g. stripe-mock in a staging environment
     STRIPE_WEBHOOK_SECRET = env("STRIPE_WEBHOOK_SECRET", "whsec_local_development_only")
 
     PAYPAL_CLIENT_ID = env("PAYPAL_CLIENT_ID")

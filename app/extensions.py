@@ -46,8 +46,9 @@ def init_redis(app: Flask) -> None:
     client = make_redis(app.config["REDIS_URL"])
     inline = app.config["JOBS_INLINE"]
     app.extensions["redis"] = client
+    prefix = app.config.get("RQ_QUEUE_PREFIX", "")
     app.extensions["rq_queues"] = {
-        name: Queue(name, connection=client, is_async=not inline)
+        name: Queue(f"{prefix}{name}", connection=client, is_async=not inline)
         for name in app.config["RQ_QUEUES"]
     }
 

@@ -85,13 +85,13 @@ def request_payout(actor, amount_minor: int, *, currency: str = "USD",
     return payout
 
 
-def _enqueue(payout: Payout) -> None:
+def _enqueue(payout: Payout, retry_suffix: str = "") -> None:
     from rq import Retry
 
     from app.jobs import enqueue
     from app.jobs.payments import execute_payout
 
-    enqueue(execute_payout, payout.id, queue="high", job_id=f"payout-{payout.id}",
+    enqueue(execute_payout, payout.id, queue="high", job_id=f"payout-{payout.id}{retry_suffix}",
             retry=Retry(max=5, interval=[30, 120, 600, 1800, 3600]))
 
 
@@ -192,3 +192,17 @@ def payouts_of(creator_id: int) -> list[Payout]:
 def approval_queue() -> list[Payout]:
     return list(db.session.scalars(sa.select(Payout).where(Payout.status == "awaiting_approval")
                                    .order_by(Payout.created_at)))
+
+
+def resume_stuck_payouts(*, now: datetime | None = None, older_than_seconds: int = 600) -> int:
+    """Re-enqueue payouts a crashed worker left queued or half-sent. Safe: the job skips
+    what is settled, and the provider call reuses the payout's idempotency key."""
+    from datetime import timedelta
+
+    now = now or utcnow()
+    stuck = list(db.session.scalars(sa.select(Payout).where(
+        Payout.status.in_(("queued", "processing")),
+        Payout.created_at <= now - timedelta(seconds=older_than_seconds))))
+    for payout in stuck:
+        _enqueue(payout, retry_suffix=f"-resume-{int(now.timestamp())}")
+    return len(stuck)

@@ -23,11 +23,13 @@ def execute_payout(payout_id: int) -> None:
 
 
 def money_upkeep() -> None:
-    """Periodic: release escrow that is due, re-enqueue waiting events."""
+    """Periodic: release escrow that is due, re-enqueue waiting events and stuck payouts."""
     with job_session():
         escrow.release_due()
     with job_session():
         webhooks.retry_waiting_events()
+    with job_session():
+        payouts.resume_stuck_payouts()
 
 
 def reconcile_provider_events() -> None:

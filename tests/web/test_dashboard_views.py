@@ -8,7 +8,13 @@ from app.extensions import db
 from app.learning import discussions, progress
 from app.messaging.notifications import notify
 from tests.web.conftest import text
-from tests.web.test_learn_views import complete, enroll, learning_course, lesson, revoked
+from tests.web.test_learn_views import (
+    complete,
+    enroll,
+    learning_course,
+    lesson,
+    revoked,
+)
 
 
 def test_the_dashboard_needs_an_account(client):
@@ -62,7 +68,7 @@ def test_continue_takes_the_learner_back_to_their_lesson(client, login, learner,
 def test_my_teaching_shows_learners_and_open_questions(client, login, learner, creator, reviewer,
                                                        make_user):
     course = learning_course(creator, reviewer, title="Taught Course")
-    draft = learning_course(creator, reviewer, title="Draft Course", status="draft")
+    learning_course(creator, reviewer, title="Draft Course", status="draft")
     classmate = make_user()
     for user in (learner, classmate):
         enroll(user, course)
@@ -75,15 +81,15 @@ def test_my_teaching_shows_learners_and_open_questions(client, login, learner, c
     db.session.commit()
     login(creator)
     body = text(client.get("/dashboard/"))
-    row = re.search(r'<td><a href="/studio/courses/%d[^"]*">Taught Course</a></td>(.*?)</tr>' % course.id,
-                    body, re.S)
+    row = re.search(rf'<td><a href="/studio/courses/{course.id}[^"]*">Taught Course</a></td>(.*?)</tr>',
+                    body, re.DOTALL)
     assert row, body
-    cells = re.findall(r"<td>(.*?)</td>", row.group(1), re.S)
+    cells = re.findall(r"<td>(.*?)</td>", row.group(1), re.DOTALL)
     assert cells[1].strip() == "2"  # learners: the revoked one does not count
     assert f'href="/learn/{course.id}/discussions">2</a>' in cells[2]
-    draft_row = re.search(r'>Draft Course</a></td>(.*?)</tr>', body, re.S)
+    draft_row = re.search(r'>Draft Course</a></td>(.*?)</tr>', body, re.DOTALL)
     assert draft_row
-    assert [c.strip() for c in re.findall(r"<td>(.*?)</td>", draft_row.group(1), re.S)][1:] == ["0", "0"]
+    assert [c.strip() for c in re.findall(r"<td>(.*?)</td>", draft_row.group(1), re.DOTALL)][1:] == ["0", "0"]
 
 
 def test_recent_notifications_are_listed(client, login, learner, creator, reviewer):

@@ -93,3 +93,11 @@ def test_healthz_is_503_when_redis_is_unreachable(app_without_redis):
 def test_pages_still_render_when_redis_is_unreachable(app_without_redis):
     resp = app_without_redis.test_client().get("/auth/login")
     assert resp.status_code == 200 and b"<html" in resp.data
+
+
+def test_an_id_too_large_for_the_database_is_a_404_not_a_500(client, login, learner):
+    login(learner)
+    for url in ("/learn/99999999999999999999", "/courses/99999999999999999999/preview",
+                "/learn/posts/99999999999999999999/edit", "/checkout/orders/99999999999999999999/success"):
+        method = client.post if url.endswith("/edit") else client.get
+        assert method(url).status_code == 404, url

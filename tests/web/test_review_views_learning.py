@@ -5,14 +5,20 @@ from __future__ import annotations
 import pytest
 
 from app.extensions import db
-from app.learning import reviews
+from app.learning import progress, reviews
 from app.learning.models import CourseStats, Review
 from app.messaging.models import Notification
 from app.moderation.models import Report
 from tests.web.conftest import text
-from tests.web.test_learn_views import (complete, count, enroll, fresh, learning_course, lesson,
-                                        revoked)
-from app.learning import progress
+from tests.web.test_learn_views import (
+    complete,
+    count,
+    enroll,
+    fresh,
+    learning_course,
+    lesson,
+    revoked,
+)
 
 
 @pytest.fixture

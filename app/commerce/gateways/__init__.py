@@ -49,7 +49,7 @@ def get_gateway() -> Gateway:
     if name == "stripe":
         from app.commerce.gateways.stripe import StripeGateway
 
-        return StripeGateway(current_app.config["STRIPE_SECRET_KEY"])
+        return StripeGateway(current_app.config["STRIPE_SECRET_KEY"], current_app.config.get("STRIPE_API_BASE"))
     if name == "local":
         from app.commerce.gateways.local import LocalGateway
 

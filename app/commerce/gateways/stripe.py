@@ -9,10 +9,11 @@ from app.commerce.gateways import CheckoutSession, TransferResult
 class StripeGateway:
     name = "stripe"
 
-    def __init__(self, secret_key: str | None):
+    def __init__(self, secret_key: str | None, api_base: str | None = None):
         if not secret_key:
             raise RuntimeError("PAYMENT_GATEWAY=stripe needs STRIPE_SECRET_KEY.")
-        self.client = stripe.StripeClient(secret_key, max_network_retries=2)
+        options = {"base_addresses": {"api": api_base}} if api_base else {}
+        self.client = stripe.StripeClient(secret_key, max_network_retries=2, **options)
 
     def create_checkout(self, order, *, success_url: str, cancel_url: str) -> CheckoutSession:
         session = self.client.v1.checkout.sessions.create(params={
