@@ -45,16 +45,21 @@ def _account_type(name: str) -> str:
 
 
 def _ensure_accounts(names: Iterable[str], currency: str) -> dict[str, int]:
+    """Ids of the named accounts, creating the missing ones (one query when all exist)."""
     names = sorted(set(names))
-    dialect = db.session.get_bind().dialect.name
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    for name in names:
-        db.session.execute(insert(LedgerAccount).values(
-            name=name, type=_account_type(name), currency=currency, created_at=utcnow())
-            .on_conflict_do_nothing(index_elements=["name"]))
-    rows = db.session.execute(sa.select(LedgerAccount.name, LedgerAccount.id)
-                              .where(LedgerAccount.name.in_(names)))
-    return dict(rows.all())
+    found = dict(db.session.execute(sa.select(LedgerAccount.name, LedgerAccount.id)
+                                    .where(LedgerAccount.name.in_(names))).all())
+    missing = [name for name in names if name not in found]
+    if missing:
+        dialect = db.session.get_bind().dialect.name
+        insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+        for name in missing:
+            db.session.execute(insert(LedgerAccount).values(
+                name=name, type=_account_type(name), currency=currency, created_at=utcnow())
+                .on_conflict_do_nothing(index_elements=["name"]))
+        found.update(db.session.execute(sa.select(LedgerAccount.name, LedgerAccount.id)
+                                        .where(LedgerAccount.name.in_(missing))).all())
+    return found
 
 
 def find_transaction(key: str) -> LedgerTransaction | None:

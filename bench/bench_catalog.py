@@ -1,0 +1,125 @@
+"""Discovery benchmark on PostgreSQL (issue 5): the catalog page against a bare Flask route
+under the same gunicorn config, and the search query alone in the app process.
+
+    DATABASE_URL=postgresql://…/lyceum_bench REDIS_URL=redis://127.0.0.1:6379/3 \
+        python bench/bench_catalog.py            # after bench/generate_catalog.py
+
+Needs `wrk` (Debian: apt-get install wrk). Prints a Markdown table and writes the raw output
+to bench/results/.
+"""
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import signal
+import statistics
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+RESULTS = ROOT / "bench" / "results"
+CATALOG_PATH = "/courses/?q=python&price=paid&level=beginner&sort=rating"
+QUERY = {"q": "python", "price": "paid", "level": "beginner", "sort": "rating"}
+
+
+def percentile(values: list[float], p: float) -> float:
+    values = sorted(values)
+    return values[min(len(values) - 1, int(round(p / 100 * (len(values) - 1))))]
+
+
+def search_alone(runs: int = 400) -> dict:
+    from app import create_app
+    from app.catalog.search import parse_query, search_courses
+    from app.extensions import db
+
+    app = create_app()
+    with app.app_context():
+        query, _ = parse_query(QUERY)
+        for _ in range(20):  # warm up caches and the connection pool
+            search_courses(query)
+            db.session.rollback()
+        timings = {"search (results + total)": [], "search + facets": []}
+        for _ in range(runs):
+            started = time.perf_counter()
+            search_courses(query, with_facets=False)
+            timings["search (results + total)"].append((time.perf_counter() - started) * 1000)
+            db.session.rollback()
+            started = time.perf_counter()
+            results = search_courses(query)
+            timings["search + facets"].append((time.perf_counter() - started) * 1000)
+            db.session.rollback()
+        explain = "\n".join(row[0] for row in db.session.execute(db.text(
+            "EXPLAIN ANALYZE SELECT cs.course_id, ts_rank_cd('{0.1, 0.2, 0.4, 1.0}', cs.document, q) "
+            "FROM course_search cs, to_tsquery('english', 'python:*') q WHERE cs.document @@ q")))
+    return {"timings": timings, "total": results.total, "explain": explain}
+
+
+def serve(target: str, port: int, env: dict) -> subprocess.Popen:
+    cmd = [sys.executable, "-m", "gunicorn", "-c", str(ROOT / "gunicorn.conf.py"),
+           "--bind", f"127.0.0.1:{port}", "--workers", env.get("WEB_CONCURRENCY", "2"),
+           "--access-logfile", "/dev/null", target]
+    proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    for _ in range(100):
+        try:
+            urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=1)
+            return proc
+        except OSError:
+            time.sleep(0.2)
+    proc.kill()
+    raise RuntimeError(f"{target} did not start: {proc.stderr.read().decode()[-2000:]}")
+
+
+def wrk(url: str, seconds: int, connections: int) -> dict:
+    out = subprocess.run(["wrk", "-t2", f"-c{connections}", f"-d{seconds}s", "--latency", url],
+                         capture_output=True, text=True, check=True).stdout
+    def ms(label):
+        match = re.search(rf"{label}%\s+([\d.]+)(us|ms|s)", out)
+        value, unit = float(match.group(1)), match.group(2)
+        return value / 1000 if unit == "us" else value * 1000 if unit == "s" else value
+    return {"rps": float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1)),
+            "p50": ms("50"), "p90": ms("90"), "p99": ms("99"), "raw": out}
+
+
+def main() -> None:
+    if not shutil.which("wrk"):
+        sys.exit("wrk is needed: apt-get install wrk")
+    RESULTS.mkdir(exist_ok=True)
+    alone = search_alone()
+    env = {**os.environ, "WEB_CONCURRENCY": os.environ.get("WEB_CONCURRENCY", "2"),
+           "SESSION_COOKIE_SECURE": "false", "RATELIMIT_ENABLED": "false"}
+    seconds, connections = int(os.environ.get("BENCH_SECONDS", "20")), int(os.environ.get("BENCH_CONNECTIONS", "32"))
+    rows = []
+    for name, target, path in (("hello (bare Flask)", "bench.hello_app:app", "/"),
+                               ("catalog: search + 2 filters + sort", "wsgi:app", CATALOG_PATH)):
+        proc = serve(target, 8765, env)
+        try:
+            wrk(f"http://127.0.0.1:8765{path}", 3, connections)  # warm-up
+            rows.append((name, wrk(f"http://127.0.0.1:8765{path}", seconds, connections)))
+        finally:
+            proc.send_signal(signal.SIGTERM)
+            proc.wait(timeout=30)
+    hello, catalog = rows[0][1], rows[1][1]
+    ratio = catalog["rps"] / hello["rps"]
+    lines = ["| what | requests/s | p50 ms | p90 ms | p99 ms |", "|---|---|---|---|---|"]
+    for name, r in rows:
+        lines.append(f"| {name} | {r['rps']:.0f} | {r['p50']:.1f} | {r['p90']:.1f} | {r['p99']:.1f} |")
+    lines.append(f"\nCatalog / hello throughput: **{ratio:.0%}** (target ≥ 35%).\n")
+    lines.append("| in-process, matching " + f"{alone['total']} courses | p50 ms | p95 ms | p99 ms |")
+    lines.append("|---|---|---|---|")
+    for label, values in alone["timings"].items():
+        lines.append(f"| {label} | {statistics.median(values):.1f} | {percentile(values, 95):.1f} | "
+                     f"{percentile(values, 99):.1f} |")
+    report = "\n".join(lines)
+    print(report)
+    stamp = time.strftime("%Y%m%d-%H%M%S")
+    (RESULTS / f"catalog-{stamp}.md").write_text(
+        report + "\n\n```\n" + alone["explain"] + "\n```\n\n" + "\n".join(r["raw"] for _, r in rows))
+
+
+if __name__ == "__main__":
+    main()
