@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 
 
 
@@ -26,17 +27,17 @@ def split_price(price_minor: int, rate_bps: int) -> Split:
     return Split(price_minor, rate_bps, commission, price_minor - commission)
 
 
-def global_rate_bps() -> int:
-    """The platform's rate in force now (admin-set history, else the configured default)."""
+def global_rate_bps(now: datetime | None = None) -> int:
+    """The platform's rate in force at `now` (admin-set history, else the configured default)."""
     from app.commerce.settings import commission_rate_at
 
-    return commission_rate_at()
+    return commission_rate_at(now)
 
 
-def rate_for_course(course) -> int:
+def rate_for_course(course, now: datetime | None = None) -> int:
     if course.commission_bps_override is not None:
         return course.commission_bps_override
-    return global_rate_bps()
+    return global_rate_bps(now)
 
 
 def split_for_course(course, price_minor: int | None = None) -> Split:

@@ -7,6 +7,7 @@ from datetime import datetime
 
 import sqlalchemy as sa
 
+from app.commerce import escrow
 from app.commerce.models import Dispute, DisputeMessage, Order, Refund
 from app.commerce.refunds import book_reversal, send_refund
 from app.commerce.settings import can_manage_finance
@@ -111,6 +112,8 @@ def rule(actor, dispute: Dispute, *, ruling: str, decision: str, refund_minor: i
     dispute.messages.append(DisputeMessage(author_id=actor.id, role="admin", body=dispute.decision,
                                            created_at=now))
     order.frozen = False
+    if ruling != "full_refund":  # what completion or time made due during the freeze is due now
+        escrow.release_if_due(order, now=now)
     record_audit(actor, "dispute.ruled", dispute, after={"ruling": ruling, "refund_minor": amount},
                  reason=dispute.decision, ip=ip)
     if amount:
@@ -164,6 +167,8 @@ def close_chargeback(dispute: Dispute, *, won: bool, now: datetime | None = None
                                            body="The bank decided for the seller." if won
                                            else "The bank decided for the buyer; the sale is reversed."))
     order.frozen = False
+    if won:
+        escrow.release_if_due(order, now=now)
     for person in (order.buyer, order.creator):
         notify(person, "commerce.dispute_ruled", dispute_id=dispute.id, title=order.course.title,
                ruling="won" if won else "lost")

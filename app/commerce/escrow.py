@@ -11,6 +11,7 @@ from app.commerce import ledger
 from app.commerce.models import Order
 from app.dbtypes import utcnow
 from app.extensions import db
+from app.learning.queries import enrollment_for
 
 
 def held_minor(order: Order) -> int:
@@ -30,6 +31,19 @@ def release(order: Order, *, reason: str, now: datetime | None = None) -> bool:
         ], currency=order.currency, order_id=order.id, memo=f"Escrow released ({reason})", now=now)
     order.escrow_released_at = now
     return True
+
+
+def release_if_due(order: Order, *, now: datetime | None = None) -> bool:
+    """Once a freeze is lifted: release at once if the policy's condition came true while the
+    sale was frozen (the learner completed the course, or the days ran out)."""
+    now = now or utcnow()
+    if order.escrow_release_at is not None and order.escrow_release_at <= now:
+        return release(order, reason="escrow period ended", now=now)
+    if order.escrow_mode == "completion_or_days":
+        enrollment = enrollment_for(order.buyer, order.course)
+        if enrollment is not None and enrollment.completed_at is not None:
+            return release(order, reason="course completed", now=now)
+    return False
 
 
 def release_for_completion(enrollment, *, now: datetime | None = None) -> bool:

@@ -84,7 +84,31 @@ def transfer_reversed(obj: dict, *, now: datetime) -> None:
     reverse_paid_payout(obj.get("id"), now=now)
 
 
+def paypal_item_succeeded(obj: dict, *, now: datetime) -> None:
+    from app.commerce.payouts import payout_for_item, settle_payout
+
+    payout = payout_for_item(obj.get("payout_item", {}).get("sender_item_id") or obj.get("sender_item_id"))
+    if payout is None:
+        raise EventNotReady("PayPal item for an unknown payout")
+    settle_payout(payout, now=now)
+
+
+def paypal_item_failed(obj: dict, *, now: datetime) -> None:
+    from app.commerce.payouts import fail_payout, payout_for_item
+
+    payout = payout_for_item(obj.get("payout_item", {}).get("sender_item_id") or obj.get("sender_item_id"))
+    if payout is None:
+        raise EventNotReady("PayPal item for an unknown payout")
+    fail_payout(payout, reason=f"PayPal: {obj.get('transaction_status', 'failed').lower()}")
+
+
 HANDLERS = {
+    "PAYMENT.PAYOUTS-ITEM.SUCCEEDED": paypal_item_succeeded,
+    "PAYMENT.PAYOUTS-ITEM.FAILED": paypal_item_failed,
+    "PAYMENT.PAYOUTS-ITEM.BLOCKED": paypal_item_failed,
+    "PAYMENT.PAYOUTS-ITEM.DENIED": paypal_item_failed,
+    "PAYMENT.PAYOUTS-ITEM.CANCELED": paypal_item_failed,
+    "PAYMENT.PAYOUTS-ITEM.RETURNED": paypal_item_failed,
     "checkout.session.completed": checkout_completed,
     "checkout.session.async_payment_succeeded": async_payment_succeeded,
     "checkout.session.async_payment_failed": async_payment_failed,

@@ -51,7 +51,7 @@ def start_checkout(actor: User, course: Course, *, now: datetime | None = None) 
         Order.buyer_id == actor.id, Order.course_id == course.id, Order.status == "pending",
         Order.price_minor == course.price_minor).order_by(Order.id.desc()).limit(1))
     if order is None:
-        split = split_price(course.price_minor, rate_for_course(course))
+        split = split_price(course.price_minor, rate_for_course(course, now))
         escrow = get_setting("escrow")
         order = Order(buyer_id=actor.id, course_id=course.id, creator_id=course.creator_id,
                       price_minor=split.price, currency=course.currency, commission_bps=split.rate_bps,

@@ -139,18 +139,61 @@ def send_payout(payout_id: int, *, now: datetime | None = None) -> None:
     if payout is None or payout.status != "processing":
         return
     result = _transfer(payout)
-    if result.ok:
-        now = now or utcnow()
-        ledger.post(f"payout-settled:{payout.id}", "payout_settled", [
-            (ledger.creator_account(payout.creator_id, "payout_in_flight"), payout.amount_minor),
-            (ledger.gateway_account(payout.provider if payout.provider == "paypal" else LEDGER_PROVIDER),
-             -payout.amount_minor),
-        ], currency=payout.currency, memo=f"Payout #{payout.id} sent", now=now)
-        payout.status, payout.external_id, payout.settled_at = "paid", result.external_id, now
-        notify(payout.creator, "commerce.payout_sent", payout_id=payout.id, amount=payout.amount_minor,
-               currency=payout.currency)
-    else:
+    if not result.ok:
         _return_funds(payout, status="failed", reason=result.failure)
+    elif result.pending:  # PayPal: the batch is accepted; its webhook (or the poll) settles it
+        payout.external_id = result.external_id or payout.external_id
+    else:
+        settle_payout(payout, external_id=result.external_id, now=now)
+
+
+def settle_payout(payout: Payout, *, external_id: str | None = None, now: datetime | None = None) -> None:
+    if payout.status == "paid":
+        return
+    now = now or utcnow()
+    ledger.post(f"payout-settled:{payout.id}", "payout_settled", [
+        (ledger.creator_account(payout.creator_id, "payout_in_flight"), payout.amount_minor),
+        (ledger.gateway_account(payout.provider if payout.provider == "paypal" else LEDGER_PROVIDER),
+         -payout.amount_minor),
+    ], currency=payout.currency, memo=f"Payout #{payout.id} sent", now=now)
+    payout.status, payout.settled_at = "paid", now
+    payout.external_id = external_id or payout.external_id
+    notify(payout.creator, "commerce.payout_sent", payout_id=payout.id, amount=payout.amount_minor,
+           currency=payout.currency)
+
+
+def fail_payout(payout: Payout, *, reason: str, now: datetime | None = None) -> None:
+    """The provider gave up on a payout (still in flight, or returned after it was paid):
+    the money is the creator's again, once."""
+    if payout.status == "processing":
+        _return_funds(payout, status="failed", reason=reason)
+    elif payout.status == "paid":
+        _reverse(payout, reason=reason, now=now)
+
+
+def payout_for_item(sender_item_id: str | None) -> Payout | None:
+    if not sender_item_id or not sender_item_id.startswith("payout-"):
+        return None
+    number = sender_item_id.removeprefix("payout-")
+    return db.session.get(Payout, int(number)) if number.isdigit() else None
+
+
+def poll_paypal_payouts() -> int:
+    """The polling half of PayPal's status reporting (webhooks are the other half)."""
+    from app.commerce.gateways.paypal import paypal_payouts
+
+    client = paypal_payouts()
+    if client is None:
+        return 0
+    waiting = list(db.session.scalars(sa.select(Payout).where(
+        Payout.provider == "paypal", Payout.status == "processing", Payout.external_id.is_not(None))))
+    for payout in waiting:
+        status = client.batch_status(payout.external_id)
+        if status == "SUCCESS":
+            settle_payout(payout)
+        elif status in ("DENIED", "CANCELED", "FAILED"):
+            fail_payout(payout, reason=f"PayPal batch {status.lower()}")
+    return len(waiting)
 
 
 def _transfer(payout: Payout) -> TransferResult:
@@ -175,13 +218,19 @@ def _return_funds(payout: Payout, *, status: str, reason: str) -> None:
 def reverse_paid_payout(transfer_id: str | None, *, now: datetime | None = None) -> None:
     """Stripe reversed a transfer we counted as paid: the money is the creator's again."""
     payout = db.session.scalar(sa.select(Payout).where(Payout.external_id == transfer_id))
-    if payout is None or payout.status != "paid":
-        return
+    if payout is not None and payout.status == "paid":
+        _reverse(payout, reason="reversed by the provider", now=now)
+
+
+def _reverse(payout: Payout, *, reason: str, now: datetime | None = None) -> None:
+    provider = payout.provider if payout.provider == "paypal" else LEDGER_PROVIDER
     ledger.post(f"payout-reversed:{payout.id}", "payout_reversed", [
-        (ledger.gateway_account(LEDGER_PROVIDER), payout.amount_minor),
+        (ledger.gateway_account(provider), payout.amount_minor),
         (ledger.creator_account(payout.creator_id, "available"), -payout.amount_minor),
-    ], currency=payout.currency, memo=f"Payout #{payout.id} reversed by the provider", now=now)
-    payout.status, payout.failure_reason = "failed", "reversed by the provider"
+    ], currency=payout.currency, memo=f"Payout #{payout.id} came back: {reason}", now=now)
+    payout.status, payout.failure_reason = "failed", reason
+    notify(payout.creator, "commerce.payout_failed", payout_id=payout.id, amount=payout.amount_minor,
+           currency=payout.currency, reason=reason)
 
 
 def payouts_of(creator_id: int) -> list[Payout]:

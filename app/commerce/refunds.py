@@ -79,6 +79,10 @@ def decide_refund(actor, refund: Refund, *, approve: bool, note: str = "",
     require(can_manage_finance(actor), "decide refunds")
     if refund.status != "requested":
         raise Conflict("This refund request was already decided.")
+    if approve and refund.order.refundable_minor <= 0:  # e.g. a chargeback took it back meanwhile
+        raise Conflict("This purchase has already been refunded in full: reject the request.")
+    if approve:
+        refund.amount_minor = min(refund.amount_minor, refund.order.refundable_minor)
     refund.decided_by_id, refund.decision_note = actor.id, (note or "").strip() or refund.decision_note
     record_audit(actor, "refund.approved" if approve else "refund.rejected", refund,
                  before={"status": "requested"}, after={"approve": approve}, reason=note, ip=ip)
@@ -101,9 +105,13 @@ def send_refund(refund: Refund) -> None:
 
 def reversal_split(order: Order, amount: int) -> tuple[int, int]:
     """(creator part, commission part) of refunding `amount` of `order`, commission taken back
-    in proportion (round half up) and never more than was kept."""
+    in proportion (round half up) and never more than was kept — nor so little that the
+    creator would give back more than is left of their share. So refunds in parts add up
+    exactly: the one that completes the refund returns all that is left of both."""
+    kept = order.commission_minor - order.commission_refunded_minor
+    share_left = order.creator_share_minor - (order.refunded_minor - order.commission_refunded_minor)
     commission = (amount * order.commission_minor * 2 + order.price_minor) // (2 * order.price_minor)
-    commission = min(commission, order.commission_minor - order.commission_refunded_minor)
+    commission = max(min(commission, kept), amount - share_left)
     return amount - commission, commission
 
 

@@ -30,6 +30,8 @@ def money_upkeep() -> None:
         webhooks.retry_waiting_events()
     with job_session():
         payouts.resume_stuck_payouts()
+    with job_session():
+        payouts.poll_paypal_payouts()
 
 
 def reconcile_provider_events() -> None:

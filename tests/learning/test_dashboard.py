@@ -1,14 +1,14 @@
 """What the dashboard shows about learning and teaching (app/learning/dashboard.py)."""
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from app.learning import discussions, progress
 from app.learning.dashboard import my_learning, my_teaching
 from app.learning.enrollment import enroll, revoke
 from tests.learning.conftest import build_course, finish_course, lessons_of
 
-T0 = datetime(2025, 3, 1, 9, 0, tzinfo=timezone.utc)
+T0 = datetime(2025, 3, 1, 9, 0, tzinfo=UTC)
 
 
 def test_a_newcomer_has_nothing_to_learn_or_teach(db, make_user):

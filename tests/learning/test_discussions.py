@@ -1,7 +1,7 @@
 """A course's discussion board (app/learning/discussions.py)."""
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 import sqlalchemy as sa
@@ -13,7 +13,7 @@ from app.moderation.models import Report
 from app.moderation.suspensions import suspend_user
 from tests.learning.conftest import build_course, lessons_of, notifications
 
-T0 = datetime(2025, 3, 1, 9, 0, tzinfo=timezone.utc)
+T0 = datetime(2025, 3, 1, 9, 0, tzinfo=UTC)
 
 
 @pytest.fixture

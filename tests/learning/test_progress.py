@@ -1,7 +1,7 @@
 """Progress, completion and the player's position (app/learning/progress.py)."""
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 import sqlalchemy as sa
@@ -12,10 +12,18 @@ from app.learning.enrollment import enroll, revoke
 from app.learning.errors import NotEnrolled
 from app.learning.models import Certificate, LessonProgress
 from app.learning.queries import completed_lesson_ids
-from tests.learning.conftest import (add_lesson, build_course, finish_course, lessons_of, named,
-                                     notifications, right_answers, wrong_answers)
+from tests.learning.conftest import (
+    add_lesson,
+    build_course,
+    finish_course,
+    lessons_of,
+    named,
+    notifications,
+    right_answers,
+    wrong_answers,
+)
 
-T0 = datetime(2025, 3, 1, 9, 0, tzinfo=timezone.utc)
+T0 = datetime(2025, 3, 1, 9, 0, tzinfo=UTC)
 
 
 def completions(emitted) -> list[dict]:
@@ -228,7 +236,7 @@ def test_continue_starts_at_the_first_lesson(db, course, enrolled):
 
 
 def test_continue_goes_to_the_last_opened_unfinished_lesson(db, learner, course, enrolled):
-    video, pdf_lesson, text, quiz = lessons_of(course)
+    video, _pdf_lesson, text, _quiz = lessons_of(course)
     progress.touch(enrolled, text, T0)
     assert progress.next_lesson(enrolled).id == text.id
     progress.save_position(learner, video, 12)  # opening the video makes it the last one
@@ -252,7 +260,7 @@ def test_continue_on_a_finished_course_goes_back_to_the_start(db, learner, cours
 
 def test_continue_ignores_a_last_lesson_that_was_deleted(db, creator, learner, course, enrolled):
     from app.catalog import structure
-    *_, text, quiz = lessons_of(course)
+    *_, text, _quiz = lessons_of(course)
     progress.touch(enrolled, text, T0)
     db.session.commit()
     structure.delete_lesson(creator, text)

@@ -140,7 +140,7 @@ def test_the_right_answers_pass(db, learner, quiz_lesson, enrolled):
 
 
 def test_the_wrong_answers_fail_and_are_kept(db, learner, quiz_lesson, enrolled):
-    attempt, grade = attempts.submit_quiz(learner, quiz_lesson, wrong_answers(quiz_lesson))
+    _attempt, grade = attempts.submit_quiz(learner, quiz_lesson, wrong_answers(quiz_lesson))
     assert grade.score_percent == 0 and not grade.passed
     assert attempt_count(db, enrolled) == 1
 

@@ -1,7 +1,7 @@
 """Course reviews and their aggregates (app/learning/reviews.py, app/learning/stats.py)."""
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 import sqlalchemy as sa
@@ -14,9 +14,14 @@ from app.learning.enrollment import enroll, revoke
 from app.learning.models import Review
 from app.moderation.models import Report
 from app.moderation.suspensions import suspend_user
-from tests.learning.conftest import build_course, finish_course, lessons_of, notifications
+from tests.learning.conftest import (
+    build_course,
+    finish_course,
+    lessons_of,
+    notifications,
+)
 
-T0 = datetime(2025, 3, 1, 9, 0, tzinfo=timezone.utc)
+T0 = datetime(2025, 3, 1, 9, 0, tzinfo=UTC)
 
 
 def review_rows(db, course) -> int:

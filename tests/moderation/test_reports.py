@@ -1,7 +1,7 @@
 """Users' reports of what others wrote (app/moderation/reports.py)."""
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 import sqlalchemy as sa
@@ -79,7 +79,7 @@ def test_only_signed_in_active_users_report(db, make_user, admin, who):
 
 
 def test_the_queue_lists_open_reports_oldest_first(db, learner, creator):
-    t0 = datetime(2025, 3, 1, tzinfo=timezone.utc)
+    t0 = datetime(2025, 3, 1, tzinfo=UTC)
     late = report(learner, "review", 1, reason="Late")
     early = report(creator, "review", 2, reason="Early")
     closed = report(creator, "review", 3, reason="Handled")

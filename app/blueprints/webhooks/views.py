@@ -14,3 +14,11 @@ def stripe_event():
     event, created = webhooks.receive_stripe(request.get_data(), request.headers.get("Stripe-Signature"))
     db.session.commit()
     return jsonify(received=True, duplicate=not created), 200
+
+
+@bp.post("/paypal")
+@csrf.exempt
+def paypal_event():
+    event, created = webhooks.receive_paypal(request.get_data(), request.headers)
+    db.session.commit()
+    return jsonify(received=True, duplicate=not created), 200

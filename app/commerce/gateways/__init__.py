@@ -26,6 +26,7 @@ class TransferResult:
     ok: bool
     external_id: str | None = None
     failure: str = ""
+    pending: bool = False  # accepted, but the provider reports the outcome later (PayPal)
 
 
 class Gateway(Protocol):

@@ -33,11 +33,26 @@ class PayPalPayouts:
                                             "amount": {"value": f"{payout.amount_minor / 100:.2f}",
                                                        "currency": payout.currency}}]})
         if resp.status_code == 400 and "SENDER_BATCH_ID" in resp.text.upper():
-            return TransferResult(True, external_id=None)  # sent before (a retried job): status comes later
+            # Sent before (a retried job): the outcome arrives by webhook.
+            return TransferResult(True, external_id=payout.external_id, pending=True)
         if 400 <= resp.status_code < 500:
             return TransferResult(False, failure=resp.json().get("message", resp.text)[:500])
         resp.raise_for_status()  # 5xx: let the job retry with the same sender_batch_id
-        return TransferResult(True, external_id=resp.json()["batch_header"]["payout_batch_id"])
+        return TransferResult(True, external_id=resp.json()["batch_header"]["payout_batch_id"],
+                              pending=True)
+
+    def verify_webhook(self, headers, event: dict, webhook_id: str) -> bool:
+        """PayPal checks its own signature (POST /v1/notifications/verify-webhook-signature)."""
+        token = self._token()
+        resp = requests.post(f"{self.base_url}/v1/notifications/verify-webhook-signature",
+                             timeout=TIMEOUT, headers={"Authorization": f"Bearer {token}"},
+                             json={"auth_algo": headers.get("PAYPAL-AUTH-ALGO", ""),
+                                   "cert_url": headers.get("PAYPAL-CERT-URL", ""),
+                                   "transmission_id": headers.get("PAYPAL-TRANSMISSION-ID", ""),
+                                   "transmission_sig": headers.get("PAYPAL-TRANSMISSION-SIG", ""),
+                                   "transmission_time": headers.get("PAYPAL-TRANSMISSION-TIME", ""),
+                                   "webhook_id": webhook_id, "webhook_event": event})
+        return resp.ok and resp.json().get("verification_status") == "SUCCESS"
 
     def batch_status(self, batch_id: str) -> str:
         token = self._token()
