@@ -358,3 +358,13 @@ def test_reinstated_user_can_log_in_again(client, signed_in, admin):
     resp = client.post("/auth/login", data={"email": signed_in.email, "password": PASSWORD})
     assert resp.status_code == 302
     assert client.get("/dashboard/").status_code == 200
+
+
+def test_an_oversized_avatar_is_refused_from_its_length_before_it_is_read(app, client, login, learner):
+    """The 413 comes from Content-Length alone: the body is never stored or parsed."""
+    login(learner)
+    limit = app.config["AVATAR_MAX_BYTES"]
+    body = b"x" * (limit + 128 * 1024)
+    resp = client.post("/auth/settings/avatar", data=body,
+                       content_type="multipart/form-data; boundary=zzz")
+    assert resp.status_code == 413

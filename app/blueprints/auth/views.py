@@ -27,6 +27,14 @@ def _safe_next(default: str = "dashboard.home") -> str:
     return target if is_same_site_path(target) else url_for(default)
 
 
+@bp.url_value_preprocessor
+def avatar_upload_limit(endpoint: str | None, values: dict | None) -> None:
+    """Refuse an oversized avatar from its Content-Length, before the body is read (URL
+    value preprocessors run before the CSRF check parses the form)."""
+    if endpoint == "auth.avatar_update":
+        request.max_content_length = current_app.config["AVATAR_MAX_BYTES"] + 64 * 1024
+
+
 @bp.route("/signup", methods=["GET", "POST"])
 @_limit("RATELIMIT_SIGNUP")
 def signup():
