@@ -120,10 +120,8 @@ def update_course_field(actor: User, course: Course, field: str, value: str) -> 
     return course
 
 
-def set_price(actor: User, course: Course, price: str | int) -> Course:
-    """Free (0) or between the configured minimum and maximum, in whole cents."""
-    require(can_edit_course(actor, course), "edit this course")
-    ensure_editable(course)
+def clean_price(price: str | int) -> int:
+    """A course price in cents: free (0) or between the configured minimum and maximum."""
     minor = parse_amount(price, field="price")
     cfg = current_app.config
     if 0 < minor < cfg["COURSE_MIN_PRICE_MINOR"]:
@@ -132,7 +130,14 @@ def set_price(actor: User, course: Course, price: str | int) -> Course:
     if minor > cfg["COURSE_MAX_PRICE_MINOR"]:
         raise Invalid(f"The highest price is {cfg['COURSE_MAX_PRICE_MINOR'] / 100:,.2f}.",
                       field="price")
-    course.price_minor = minor
+    return minor
+
+
+def set_price(actor: User, course: Course, price: str | int) -> Course:
+    """Free (0) or between the configured minimum and maximum, in whole cents."""
+    require(can_edit_course(actor, course), "edit this course")
+    ensure_editable(course)
+    course.price_minor = clean_price(price)
     course.updated_at = utcnow()
     return course
 

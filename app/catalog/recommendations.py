@@ -36,13 +36,15 @@ def for_user(user, *, limit: int = 6, now: datetime | None = None) -> list[Recom
     learners), never one they own or are enrolled in; trending ones for a cold start."""
     now = now or utcnow()
     taken = []
+    excluded: set[int] = set()
     if user is not None and getattr(user, "is_authenticated", False):
+        # Only what the learner still has explains a pick; a refunded course is not offered again.
         taken = list(db.session.scalars(
             sa.select(Course).join(Enrollment, Enrollment.course_id == Course.id)
-            .where(Enrollment.learner_id == user.id)
+            .where(Enrollment.learner_id == user.id, Enrollment.revoked_at.is_(None))
             .order_by(Enrollment.completed_at.is_(None), Enrollment.enrolled_at.desc()).limit(20)))
-    excluded = {course.id for course in taken}
-    if user is not None and getattr(user, "is_authenticated", False):
+        excluded |= set(db.session.scalars(sa.select(Enrollment.course_id)
+                                           .where(Enrollment.learner_id == user.id)))
         excluded |= set(db.session.scalars(sa.select(Course.id).where(Course.creator_id == user.id)))
     visible = visible_courses(now)
 

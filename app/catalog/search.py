@@ -196,22 +196,26 @@ def _dialect() -> str:
     return db.session.get_bind().dialect.name
 
 
-def expansions(word: str) -> list[str]:
-    """Known words (the vocabulary) that start with `word`. Both backends stem the query, and
-    a stemmed prefix is not always a prefix of the stemmed word ("analy" stems to "anali",
-    "analysis" to "analysi"), so a prefix also matches the whole words it starts."""
-    if len(word) < 3:
-        return []
-    return list(db.session.scalars(
-        sa.select(SearchTerm.term).where(SearchTerm.term.startswith(word, autoescape=True),
-                                         SearchTerm.term != word)
+def expansions(words: list[str]) -> dict[str, list[str]]:
+    """For each word the vocabulary does not know, the known words it starts. Both backends
+    stem the query, and a stemmed prefix is not always a prefix of the stemmed word ("analy"
+    stems to "anali", "analysis" to "analysi"), so a prefix also matches the whole words it
+    starts. A known word is left alone: its stem already matches."""
+    candidates = [word for word in dict.fromkeys(words) if len(word) >= 3]
+    if not candidates:
+        return {}
+    known = set(db.session.scalars(sa.select(SearchTerm.term).where(SearchTerm.term.in_(candidates))))
+    return {word: list(db.session.scalars(
+        sa.select(SearchTerm.term).where(SearchTerm.term.startswith(word, autoescape=True))
         .order_by(SearchTerm.frequency.desc(), SearchTerm.term).limit(MAX_EXPANSIONS)))
+        for word in candidates if word not in known}
 
 
 def text_match(wanted: list[str], excluded: list[str]):
     """A subquery (course_id, rank) of courses matching the words; higher rank is better.
     Without wanted words, every course that has none of the excluded words (rank 0)."""
-    groups = [[word, *expansions(word)] for word in wanted]
+    more = expansions(wanted)
+    groups = [[word, *more.get(word, [])] for word in wanted]
     if _dialect() == "postgresql":
         expression = " & ".join("(" + " | ".join(f"{w}:*" for w in group) + ")" for group in groups)
         if not groups:

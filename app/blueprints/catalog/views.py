@@ -8,7 +8,7 @@ from flask_login import current_user
 from app.blueprints.catalog import bp
 from app.blueprints.media import send_stored
 from app.catalog import media
-from app.blueprints.htmx import render_page
+from app.blueprints.htmx import page_arg, render_page
 from app.catalog.models import LANGUAGES, LESSON_KINDS, LEVELS, Category, Course, MediaAsset
 from app.catalog.queries import categories, creator_summary
 from app.catalog.recommendations import also_took
@@ -104,7 +104,7 @@ def course_detail(slug: str):
     stats = stats_for(course.id)
     return render_page("catalog/course_detail.html", "course_reviews", course=course, stats=stats,
                        json_ld=course_json_ld(course, stats), enrollment=active_enrollment(current_user, course),
-                       reviews=list_reviews(course, page=request.args.get("reviews", 1, type=int)),
+                       reviews=list_reviews(course, page=page_arg("reviews")),
                        also=also_took(course), lesson_kinds=LESSON_KINDS, levels=LEVELS,
                        languages=LANGUAGES, creator_stats=creator_summary(course.creator_id))
 

@@ -6,7 +6,7 @@ from app.catalog.queries import creator_summary
 from app.catalog.search import CatalogQuery, search_courses
 
 
-@bp.get("/<int:creator_id>")
+@bp.get("/<int(max=2147483647):creator_id>")  # past a 32-bit id the database would raise
 def creator_detail(creator_id: int):
     """A creator's public page: bio, published courses, learners, average rating."""
     creator = get_user(creator_id)
