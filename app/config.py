@@ -109,6 +109,11 @@ class Config:
     S3_ENDPOINT_URL = env("S3_ENDPOINT_URL")  # for S3-compatible stores other than AWS
     S3_REGION = env("S3_REGION")
 
+    # Catalog caching: facet counts (Redis, a minute) and whole catalog pages for visitors
+    # who are not signed in (Redis, 30 s; also `Cache-Control: public` for a CDN).
+    FACET_CACHE_ENABLED = env_bool("FACET_CACHE_ENABLED", True)
+    PAGE_CACHE_SECONDS = env_int("PAGE_CACHE_SECONDS", 30)
+
     # Courses: prices in minor units; 0 is free, otherwise at least the minimum.
     COURSE_MIN_PRICE_MINOR = env_int("COURSE_MIN_PRICE_MINOR", 199)
     COURSE_MAX_PRICE_MINOR = env_int("COURSE_MAX_PRICE_MINOR", 99999)
@@ -148,6 +153,8 @@ class TestConfig(Config):
     SESSION_COOKIE_SECURE = False
     REMEMBER_COOKIE_SECURE = False
     JOBS_INLINE = True
+    FACET_CACHE_ENABLED = False  # every test sees its own data at once
+    PAGE_CACHE_SECONDS = 0
     ARGON2_TIME_COST = 1
     ARGON2_MEMORY_COST = 1024
     # Generous limits; the rate-limit tests lower them for themselves.

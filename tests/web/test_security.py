@@ -131,8 +131,9 @@ def test_htmx_request_with_the_token_from_hx_headers_is_accepted(client, login, 
     assert b"badge-empty" in resp.data
 
 
-def test_csrf_token_of_another_session_is_refused(app, client, login, learner, csrf_on):
+def test_csrf_token_of_another_session_is_refused(app, client, login, learner, make_user, csrf_on):
     stranger = app.test_client()
+    login(make_user(), on=stranger)
     token = csrf_header_token(stranger.get("/"))
     login(learner)
     client.get("/")
@@ -173,3 +174,8 @@ def test_suspension_form_with_csrf_works_end_to_end(client, login, admin, learne
     assert resp.status_code == 302
     db.session.expire_all()
     assert get_user(learner.id).is_suspended()
+
+
+def test_visitors_pages_hand_htmx_no_csrf_token(client):
+    """Visitors make no state-changing htmx requests, and their pages can be cached for all."""
+    assert "X-CSRFToken" not in client.get("/").get_data(as_text=True)

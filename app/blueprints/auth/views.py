@@ -32,7 +32,8 @@ def avatar_upload_limit(endpoint: str | None, values: dict | None) -> None:
     """Refuse an oversized avatar from its Content-Length, before the body is read (URL
     value preprocessors run before the CSRF check parses the form)."""
     if endpoint == "auth.avatar_update":
-        request.max_content_length = current_app.config["AVATAR_MAX_BYTES"] + 64 * 1024
+        limit = current_app.config["AVATAR_MAX_BYTES"] + 64 * 1024
+        request.max_content_length = min(limit, current_app.config["MAX_CONTENT_LENGTH"] or limit)
 
 
 @bp.route("/signup", methods=["GET", "POST"])

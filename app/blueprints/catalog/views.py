@@ -8,6 +8,7 @@ from flask_login import current_user
 from app.blueprints.catalog import bp
 from app.blueprints.media import send_stored
 from app.catalog import media
+from app.blueprints.caching import public_page_cache
 from app.blueprints.htmx import page_arg, render_page
 from app.catalog.models import LANGUAGES, LESSON_KINDS, LEVELS, Category, Course, MediaAsset
 from app.catalog.queries import categories, creator_summary
@@ -78,6 +79,7 @@ def catalog_page(query, notes, *, category=None):
 
 
 @bp.get("/")
+@public_page_cache
 def course_list():
     """The public catalog: every state lives in the query string."""
     query, notes = parse_query(request.args)
@@ -85,6 +87,7 @@ def course_list():
 
 
 @bp.get("/categories/<slug>")
+@public_page_cache
 def category_detail(slug: str):
     category = db.session.scalar(sa.select(Category).where(Category.slug == slug))
     if category is None:
