@@ -177,72 +177,61 @@ def settings():
     return _settings_page("settings")
 
 
-@bp.post("/settings/profile")
-@login_required
-def profile_update():
-    form = ProfileForm()
+def _settings_action(form, block: str, action, done: str, *, category: str = "success",
+                     renames: dict | None = None, after=None):
+    """One settings form: validate, run the service, commit and go back to the settings;
+    or show the form again with the errors (the service's on its field) and what was typed."""
     if form.validate_on_submit():
         try:
-            profile.update_profile(current_user, display_name=form.display_name.data,
-                                   headline=form.headline.data, bio=form.bio.data)
+            action(form)
             db.session.commit()
-            flash("Profile saved.", "success")
+            if after is not None:
+                after()
+            flash(done, category)
             return redirect_to("auth.settings")
         except DomainError as exc:
             db.session.rollback()
-            attach_error(form, exc)
-    return _settings_page("profile", 422, profile_form=form)
+            attach_error(form, exc, **(renames or {}))
+    return _settings_page(block, 422, **{f"{block}_form": form})
+
+
+@bp.post("/settings/profile")
+@login_required
+def profile_update():
+    return _settings_action(ProfileForm(), "profile", lambda f: profile.update_profile(
+        current_user, display_name=f.display_name.data, headline=f.headline.data, bio=f.bio.data),
+        "Profile saved.")
 
 
 @bp.post("/settings/avatar")
 @login_required
 def avatar_update():
-    form = AvatarForm()
-    if form.validate_on_submit():
-        try:
-            profile.set_avatar(current_user, form.avatar.data.stream)
-            db.session.commit()
-            flash("Avatar updated.", "success")
-            return redirect_to("auth.settings")
-        except DomainError as exc:
-            db.session.rollback()
-            attach_error(form, exc)
-    return _settings_page("avatar", 422, avatar_form=form)
+    return _settings_action(AvatarForm(), "avatar",
+                            lambda f: profile.set_avatar(current_user, f.avatar.data.stream),
+                            "Avatar updated.")
 
 
 @bp.post("/settings/password")
 @login_required
 def password_change():
-    form = ChangePasswordForm()
-    if form.validate_on_submit():
-        try:
-            auth.change_password(current_user, current_password=form.current_password.data or "",
-                                 new_password=form.new_password.data)
-            db.session.commit()
-            login_user(current_user._get_current_object())  # keep this session, end the others
-            flash("Password changed. Other sessions are logged out.", "success")
-            return redirect_to("auth.settings")
-        except DomainError as exc:
-            db.session.rollback()
-            attach_error(form, exc, password="new_password")
-    return _settings_page("password", 422, password_form=form)
+    return _settings_action(
+        ChangePasswordForm(), "password",
+        lambda f: auth.change_password(current_user, current_password=f.current_password.data or "",
+                                       new_password=f.new_password.data),
+        "Password changed. Other sessions are logged out.", renames={"password": "new_password"},
+        # keep this session (its auth version just changed), end the others
+        after=lambda: login_user(current_user._get_current_object()))
 
 
 @bp.post("/settings/email")
 @login_required
 def email_change():
-    form = ChangeEmailForm()
-    if form.validate_on_submit():
-        try:
-            auth.request_email_change(current_user, new_email=form.new_email.data,
-                                      password=form.password.data or "")
-            db.session.commit()
-            flash("Check your new address for a confirmation link.", "info")
-            return redirect_to("auth.settings")
-        except DomainError as exc:
-            db.session.rollback()
-            attach_error(form, exc, email="new_email")
-    return _settings_page("email", 422, email_form=form)
+    return _settings_action(
+        ChangeEmailForm(), "email",
+        lambda f: auth.request_email_change(current_user, new_email=f.new_email.data,
+                                            password=f.password.data or ""),
+        "Check your new address for a confirmation link.", category="info",
+        renames={"email": "new_email"})
 
 
 @bp.get("/email/confirm/<token>")
