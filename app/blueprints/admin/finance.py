@@ -10,7 +10,7 @@ from flask_login import current_user
 
 from app.analytics.finance import PERIODS, sales_by_period
 from app.blueprints.admin import bp
-from app.blueprints.htmx import client_ip, render_page
+from app.blueprints.htmx import client_ip, page_arg, render_page
 from app.catalog.queries import get_course
 from app.commerce import disputes, payouts, refunds, settings, webhooks
 from app.commerce.models import Dispute, LedgerAccount, LedgerEntry, LedgerTransaction, Refund
@@ -28,12 +28,12 @@ def finance_needs_permission():
 
 def overview(status: int = 200, **extra):
     period = request.args.get("period", "month")
-    return render_page("admin/finance.html", "finance", status=status,
-                       period=period if period in PERIODS else "month", periods=PERIODS,
-                       figures=sales_by_period(period), rate=settings.commission_rate_at(),
-                       history=settings.commission_history(),
-                       policies={key: settings.get_setting(key) for key in settings.DEFAULTS},
-                       escrow_modes=settings.ESCROW_MODES, errors={}, typed={}, **extra)
+    ctx = {"period": period if period in PERIODS else "month", "periods": PERIODS,
+           "figures": sales_by_period(period), "rate": settings.commission_rate_at(),
+           "history": settings.commission_history(),
+           "policies": {key: settings.get_setting(key) for key in settings.DEFAULTS},
+           "escrow_modes": settings.ESCROW_MODES, "errors": {}, "typed": {}, **extra}
+    return render_page("admin/finance.html", "finance", status=status, **ctx)
 
 
 @bp.get("/finance")
@@ -67,7 +67,9 @@ def finance_setting(key: str):
     if key not in settings.DEFAULTS:
         raise NotFound("No such setting.")
     try:
-        settings.set_setting(current_user, key, request.form.to_dict(), ip=client_ip())
+        # Only the policy's own fields: not the CSRF token or anything else posted with them.
+        value = {field: request.form[field] for field in settings.DEFAULTS[key] if field in request.form}
+        settings.set_setting(current_user, key, value, ip=client_ip())
         db.session.commit()
     except Invalid as exc:
         db.session.rollback()
@@ -83,7 +85,7 @@ def finance_course_commission(course_id: int):
                                    reason=request.form.get("reason", ""), ip=client_ip())
     db.session.commit()
     flash(f"Commission for “{course.title}” saved.", "success")
-    return redirect(request.referrer or url_for("admin.finance_overview"))
+    return redirect(url_for("admin.finance_overview"))
 
 
 @bp.get("/finance/transactions")
@@ -95,7 +97,7 @@ def finance_transactions():
     if account:
         stmt = stmt.where(LedgerTransaction.id.in_(
             sa.select(LedgerEntry.transaction_id).join(LedgerAccount).where(LedgerAccount.name == account)))
-    page = db.paginate(stmt, page=request.args.get("page", 1, type=int), per_page=50, error_out=False)
+    page = db.paginate(stmt, page=page_arg(), per_page=50, error_out=False)
     kinds = list(db.session.scalars(sa.select(LedgerTransaction.kind).distinct().order_by(LedgerTransaction.kind)))
     return render_page("admin/finance_transactions.html", "results", page=page, kind=kind,
                        account=account, kinds=kinds)
@@ -140,7 +142,10 @@ def finance_refund_decide(refund_id: int):
     refund = db.session.get(Refund, refund_id)
     if refund is None:
         raise NotFound("No such refund request.")
-    refunds.decide_refund(current_user, refund, approve=request.form.get("decision") == "approve",
+    decision = request.form.get("decision")
+    if decision not in ("approve", "reject"):  # a missing choice must not reject the refund
+        raise Invalid("Choose approve or reject.", field="decision")
+    refunds.decide_refund(current_user, refund, approve=decision == "approve",
                           note=request.form.get("note", ""), ip=client_ip())
     db.session.commit()
     flash("Refund decided.", "success")

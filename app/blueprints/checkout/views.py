@@ -63,6 +63,10 @@ def local_pay(session_id: str):
     if order.status != "pending":
         return redirect(url_for("checkout.order_success", order_id=order.id))
     gateway = get_gateway()
+    if request.form.get("action") != "decline":
+        # An older checkout left open (e.g. from before a price change) must not sell the
+        # course a second time to someone who has bought it since, nor an unpublished one.
+        orders.check_buyable(current_user, order.course)
     if request.form.get("action") == "decline":
         gateway.decline(order)
         db.session.commit()

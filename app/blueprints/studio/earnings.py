@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import csv
 import io
+from decimal import Decimal
 
 from flask import Response, flash, redirect, request, url_for
 from flask_login import current_user
@@ -28,6 +29,11 @@ def earnings():
     return earnings_page()
 
 
+def _decimal(minor: int) -> str:
+    """Minor units as a plain decimal ('29.99'), without going through a float."""
+    return str(Decimal(minor).scaleb(-2).quantize(Decimal("0.01")))
+
+
 @bp.get("/earnings.csv")
 def earnings_csv():
     out = io.StringIO()
@@ -36,9 +42,9 @@ def earnings_csv():
                      "your_share", "refunded", "currency", "status", "escrow_released_at"])
     for order in orders.sales_of(current_user.id):
         writer.writerow([order.id, order.paid_at.isoformat(), order.course.title,
-                         f"{order.price_minor / 100:.2f}", order.commission_bps,
-                         f"{order.commission_minor / 100:.2f}", f"{order.creator_share_minor / 100:.2f}",
-                         f"{order.refunded_minor / 100:.2f}", order.currency, order.status,
+                         _decimal(order.price_minor), order.commission_bps,
+                         _decimal(order.commission_minor), _decimal(order.creator_share_minor),
+                         _decimal(order.refunded_minor), order.currency, order.status,
                          order.escrow_released_at.isoformat() if order.escrow_released_at else ""])
     return Response(out.getvalue(), mimetype="text/csv",
                     headers={"Content-Disposition": 'attachment; filename="lyceum-sales.csv"'})
@@ -69,6 +75,8 @@ def payout_connect_paypal():
 def payout_request():
     raw = request.form.get("amount", "")
     try:
+        if not raw.strip():  # parse_amount's own message is about course prices ("or 0 for free")
+            raise Invalid("Enter the amount to withdraw.", field="amount")
         payout = payouts.request_payout(current_user, parse_amount(raw, field="amount"))
         db.session.commit()
     except (Invalid, Conflict) as exc:
