@@ -64,6 +64,10 @@ def open_dispute(actor, order: Order, *, reason: str, message: str,
         raise Invalid("Choose a reason from the list.", field="reason")
     if db.session.scalar(sa.select(Dispute.id).where(Dispute.order_id == order.id, Dispute.status == "open")):
         raise Conflict("This purchase already has an open dispute.")
+    if db.session.scalar(sa.select(Refund.id).where(Refund.order_id == order.id,
+                                                    Refund.status.in_(("requested", "approved")))):
+        # Two ways to the same money: a full-refund ruling would refund the sale twice.
+        raise Conflict("A refund for this purchase is already on its way.")
     now = now or utcnow()
     dispute = Dispute(order_id=order.id, opened_by_id=actor.id, reason=reason, created_at=now)
     dispute.messages.append(DisputeMessage(author_id=actor.id, role="learner", body=_clean(message),
@@ -92,7 +96,9 @@ def post_message(actor, dispute: Dispute, *, body: str, now: datetime | None = N
 
 def rule(actor, dispute: Dispute, *, ruling: str, decision: str, refund_minor: int | None = None,
          now: datetime | None = None, ip: str | None = None) -> Dispute:
-    require(can_manage_finance(actor), "rule on disputes")
+    require(can_manage_finance(actor) and actor.id not in (dispute.order.creator_id,
+                                                            dispute.order.buyer_id),
+            "rule on this dispute (you are a party to it)")
     if dispute.status != "open" or dispute.source != "learner":
         raise Conflict("Only an open dispute raised by a learner can be ruled on here.")
     if ruling not in RULINGS:

@@ -48,7 +48,12 @@ def charge_refunded(obj: dict, *, now: datetime) -> None:
     order = order_by_payment_intent(obj.get("payment_intent"))
     if order is None or order.status not in ("paid", "refunded"):
         raise EventNotReady(f"refund for unknown or unpaid charge {obj.get('payment_intent')}")
-    for item in (obj.get("refunds") or {}).get("data", []):
+    listed = (obj.get("refunds") or {}).get("data")
+    if listed is None:  # since API version 2022-11-15 the charge no longer lists its refunds
+        refunds.settle_refunded_total(order, amount_refunded=obj.get("amount_refunded") or 0,
+                                      charge_id=obj.get("id") or "", now=now)
+        return
+    for item in listed:
         if item.get("status", "succeeded") == "succeeded":
             refunds.settle_refund(order, gateway_refund_id=item["id"], amount_minor=item["amount"],
                                   refund_id=(item.get("metadata") or {}).get("refund_id"), now=now)

@@ -111,11 +111,34 @@ def mark_paid(order: Order, *, payment_intent: str | None, amount_minor: int | N
     ], currency=order.currency, order_id=order.id, memo=f"Sale of “{order.course.title}”", now=now)
     if not held:
         order.escrow_released_at = now
+    if _bought_before(order):
+        _refund_duplicate(order)
+        return
     enroll(order.buyer, order.course, source="purchase", now=now)
     notify(order.creator, "commerce.sale", order_id=order.id, title=order.course.title,
            amount=order.creator_share_minor, currency=order.currency, held=held)
     notify(order.buyer, "commerce.receipt", order_id=order.id, title=order.course.title,
            amount=order.price_minor, currency=order.currency, course_id=order.course_id)
+
+
+def _bought_before(order: Order) -> bool:
+    """Another paid order for the same learner and course (an old checkout paid late)."""
+    return db.session.scalar(sa.select(sa.func.count()).where(
+        Order.buyer_id == order.buyer_id, Order.course_id == order.course_id,
+        Order.status == "paid", Order.id != order.id)) > 0
+
+
+def _refund_duplicate(order: Order) -> None:
+    """The provider took money for a course the learner already owns: give it all back."""
+    from app.commerce.models import Refund
+    from app.commerce.refunds import send_refund
+
+    refund = Refund(order_id=order.id, amount_minor=order.price_minor, automatic=True,
+                    reason="Duplicate purchase: you already own this course.",
+                    requested_by_id=order.buyer_id)
+    db.session.add(refund)
+    db.session.flush()
+    send_refund(refund)
 
 
 def mark_unsuccessful(order: Order, status: str) -> None:

@@ -130,7 +130,10 @@ def book_reversal(order: Order, amount: int, *, key: str, kind: str, memo: str, 
     if order.refunded_minor >= order.price_minor:
         order.status = "refunded"
         enrollment = enrollment_for(order.buyer, order.course)
-        if enrollment is not None:
+        still_paid = db.session.scalar(sa.select(sa.func.count()).where(
+            Order.buyer_id == order.buyer_id, Order.course_id == order.course_id,
+            Order.status == "paid", Order.id != order.id))
+        if enrollment is not None and not still_paid:
             revoke(enrollment, reason=memo, payment_status="refunded", now=now)
 
 
@@ -159,6 +162,26 @@ def settle_refund(order: Order, *, gateway_refund_id: str, amount_minor: int,
     notify(order.creator, "commerce.refund_creator", order_id=order.id, title=order.course.title,
            amount=amount, currency=order.currency)
     return refund
+
+
+def settle_refunded_total(order: Order, *, amount_refunded: int, charge_id: str,
+                          now: datetime | None = None) -> None:
+    """The provider's running total of what it refunded on the order's charge (a
+    `charge.refunded` that does not list its refunds): book what is not booked yet — against
+    our own refunds on their way, oldest first, the rest as refunds made at the provider.
+    Replays and late, older totals find nothing missing."""
+    missing = min(amount_refunded, order.price_minor) - order.refunded_minor
+    on_their_way = list(db.session.scalars(sa.select(Refund).where(
+        Refund.order_id == order.id, Refund.status == "approved").order_by(Refund.id)))
+    for refund in on_their_way:
+        if not 0 < refund.amount_minor <= missing:
+            break
+        settle_refund(order, gateway_refund_id=refund.gateway_refund_id or f"{charge_id}:refund-{refund.id}",
+                      amount_minor=refund.amount_minor, refund_id=refund.id, now=now)
+        missing -= refund.amount_minor
+    if missing > 0:
+        settle_refund(order, gateway_refund_id=f"{charge_id}:total-{order.refunded_minor + missing}",
+                      amount_minor=missing, now=now)
 
 
 def refund_queue() -> list[Refund]:

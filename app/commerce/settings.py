@@ -36,6 +36,8 @@ def get_setting(key: str) -> dict:
 
 def set_setting(actor, key: str, value: dict, *, ip: str | None = None) -> dict:
     require(can_manage_finance(actor), "change money settings")
+    if key not in DEFAULTS:
+        raise Invalid(f"Unknown setting {key!r}.")
     before = get_setting(key)
     _validate(key, value)
     row = db.session.get(PlatformSetting, key)

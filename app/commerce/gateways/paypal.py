@@ -3,6 +3,8 @@ the idempotency key; status from webhooks and a polling job. Without PayPal cred
 (the embedded default) payouts to PayPal succeed at once, like the local card gateway."""
 from __future__ import annotations
 
+import re
+
 import requests
 from flask import current_app
 
@@ -30,13 +32,16 @@ class PayPalPayouts:
                                  "email_subject": "Your Lyceum earnings"},
                                  "items": [{"recipient_type": "EMAIL", "receiver": payout.destination,
                                             "sender_item_id": f"payout-{payout.id}",
-                                            "amount": {"value": f"{payout.amount_minor / 100:.2f}",
+                                            "amount": {"value": _decimal(payout.amount_minor),
                                                        "currency": payout.currency}}]})
-        if resp.status_code == 400 and "SENDER_BATCH_ID" in resp.text.upper():
-            # Sent before (a retried job): the outcome arrives by webhook.
-            return TransferResult(True, external_id=payout.external_id, pending=True)
+        duplicate, batch_id = _duplicate_batch(resp)
+        if duplicate:
+            # Sent before (a retried job): the original batch's webhook (or the poll) settles it.
+            return TransferResult(True, external_id=batch_id or payout.external_id, pending=True)
         if 400 <= resp.status_code < 500:
-            return TransferResult(False, failure=resp.json().get("message", resp.text)[:500])
+            body = _json(resp)
+            return TransferResult(False, failure=str(body.get("message") or body.get("name")
+                                                     or resp.text or f"HTTP {resp.status_code}")[:500])
         resp.raise_for_status()  # 5xx: let the job retry with the same sender_batch_id
         return TransferResult(True, external_id=resp.json()["batch_header"]["payout_batch_id"],
                               pending=True)
@@ -60,6 +65,41 @@ class PayPalPayouts:
                             headers={"Authorization": f"Bearer {token}"})
         resp.raise_for_status()
         return resp.json()["batch_header"]["batch_status"]
+
+
+def _decimal(minor: int) -> str:
+    """Minor units as PayPal's decimal string, exactly (never through a float)."""
+    whole, cents = divmod(minor, 100)
+    return f"{whole}.{cents:02d}"
+
+
+def _json(resp) -> dict:
+    try:
+        body = resp.json()
+    except ValueError:
+        return {}
+    return body if isinstance(body, dict) else {}
+
+
+_BATCH_LINK = re.compile(r"/v1/payments/payouts/([A-Za-z0-9_-]+)")
+
+
+def _duplicate_batch(resp) -> tuple[bool, str | None]:
+    """PayPal's answer to a `sender_batch_id` used in the last 30 days: a 400 whose detail on
+    SENDER_BATCH_ID says the batch "already exists" and links to it. Any other 400 that
+    merely names the field is a plain refusal."""
+    if resp.status_code != 400:
+        return False, None
+    for detail in _json(resp).get("details") or []:
+        if not isinstance(detail, dict) or str(detail.get("field", "")).upper() != "SENDER_BATCH_ID" \
+                or "ALREADY EXISTS" not in str(detail.get("issue", "")).upper():
+            continue
+        for link in detail.get("link") or []:
+            match = _BATCH_LINK.search(str(link.get("href", ""))) if isinstance(link, dict) else None
+            if match:
+                return True, match.group(1)
+        return True, None
+    return False, None
 
 
 def paypal_payouts() -> PayPalPayouts | None:
