@@ -19,7 +19,7 @@ def register_cli(app: Flask) -> None:
         with app.test_request_context(base_url=f"http://127.0.0.1:{os.environ.get('PORT', '5000')}"):
             created = load_demo_data()
         click.echo(f"Demo data ready ({len(created)} new accounts).")
-        click.echo("Demo accounts (password: %s):" % DEMO_PASSWORD)
+        click.echo(f"Demo accounts (password: {DEMO_PASSWORD}):")
         for email, name, perms in DEMO_USERS:
             role = "admin, every permission" if perms else ("creator" if "creator" in email else "learner")
             click.echo(f"  {email:<22} {name} ({role})")

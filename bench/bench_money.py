@@ -50,7 +50,7 @@ def main() -> None:
         upgrade()
         # 1. ledger postings/s
         started = time.perf_counter()
-        for i in range(postings):
+        for _ in range(postings):
             ledger.post(f"bench-sale:{uuid.uuid4().hex}", "sale", [
                 (ledger.gateway_account("stripe"), 2999), (ledger.COMMISSION, -450),
                 (ledger.creator_account(1, "escrow"), -2549)], currency="USD")

@@ -13,8 +13,7 @@ from flask import current_app, url_for
 
 from app.accounts.errors import AccountSuspended, BadToken, EmailTaken, InvalidCredentials
 from app.accounts.models import User
-from app.accounts.passwords import (check_password_strength, hash_password, needs_rehash,
-                                    verify_password)
+from app.accounts.passwords import check_password_strength, hash_password, needs_rehash, verify_password
 from app.accounts.queries import get_user, normalise_email, user_by_email
 from app.accounts.tokens import fingerprint, make_token, read_token
 from app.dbtypes import utcnow

@@ -45,7 +45,9 @@ def public_page_cache(view):
                     pass
             resp.headers["X-Cache"] = "miss"
         resp.headers["Cache-Control"] = f"public, max-age={ttl}"
-        resp.vary.update(("HX-Request", "Cookie"))
+        # htmx's history restore (back button) sends HX-Request too but wants the whole page:
+        # without its own header in Vary, a browser or CDN answers it with a cached fragment.
+        resp.vary.update(("HX-Request", "HX-History-Restore-Request", "Cookie"))
         return resp
 
     return wrapper

@@ -19,7 +19,7 @@ def png(width: int = 640, height: int = 360, start=(29, 78, 216), end=(124, 58, 
         row = bytearray([0])  # filter: none
         for x in range(width):
             t = (x / max(width - 1, 1) + y / max(height - 1, 1)) / 2
-            row += bytes(int(a + (b - a) * t) for a, b in zip(start, end))
+            row += bytes(int(a + (b - a) * t) for a, b in zip(start, end, strict=True))
         rows.append(bytes(row))
     raw = zlib.compress(b"".join(rows), 9)
 

@@ -10,8 +10,13 @@ from app.dbtypes import utcnow
 from app.errors import Invalid, NotFound
 from app.extensions import db
 from app.learning.models import Post, PostVote, Thread
-from app.learning.permissions import (can_delete_post, can_edit_post, can_join_discussion,
-                                      can_mark_answer, can_vote_post)
+from app.learning.permissions import (
+    can_delete_post,
+    can_edit_post,
+    can_join_discussion,
+    can_mark_answer,
+    can_vote_post,
+)
 from app.learning.queries import is_enrolled
 from app.messaging.notifications import notify
 from app.policy import require

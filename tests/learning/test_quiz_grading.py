@@ -73,7 +73,7 @@ def test_grading_matches_the_rules(db, creator, learner, course, enrolled, spec)
     try:
         lesson, built = build_quiz(creator, course.sections[0], pass_mark, questions)
         answers = {question.id: [question.options[i].id for i in chosen]
-                   for question, (_, _, _, chosen) in zip(built, questions)}
+                   for question, (_, _, _, chosen) in zip(built, questions, strict=True)}
         attempt, grade = attempts.submit_quiz(learner, lesson, answers)
 
         right = sum(chosen == correct for _, _, correct, chosen in questions)
@@ -99,7 +99,7 @@ def test_forged_answers_are_refused_and_nothing_is_stored(db, creator, learner, 
     try:
         lesson, built = build_quiz(creator, course.sections[0], pass_mark, questions)
         answers = {question.id: [question.options[i].id for i in chosen]
-                   for question, (_, _, _, chosen) in zip(built, questions)}
+                   for question, (_, _, _, chosen) in zip(built, questions, strict=True)}
         foreign = [o.id for q in quiz_lesson.quiz.questions for o in q.options]
         singles = [q for q in built if q.kind != "multiple"]
         forgeries = ["missing", "unknown question", "foreign option", "empty"]

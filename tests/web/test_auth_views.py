@@ -1,7 +1,7 @@
 """Sign-up, log-in, log-out and the password-reset views."""
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
@@ -207,7 +207,7 @@ def test_suspended_user_is_refused_with_the_reason(client, make_user):
 
 
 def test_temporarily_suspended_user_is_told_until_when(client, make_user):
-    until = datetime(2099, 1, 31, tzinfo=timezone.utc)
+    until = datetime(2099, 1, 31, tzinfo=UTC)
     make_user(email="sus@example.test", suspended_at=utcnow(), suspended_until=until,
               suspension_reason="Cooling off")
     resp = client.post("/auth/login", data={"email": "sus@example.test", "password": PASSWORD})
@@ -255,7 +255,7 @@ def test_remember_me_sets_a_lasting_http_only_cookie(client, learner):
     cookie = client.get_cookie("remember_token")
     assert cookie is not None
     assert cookie.http_only and cookie.same_site == "Lax"
-    assert cookie.expires is not None and cookie.expires > datetime.now(timezone.utc) + timedelta(days=29)
+    assert cookie.expires is not None and cookie.expires > datetime.now(UTC) + timedelta(days=29)
 
 
 def test_remember_cookie_alone_signs_the_user_back_in(app, client, learner):

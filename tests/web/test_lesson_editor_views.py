@@ -9,9 +9,18 @@ import pytest
 from app.catalog.models import Course, Lesson, QuizQuestion
 from app.catalog.samples import pdf, png, video
 from tests.web.conftest import HX, text
-from tests.web.test_studio_views import (EVIL_MARKDOWN, asset_count, assert_fragment, assert_page,
-                                         build_course, harmless, lesson_of, media_files,
-                                         post_oversized, reload)
+from tests.web.test_studio_views import (
+    EVIL_MARKDOWN,
+    assert_fragment,
+    assert_page,
+    asset_count,
+    build_course,
+    harmless,
+    lesson_of,
+    media_files,
+    post_oversized,
+    reload,
+)
 
 # A minimal ISO-BMFF file: an `ftyp` box naming the mp4 brands, then a small `mdat` box.
 MP4 = (b"\x00\x00\x00\x18ftypisom\x00\x00\x02\x00isommp41"

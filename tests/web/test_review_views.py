@@ -3,7 +3,7 @@ course, over HTTP."""
 from __future__ import annotations
 
 import re
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 import sqlalchemy as sa
@@ -14,10 +14,18 @@ from app.extensions import db
 from app.messaging.models import Notification
 from app.moderation.models import AuditLog
 from tests.web.conftest import HX, text
-from tests.web.test_studio_views import (EVIL_MARKDOWN, assert_fragment, assert_page, build_course,
-                                         harmless, lesson_of, reload, words)
+from tests.web.test_studio_views import (
+    EVIL_MARKDOWN,
+    assert_fragment,
+    assert_page,
+    build_course,
+    harmless,
+    lesson_of,
+    reload,
+    words,
+)
 
-T0 = datetime(2025, 3, 1, 9, 0, tzinfo=timezone.utc)
+T0 = datetime(2025, 3, 1, 9, 0, tzinfo=UTC)
 
 
 @pytest.fixture
@@ -378,7 +386,7 @@ def test_lessons_without_content_say_so_in_the_preview(client, login, creator):
                for kind in ("video", "pdf", "text", "quiz")}
     db.session.commit()
     login(creator)
-    for kind, lesson in lessons.items():
+    for _kind, lesson in lessons.items():
         resp = client.get(f"/courses/{course.id}/preview/lessons/{lesson.id}")
         assert_page(resp)
     assert "This video is not uploaded yet." in text(client.get(f"/courses/{course.id}/preview/lessons/{lessons['video'].id}"))

@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from datetime import datetime, time, timezone
+from datetime import UTC, datetime, time
 
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
@@ -66,7 +66,7 @@ def user_suspend(user_id: int):
     user = _target(user_id)
     form = SuspendForm()
     if form.validate_on_submit():
-        until = (datetime.combine(form.until.data, time.max, tzinfo=timezone.utc)
+        until = (datetime.combine(form.until.data, time.max, tzinfo=UTC)
                  if form.until.data else None)
         try:
             suspensions.suspend_user(current_user, user, reason=form.reason.data, until=until,

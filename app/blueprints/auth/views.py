@@ -7,11 +7,19 @@ from requests import RequestException
 
 from app.accounts import auth, oauth, profile
 from app.blueprints.auth import bp
-from app.blueprints.auth.forms import (AvatarForm, ChangeEmailForm, ChangePasswordForm,
-                                       DeleteAccountForm, ForgotPasswordForm, LoginForm,
-                                       ProfileForm, ResetPasswordForm, SignupForm)
-from app.blueprints.forms import attach_error
+from app.blueprints.auth.forms import (
+    AvatarForm,
+    ChangeEmailForm,
+    ChangePasswordForm,
+    DeleteAccountForm,
+    ForgotPasswordForm,
+    LoginForm,
+    ProfileForm,
+    ResetPasswordForm,
+    SignupForm,
+)
 from app.blueprints.errors import error_response
+from app.blueprints.forms import attach_error
 from app.blueprints.htmx import redirect_to, redirect_url, render_page, wants_fragment
 from app.blueprints.security import is_same_site_path
 from app.errors import DomainError

@@ -5,21 +5,20 @@ import sqlalchemy as sa
 from flask import abort, render_template, request, url_for
 from flask_login import current_user
 
+from app.blueprints.caching import public_page_cache
 from app.blueprints.catalog import bp
+from app.blueprints.htmx import page_arg, render_page
 from app.blueprints.media import send_stored
 from app.catalog import media
-from app.blueprints.caching import public_page_cache
-from app.blueprints.htmx import page_arg, render_page
 from app.catalog.models import LANGUAGES, LESSON_KINDS, LEVELS, Category, Course, MediaAsset
-from app.catalog.queries import categories, creator_summary
+from app.catalog.permissions import can_preview_course, can_view_lesson
+from app.catalog.queries import categories, creator_summary, get_course, get_lesson
 from app.catalog.recommendations import also_took
 from app.catalog.search import PRICES, RATINGS, SORTS, parse_query, search_courses
+from app.extensions import db
 from app.learning.queries import active_enrollment
 from app.learning.reviews import list_reviews
 from app.learning.stats import stats_for
-from app.catalog.permissions import can_preview_course, can_view_lesson
-from app.catalog.queries import get_course, get_lesson
-from app.extensions import db
 from app.policy import require
 
 

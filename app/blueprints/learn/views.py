@@ -17,7 +17,6 @@ from app.learning.permissions import can_rate_course
 from app.learning.queries import active_enrollment, completed_lesson_ids
 from app.learning.stats import stats_for
 
-
 # --- enrolling -----------------------------------------------------------------------
 
 @bp.post("/courses/<int:course_id>/enroll")

@@ -15,16 +15,22 @@ from app.blueprints.htmx import redirect_url, render_page, wants_fragment
 from app.blueprints.studio import bp
 from app.blueprints.studio.forms import NewCourseForm
 from app.catalog import courses, quizzes, review, structure
-from app.catalog.models import (LANGUAGES, LESSON_KINDS, LEVELS, QUESTION_KINDS, Lesson, QuizOption,
-                                QuizQuestion)
-from app.catalog.permissions import can_edit_course
 from app.catalog.media import max_bytes
+from app.catalog.models import (
+    LANGUAGES,
+    LESSON_KINDS,
+    LEVELS,
+    QUESTION_KINDS,
+    Lesson,
+    QuizOption,
+    QuizQuestion,
+)
+from app.catalog.permissions import can_edit_course
 from app.catalog.queries import categories, courses_by_creator, get_lesson, get_section
 from app.commerce.commission import split_for_course
-from app.commerce.money import parse_amount
 from app.errors import DomainError, Invalid, NotFound
-from app.learning.queries import learner_counts
 from app.extensions import db
+from app.learning.queries import learner_counts
 from app.policy import require
 from app.rendering import render_markdown
 
@@ -246,7 +252,7 @@ def price_split(course_id: int):
     course = courses.access_course_for_edit(current_user, course_id)
     split, error = None, None
     try:
-        split = split_for_course(course, parse_amount(request.args.get("value", "")))
+        split = split_for_course(course, courses.clean_price(request.args.get("value", "")))
     except Invalid as exc:
         error = exc.message
     return render_page("studio/price_split.html", "split", course=course, split=split, error=error)
