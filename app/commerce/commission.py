@@ -5,7 +5,6 @@ from dataclasses import dataclass
 from datetime import datetime
 
 
-
 @dataclass(frozen=True)
 class Split:
     price: int

@@ -9,7 +9,6 @@ from datetime import datetime, timedelta
 import sqlalchemy as sa
 
 from app.commerce import ledger
-
 from app.commerce.gateways import LEDGER_PROVIDER, get_gateway
 from app.commerce.models import Dispute, Order, Refund
 from app.commerce.settings import can_manage_finance, get_setting

@@ -3,7 +3,6 @@ from app.commerce import ledger
 from app.commerce.gateways import get_gateway
 from app.commerce.models import Order, Refund
 from app.commerce.orders import start_checkout
-from app.extensions import db
 from app.learning.models import Enrollment
 
 

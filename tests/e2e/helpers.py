@@ -36,7 +36,9 @@ def _axe() -> str:
 def screenshot(page: Page, name: str) -> Path:
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     path = ARTIFACTS / f"{name}.png"
-    page.screenshot(path=path, full_page=True)
+    # caret="initial": Playwright's default (hide) injects a <style> element to hide the
+    # text cursor, which the page's CSP blocks and reports as a violation.
+    page.screenshot(path=path, full_page=True, caret="initial")
     return path
 
 
@@ -83,6 +85,23 @@ def check_a11y(page: Page, name: str) -> list[dict]:
 # --- steps several journeys take ------------------------------------------------------
 
 
+def htmx_settled(page: Page) -> None:
+    """Wait until htmx has finished its requests and swaps, so new content is wired up (its
+    triggers listen) before the test types into it: a person is never that fast."""
+    page.wait_for_function("""() => window.htmx && !document.querySelector(
+        ".htmx-request, .htmx-swapping, .htmx-settling, .htmx-added")""")
+
+
+def mark_page(page: Page) -> None:
+    """Leave a mark in the window; a full page load wipes it (`expect_same_page`)."""
+    page.evaluate("() => { window.lyceumNoReload = true; }")
+
+
+def expect_same_page(page: Page) -> None:
+    """No full page load since `mark_page`: htmx did the work in place."""
+    assert page.evaluate("() => window.lyceumNoReload === true"), f"{page.url} was reloaded"
+
+
 def alerts(page: Page):
     """The flash messages under the header."""
     return page.locator("#alerts")
@@ -113,3 +132,81 @@ def log_in(page: Page, email: str, password: str = PASSWORD) -> None:
 def expect_dashboard(page: Page, display_name: str) -> None:
     expect(page).to_have_url(re.compile(r"/dashboard/?$"))
     expect(page.get_by_role("heading", level=1)).to_have_text(f"Hello, {display_name}")
+
+
+# --- people and courses made through the services (for journeys that start later) -----
+
+
+def make_user(app, who: str, display_name: str, *permissions: str) -> str:
+    """Sign up an account on the live server's database (with `permissions` granted by the
+    system); returns its e-mail."""
+    from app.accounts import auth, roles
+    from app.extensions import db
+
+    email = unique_email(who)
+    with app.app_context():
+        user = auth.sign_up(email=email, display_name=display_name, password=PASSWORD)
+        for permission in permissions:
+            roles.grant_permission(None, user, permission, system=True)
+        db.session.commit()
+    return email
+
+
+def signed_in_page(new_context, email: str, display_name: str, **context_args) -> Page:
+    """A new browser context, logged in as `email` through the log-in form."""
+    page = new_context(**context_args).new_page()
+    page.goto("/auth/login")
+    log_in(page, email)
+    expect_dashboard(page, display_name)
+    return page
+
+
+DESCRIPTION = ("A practical course in short lessons. Each section ends with a quiz so you can "
+               "check what you learned, and the notes summarise every idea. You practise on "
+               "realistic examples rather than toy problems, and finish with a small project "
+               "of your own to show.")
+
+
+def publish_course(app, creator_email: str, reviewer_email: str, *, title: str,
+                   subtitle: str = "", category: str = "development", price_minor: int = 0,
+                   description: str = DESCRIPTION, level: str = "beginner") -> dict:
+    """A published course made through the services, as a creator and a reviewer would:
+    section 1 has a free-preview video and a text lesson, section 2 a one-question quiz
+    whose right answer is "The right answer". Returns its id, slug and lesson titles."""
+    import io
+
+    import sqlalchemy as sa
+
+    from app.accounts.queries import user_by_email
+    from app.catalog import courses, quizzes, review, structure
+    from app.catalog.models import Category
+    from app.catalog.samples import png, video
+    from app.extensions import db
+
+    with app.app_context():
+        creator, reviewer = user_by_email(creator_email), user_by_email(reviewer_email)
+        category_id = db.session.scalar(sa.select(Category.id).where(Category.slug == category))
+        course = courses.create_course(creator, title=title, category_id=category_id, accept_terms=True)
+        courses.update_course_field(creator, course, "subtitle", subtitle)
+        courses.update_course_field(creator, course, "description", description)
+        courses.update_course_field(creator, course, "level", level)
+        courses.set_price(creator, course, price_minor)
+        courses.set_cover(creator, course, io.BytesIO(png(320, 180)), "cover.png")
+        basics = structure.add_section(creator, course, title="Getting started")
+        welcome = structure.add_lesson(creator, basics, title="Welcome", kind="video")
+        structure.set_lesson_media(creator, welcome, io.BytesIO(video()), "welcome.webm")
+        structure.update_lesson(creator, welcome, duration_minutes=2, is_free_preview=True)
+        reading = structure.add_lesson(creator, basics, title="First principles", kind="text")
+        structure.update_lesson(creator, reading, duration_minutes=5,
+                                body="## First principles\n\nStart **small**, then grow.")
+        practice = structure.add_section(creator, course, title="Practice")
+        check = structure.add_lesson(creator, practice, title="Check yourself", kind="quiz")
+        question = quizzes.add_question(creator, check.quiz, prompt="Where do you start?",
+                                        explanation="Small steps keep you moving.")
+        quizzes.add_option(creator, question, text="The right answer", is_correct=True)
+        quizzes.add_option(creator, question, text="A wrong answer")
+        review.submit_for_review(creator, course)
+        review.approve_course(reviewer, course)
+        db.session.commit()
+        return {"id": course.id, "slug": course.slug, "title": course.title,
+                "lessons": ["Welcome", "First principles", "Check yourself"]}

