@@ -44,7 +44,3 @@ def can_view_lesson(actor, lesson, *, enrolled: bool = False) -> bool:
 
 def can_manage_categories(actor) -> bool:
     return _signed_in(actor) and actor.has_permission("review_courses")
-
-
-def can_set_commission_override(actor, course) -> bool:
-    return _signed_in(actor) and actor.has_permission("manage_finance")

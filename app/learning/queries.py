@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
-from app.catalog.models import Course, Lesson, Section
+from app.catalog.models import Lesson, Section
 from app.extensions import db
 from app.learning.models import CourseStats, Enrollment, LessonProgress
 
@@ -53,7 +53,3 @@ def learner_counts(course_ids: list[int]) -> dict[int, int]:
     rows = db.session.execute(sa.select(CourseStats.course_id, CourseStats.learners)
                               .where(CourseStats.course_id.in_(course_ids)))
     return dict(rows.all())
-
-
-def published_course_by_slug(slug: str) -> Course | None:
-    return db.session.scalar(sa.select(Course).where(Course.slug == slug))
