@@ -21,6 +21,7 @@ BLUEPRINTS = (
     ("app.blueprints.learn", "/learn"),
     ("app.blueprints.certificates", "/certificates"),
     ("app.blueprints.dashboard", "/dashboard"),
+    ("app.blueprints.chat", "/"),  # /chat/… pages and /ws/… sockets
     ("app.blueprints.notifications", "/notifications"),
     ("app.blueprints.admin", "/admin"),
     ("app.blueprints.checkout", "/checkout"),

@@ -131,6 +131,22 @@ register_kind("commerce.payout_failed", "Payout not sent",
               lambda d: f"Your payout of {_money(d)} could not be sent ({d.get('reason', '')}); "
                         "the money is back in your balance.", _url("studio.earnings"))
 
+register_kind("dm.received", "New message",
+              lambda d: f"{d.get('sender', 'Someone')} sent you a message: “{d.get('preview', '')}”",
+              _url("chat.conversation_detail", conversation_id="conversation_id"))
+register_kind("chat.mention", "Mentioned in chat",
+              lambda d: f"{d.get('author', 'Someone')} mentioned you in the chat of “{d.get('title', '')}”: "
+                        f"“{d.get('preview', '')}”",
+              _url("chat.room", course_id="course_id"))
+register_kind("chat.sanctioned", "Chat restriction",
+              lambda d: f"You are {d.get('what', 'restricted')} in the chat of “{d.get('title', '')}”"
+                        + (f" until {d['until']}" if d.get("until") else "")
+                        + (f": {d['reason']}" if d.get("reason") else "."),
+              _url("chat.room", course_id="course_id"))
+register_kind("moderation.report_closed", "Your report",
+              lambda d: f"Thank you for your report ({d.get('target', 'content')}). "
+                        f"Outcome: {d.get('outcome', 'reviewed')}.")
+
 
 def notify(user, kind: str, **data) -> Notification:
     if kind not in KINDS:

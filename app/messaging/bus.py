@@ -1,0 +1,239 @@
+"""Publish/subscribe over Redis (ARCHITECTURE §5): live delivery for chat, DMs and notifications.
+
+Services store a row and call `publish(channel, event)`, which sends once the transaction
+commits ("stored first, then published"). Each web process keeps ONE subscriber connection
+(`bus()`): a listener thread (a greenlet under gevent) reads it and fans every event out to
+the local `Subscription`s — one per open socket or stream — through in-memory queues, so a
+slow client never holds up the others. Redis pub/sub forgets what nobody heard: after the
+listener loses its connection it tells every subscription (`{"type": "bus.resync"}`) to
+reload what it may have missed from the database, as a reconnecting client does.
+"""
+from __future__ import annotations
+
+import json
+import logging
+import os
+import queue
+import threading
+import time
+from collections import defaultdict
+from collections.abc import Iterable
+
+import redis
+from flask import Flask, current_app
+
+from app.events import on_commit
+from app.extensions import get_redis, make_redis
+
+log = logging.getLogger(__name__)
+
+RESYNC = {"type": "bus.resync"}
+SUBSCRIBE_TIMEOUT = 5.0  # seconds to wait for Redis to confirm a new channel
+QUEUE_LIMIT = 1000  # events waiting for one slow client before it is dropped (it resyncs)
+
+
+def publish(channel: str, event: dict) -> None:
+    """Publish `event` on `channel` once the current transaction commits (now, if none)."""
+    on_commit(lambda: publish_now(channel, event))
+
+
+def publish_now(channel: str, event: dict) -> int:
+    """Publish at once; returns how many processes heard it (0 is fine: nobody listening)."""
+    try:
+        return get_redis().publish(channel, json.dumps(event, separators=(",", ":")))
+    except redis.RedisError:  # live delivery is best effort; the row is the truth
+        log.exception("publish to %s failed", channel)
+        return 0
+
+
+class Subscription:
+    """One consumer's view of some channels: `get()` its events in order; `close()` when done."""
+
+    def __init__(self, bus: Bus, channels: tuple[str, ...]):
+        self.bus = bus
+        self.channels = channels
+        self.closed = False
+        self._queue: queue.Queue[dict] = queue.Queue(maxsize=QUEUE_LIMIT)
+
+    def put(self, event: dict) -> None:
+        """Queue an event for this consumer (the bus does; a handler may add its own)."""
+        try:
+            self._queue.put_nowait(event)
+        except queue.Full:  # hopelessly behind: drop the backlog, the consumer reloads from the database
+            self._drain()
+            self._queue.put_nowait(RESYNC)
+
+    def get(self, timeout: float | None = None) -> dict | None:
+        """The next event, or None after `timeout` seconds without one (or once closed)."""
+        if self.closed:
+            return None
+        try:
+            return self._queue.get(timeout=timeout)
+        except queue.Empty:
+            return None
+
+    def _drain(self) -> None:
+        while True:
+            try:
+                self._queue.get_nowait()
+            except queue.Empty:
+                return
+
+    def close(self) -> None:
+        if not self.closed:
+            self.closed = True
+            self.bus.unsubscribe(self)
+            self.put({"type": "bus.closed"})  # wakes a consumer blocked in get()
+
+    def __enter__(self) -> Subscription:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+
+class Bus:
+    """The process's one subscriber connection and the fan-out to local subscriptions."""
+
+    def __init__(self, redis_url: str | None):
+        self._redis_url = redis_url
+        self._lock = threading.Lock()
+        self._local: dict[str, set[Subscription]] = defaultdict(set)
+        self._confirmed: dict[str, threading.Event] = {}
+        self._pubsub = make_redis(redis_url).pubsub()
+        self._stopped = threading.Event()
+        self._thread = threading.Thread(target=self._listen, name="lyceum-bus", daemon=True)
+        self._thread.start()
+
+    # -- consumers -------------------------------------------------------------------------
+    def subscribe(self, channels: Iterable[str]) -> Subscription:
+        """A subscription to `channels`, returned once Redis delivers them to this process."""
+        channels = tuple(dict.fromkeys(channels))
+        sub = Subscription(self, channels)
+        waits: list[threading.Event] = []
+        with self._lock:
+            new = [name for name in channels if not self._local[name]]
+            for name in channels:
+                self._local[name].add(sub)
+                if name in new or not self._confirmed.get(name, threading.Event()).is_set():
+                    waits.append(self._confirmed.setdefault(name, threading.Event()))
+            if new:
+                self._pubsub.subscribe(*new)
+        for event in waits:
+            event.wait(SUBSCRIBE_TIMEOUT)
+        return sub
+
+    def unsubscribe(self, sub: Subscription) -> None:
+        with self._lock:
+            gone = []
+            for name in sub.channels:
+                local = self._local.get(name)
+                if local is not None:
+                    local.discard(sub)
+                    if not local:
+                        del self._local[name]
+                        self._confirmed.pop(name, None)
+                        gone.append(name)
+            if gone and not self._stopped.is_set():
+                try:
+                    self._pubsub.unsubscribe(*gone)
+                except redis.RedisError:  # the listener resubscribes what is still wanted
+                    log.warning("unsubscribe failed", exc_info=True)
+
+    def subscriber_count(self) -> int:
+        with self._lock:
+            return len({sub for subs in self._local.values() for sub in subs})
+
+    # -- the listener ------------------------------------------------------------------------
+    def _listen(self) -> None:
+        failures = 0
+        while not self._stopped.is_set():
+            try:
+                message = self._pubsub.get_message(timeout=1.0)
+                failures = 0
+            except (redis.RedisError, OSError, ValueError, AttributeError):
+                if self._stopped.is_set():
+                    return
+                failures += 1
+                log.warning("bus connection lost; reconnecting", exc_info=failures == 1)
+                time.sleep(min(0.1 * 2 ** failures, 5.0))
+                self._reconnect()
+                continue
+            if message is not None:
+                self._dispatch(message)
+
+    def _dispatch(self, message: dict) -> None:
+        name = message["channel"]
+        name = name.decode() if isinstance(name, bytes) else name
+        if message["type"] == "subscribe":
+            with self._lock:
+                if name in self._confirmed:
+                    self._confirmed[name].set()
+            return
+        if message["type"] != "message":
+            return
+        try:
+            event = json.loads(message["data"])
+        except ValueError:
+            log.warning("ignoring a malformed event on %s", name)
+            return
+        with self._lock:
+            targets = list(self._local.get(name, ()))
+        for sub in targets:
+            sub.put(event)
+
+    def _reconnect(self) -> None:
+        """A fresh connection, subscribed to everything still wanted; everyone resyncs."""
+        try:
+            self._pubsub.close()
+        except Exception:  # noqa: BLE001 - the old connection is gone either way
+            pass
+        with self._lock:
+            self._pubsub = make_redis(self._redis_url).pubsub()
+            wanted = list(self._local)
+            subs = {sub for subs in self._local.values() for sub in subs}
+            for name in wanted:
+                self._confirmed[name] = threading.Event()
+        try:
+            if wanted:
+                self._pubsub.subscribe(*wanted)
+        except redis.RedisError:
+            return  # the next get_message fails again and we retry with back-off
+        for sub in subs:
+            sub.put(RESYNC)
+
+    def close(self) -> None:
+        """Stop the listener and wake every consumer (graceful shutdown)."""
+        self._stopped.set()
+        with self._lock:
+            subs = {sub for subs in self._local.values() for sub in subs}
+        for sub in subs:
+            sub.put({"type": "bus.closed"})
+        try:
+            self._pubsub.close()
+        except Exception:  # noqa: BLE001
+            pass
+
+
+_buses: dict[tuple[int, int], Bus] = {}
+_buses_lock = threading.Lock()
+
+
+def bus(app: Flask | None = None) -> Bus:
+    """This process's bus for `app` (made on first use, and again in a forked child)."""
+    app = app or current_app._get_current_object()
+    key = (os.getpid(), id(app))
+    found = _buses.get(key)
+    if found is None:
+        with _buses_lock:
+            found = _buses.get(key)
+            if found is None:
+                found = _buses[key] = Bus(app.config["REDIS_URL"])
+    return found
+
+
+def close_buses() -> None:
+    """Close every bus of this process (gunicorn's worker_exit, test teardown)."""
+    with _buses_lock:
+        for key in [key for key in _buses if key[0] == os.getpid()]:
+            _buses.pop(key).close()
