@@ -86,6 +86,15 @@ class Config:
     RATELIMIT_LOGIN = env("RATELIMIT_LOGIN", "10 per minute;50 per hour")
     RATELIMIT_PASSWORD_RESET = env("RATELIMIT_PASSWORD_RESET", "5 per hour")
     RATELIMIT_CHECKOUT = env("RATELIMIT_CHECKOUT", "20 per hour")
+    # Chat and direct messages: per user, across rooms and conversations.
+    MESSAGE_RATE_COUNT = env_int("MESSAGE_RATE_COUNT", 10)
+    MESSAGE_RATE_SECONDS = env_int("MESSAGE_RATE_SECONDS", 10)
+
+    # Real time (ARCHITECTURE §5): pub/sub channel names start with this prefix.
+    CHANNEL_PREFIX = env("CHANNEL_PREFIX", "lyceum")
+    SSE_HEARTBEAT_SECONDS = env_int("SSE_HEARTBEAT_SECONDS", 25)
+    # A chat frame larger than this closes the socket (1009); messages are ≤ 2,000 characters.
+    SOCK_SERVER_OPTIONS = {"ping_interval": 25, "max_message_size": 16 * 1024}
 
     # Accounts.
     PASSWORD_MIN_LENGTH = 10
@@ -154,6 +163,7 @@ class TestConfig(Config):
     REMEMBER_COOKIE_SECURE = False
     JOBS_INLINE = True
     FACET_CACHE_ENABLED = False  # every test sees its own data at once
+    MESSAGE_RATE_COUNT = 0  # no flood limit; its tests switch it on
     PAGE_CACHE_SECONDS = 0
     ARGON2_TIME_COST = 1
     ARGON2_MEMORY_COST = 1024

@@ -35,3 +35,14 @@ class Conflict(DomainError):
 class Invalid(DomainError):
     status = 422
     title = "Invalid input"
+
+
+class TooFast(DomainError):
+    """A per-user rate limit or a room's slow mode: try again in `retry_after` seconds."""
+
+    status = 429
+    title = "Too many requests"
+
+    def __init__(self, message: str = "", *, retry_after: int = 1, **kwargs):
+        super().__init__(message, **kwargs)
+        self.retry_after = max(int(retry_after), 1)

@@ -31,3 +31,17 @@ def render_markdown(text: str | None) -> Markup:
                       tag_attribute_values=TAG_ATTRIBUTE_VALUES, url_schemes=URL_SCHEMES,
                       link_rel="noopener noreferrer nofollow")
     return Markup(clean)
+
+
+# Chat and direct messages: "Markdown-light" — `code`, fenced code, links (bare URLs become
+# links) and line breaks; no headings, lists, images or emphasis games.
+_md_light = (MarkdownIt("zero", {"html": False, "linkify": True, "breaks": True})
+             .enable(["backticks", "fence", "link", "autolink", "linkify", "newline", "escape"]))
+LIGHT_TAGS = {"p", "br", "a", "code", "pre"}
+
+
+def render_message(text: str | None) -> Markup:
+    html = _md_light.render(text or "")
+    clean = nh3.clean(html, tags=LIGHT_TAGS, attributes={"a": {"href"}}, url_schemes={"http", "https"},
+                      link_rel="noopener noreferrer nofollow ugc")
+    return Markup(clean)

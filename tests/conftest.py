@@ -86,6 +86,7 @@ def build_app(**overrides):
         "SQLALCHEMY_DATABASE_URI": database_url,
         "REDIS_URL": os.environ.get("REDIS_URL"),
         "RATELIMIT_KEY_PREFIX": prefix,
+        "CHANNEL_PREFIX": prefix,  # pub/sub channels, presence and flood counters
         # The storage's own prefix too: `limiter.reset()` clears every key under it, and
         # other test runs may share the Redis server.
         "RATELIMIT_STORAGE_OPTIONS": {"key_prefix": prefix},

@@ -44,7 +44,9 @@ def register_error_handlers(app: Flask) -> None:
     def domain_error(exc: DomainError):
         from app.extensions import db
         db.session.rollback()  # nothing is saved half-way
-        return error_response(exc.status, exc.message)
+        retry_after = getattr(exc, "retry_after", None)
+        return error_response(exc.status, exc.message,
+                              {"Retry-After": str(retry_after)} if retry_after else None)
 
     @app.errorhandler(CSRFError)
     def csrf_error(exc: CSRFError):
