@@ -19,3 +19,21 @@ def post_fork(server, worker):
     from psycogreen.gevent import patch_psycopg
 
     patch_psycopg()
+
+
+def post_worker_init(worker):
+    """On a graceful stop (SIGTERM, a deploy), gunicorn waits up to `graceful_timeout` for
+    requests to finish, and chat sockets and event streams never do. So once the worker
+    stops accepting, close the bus: every socket closes with 1012 ("service restart") and
+    every stream ends; browsers show "Reconnecting…" and resume on another worker from the
+    last id they saw."""
+    import gevent
+
+    def close_live_connections_when_stopping():
+        while worker.alive:
+            gevent.sleep(0.5)
+        from app.messaging.bus import close_buses
+
+        close_buses()
+
+    gevent.spawn(close_live_connections_when_stopping)
