@@ -1,0 +1,321 @@
+"""The room socket `/ws/chat/<id>` against a real server (werkzeug, threaded) with a real
+WebSocket client: membership at open, live delivery, resume after an id, cut-offs, bad frames.
+
+The server has its own app and database (as the browser tests do): its requests commit for
+real, so the suite's per-test rollback is off here and each test makes its own users."""
+from __future__ import annotations
+
+import json
+import logging
+import re
+import threading
+import time
+
+import pytest
+from simple_websocket import Client, ConnectionClosed
+from werkzeug.serving import make_server
+
+from app.extensions import db as _db
+from app.learning.enrollment import enroll
+from app.learning.queries import active_enrollment
+from app.messaging import chat
+from tests import factories
+from tests.conftest import build_app
+
+
+@pytest.fixture(autouse=True)
+def db():
+    """No per-test rollback: the server's threads must see committed rows."""
+    yield None
+
+
+@pytest.fixture(autouse=True)
+def _clean_limits_and_files():
+    yield
+
+
+class Live:
+    def __init__(self, app, port: int):
+        self.app, self.port = app, port
+
+    def ws_url(self, path: str) -> str:
+        return f"ws://127.0.0.1:{self.port}{path}"
+
+    def cookie_for(self, user) -> str:
+        client = self.app.test_client()
+        with client.session_transaction() as sess:
+            sess["_user_id"] = user.get_id()
+            sess["_fresh"] = True
+        return f"session={client.get_cookie('session').value}"
+
+    def connect(self, user, course_id: int, after: int | None = None) -> Client:
+        with self.app.app_context():
+            cookie = self.cookie_for(_db.session.merge(user))
+        query = f"?after={after}" if after is not None else ""
+        return Client.connect(self.ws_url(f"/ws/chat/{course_id}{query}"), headers={"Cookie": cookie})
+
+
+@pytest.fixture(scope="module")
+def live():
+    app, teardown = build_app()
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    level = logging.getLogger("werkzeug").level
+    logging.getLogger("werkzeug").setLevel(logging.WARNING)
+    thread.start()
+    try:
+        yield Live(app, server.server_port)
+    finally:
+        server.shutdown()
+        thread.join(timeout=10)
+        server.server_close()
+        logging.getLogger("werkzeug").setLevel(level)
+        teardown()
+
+
+@pytest.fixture
+def ctx(live):
+    with live.app.app_context():
+        yield
+        _db.session.remove()
+
+
+@pytest.fixture
+def room(live, ctx):
+    """A published course with its creator and one enrolled learner."""
+    creator = factories.make_user(display_name="Carl Creator")
+    learner = factories.make_user(display_name="Lena Learner")
+    course = factories.make_course(creator, status="published")
+    enroll(learner, course)
+    _db.session.commit()
+    return course, creator, learner
+
+
+def frames(ws: Client, *, until, timeout: float = 5.0) -> list[str]:
+    """Frames received until one matches `until` (a regex), or fail after `timeout`."""
+    seen: list[str] = []
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        data = ws.receive(timeout=max(deadline - time.monotonic(), 0.01))
+        if data is None:
+            break
+        seen.append(data)
+        if re.search(until, data):
+            return seen
+    raise AssertionError(f"no frame matching {until!r} in {seen!r}")
+
+
+def closed_with(ws: Client, timeout: float = 5.0) -> ConnectionClosed:
+    deadline = time.monotonic() + timeout
+    try:
+        while time.monotonic() < deadline:
+            ws.receive(timeout=0.2)
+    except ConnectionClosed as exc:
+        return exc
+    raise AssertionError("the socket stayed open")
+
+
+def message_ids(data: list[str]) -> list[int]:
+    return [int(n) for chunk in data for n in re.findall(r'<li id="m-(\d+)"', chunk)]
+
+
+def say(actor, course, body):
+    message = chat.post_message(_db.session.merge(actor), _db.session.merge(course), body)
+    _db.session.commit()
+    return message.id
+
+
+def test_a_stranger_is_closed_with_policy_violation(live, room):
+    course, _, _ = room
+    stranger = factories.make_user()
+    ws = live.connect(stranger, course.id)
+    exc = closed_with(ws)
+    assert exc.reason == 1008 and "join this room" in exc.message
+
+
+def test_an_anonymous_visitor_is_closed_with_policy_violation(live, room):
+    course, _, _ = room
+    ws = Client.connect(live.ws_url(f"/ws/chat/{course.id}"))
+    assert closed_with(ws).reason == 1008
+
+
+def test_a_message_posted_elsewhere_arrives_as_an_out_of_band_append(live, room):
+    course, creator, learner = room
+    ws = live.connect(learner, course.id)
+    try:
+        frames(ws, until=r'id="online"')  # joined (presence)
+        message_id = say(creator, course, "Welcome <b>all</b>")
+        got = frames(ws, until=rf'id="m-{message_id}"')
+    finally:
+        ws.close()
+    assert 'hx-swap-oob="beforeend:#chat-log"' in got[-1] and "Welcome &lt;b&gt;all&lt;/b&gt;" in got[-1]
+    assert 'name="csrf_token" value=""' in got[-1]  # the report form, without anyone's token
+    assert re.search(r'name="csrf_token" value="[^"]+"', got[-1]) is None
+
+
+def test_a_frame_from_the_form_is_posted_and_reaches_everyone(live, room):
+    course, creator, learner = room
+    theirs, mine = live.connect(creator, course.id), live.connect(learner, course.id)
+    try:
+        frames(mine, until=r'id="online"')
+        mine.send(json.dumps({"body": "hi from the socket", "HEADERS": {"HX-Request": "true"}}))
+        got = frames(theirs, until=r"hi from the socket")
+        own = frames(mine, until=r'data-sent="\d+"')
+    finally:
+        theirs.close()
+        mine.close()
+    assert "Mute Lena Learner" in got[-1]  # the creator's variant
+    assert any("hi from the socket" in chunk for chunk in own)
+
+
+def test_reconnecting_after_an_id_gets_exactly_the_missed_messages(live, room):
+    course, creator, learner = room
+    first = say(creator, course, "one")
+    missed = [say(creator, course, f"missed {n}") for n in range(3)]
+    ws = live.connect(learner, course.id, after=first)
+    try:
+        got = frames(ws, until=rf'id="m-{missed[-1]}"')
+        live_id = say(creator, course, "after reconnect")
+        got += frames(ws, until=rf'id="m-{live_id}"')
+    finally:
+        ws.close()
+    assert message_ids(got) == [*missed, live_id]
+
+
+def test_a_refund_closes_the_learners_socket_at_once(live, room):
+    course, creator, learner = room
+    ws = live.connect(learner, course.id)
+    frames(ws, until=r'id="online"')
+    from app.learning.enrollment import revoke
+    revoke(active_enrollment(_db.session.merge(learner), _db.session.merge(course)), reason="refund")
+    _db.session.commit()
+    exc = closed_with(ws, timeout=3)
+    assert exc.reason == 1008 and "no longer enrolled" in exc.message
+
+
+def test_a_ban_closes_the_socket(live, room):
+    course, _, learner = room
+    moderator = factories.make_user(permissions=("moderate",))
+    ws = live.connect(learner, course.id)
+    frames(ws, until=r'id="online"')
+    chat.sanction_user(moderator, _db.session.merge(course), _db.session.merge(learner), kind="ban",
+                       minutes=None, reason="abuse")
+    _db.session.commit()
+    assert closed_with(ws, timeout=3).reason == 1008
+
+
+def test_a_muted_members_send_gets_a_visible_error(live, room):
+    course, creator, learner = room
+    ws = live.connect(learner, course.id)
+    try:
+        frames(ws, until=r'id="online"')
+        chat.sanction_user(_db.session.merge(creator), _db.session.merge(course), _db.session.merge(learner),
+                           kind="mute", minutes=10, reason="")
+        _db.session.commit()
+        ws.send(json.dumps({"body": "can I talk?"}))
+        got = frames(ws, until=r'id="chat-error".*not allowed to post')
+    finally:
+        ws.close()
+    assert 'hx-swap-oob="true"' in got[-1] and "muted" in got[-1]
+
+
+def test_garbled_and_too_long_frames_get_an_error_and_the_socket_stays(live, room):
+    course, _, learner = room
+    ws = live.connect(learner, course.id)
+    try:
+        frames(ws, until=r'id="online"')
+        ws.send("not json")
+        frames(ws, until=r"could not read that message")
+        ws.send(json.dumps({"body": "z" * 2001}))
+        frames(ws, until=r"under 2,000 characters")
+        ws.send(json.dumps({"body": ["list"]}))
+        frames(ws, until=r"could not read that message")
+    finally:
+        ws.close()
+
+
+def test_a_one_megabyte_frame_closes_the_socket_cleanly(live, room):
+    course, _, learner = room
+    ws = live.connect(learner, course.id)
+    frames(ws, until=r'id="online"')
+    ws.send(json.dumps({"body": "x" * 1_000_000}))
+    assert closed_with(ws).reason == 1009
+
+
+SECOND_PROCESS = r"""
+import logging, sys, threading
+from werkzeug.serving import make_server
+from app import create_app
+from app.config import TestConfig
+
+class Config(TestConfig):
+    SQLALCHEMY_DATABASE_URI = sys.argv[1]
+    REDIS_URL = sys.argv[2]
+    CHANNEL_PREFIX = sys.argv[3]
+
+logging.getLogger("werkzeug").setLevel(logging.WARNING)
+server = make_server("127.0.0.1", 0, create_app(Config), threaded=True)
+print(server.server_port, flush=True)
+threading.Thread(target=server.serve_forever, daemon=True).start()
+sys.stdin.read()  # until the test closes our stdin
+"""
+
+
+@pytest.mark.real_services
+def test_a_message_posted_in_one_process_reaches_a_socket_on_another(live, room):
+    """Two app processes on one PostgreSQL and one Redis: this one posts, the other relays."""
+    import subprocess
+    import sys
+
+    course, creator, learner = room
+    config = live.app.config
+    other = subprocess.Popen(
+        [sys.executable, "-c", SECOND_PROCESS, config["SQLALCHEMY_DATABASE_URI"], config["REDIS_URL"],
+         config["CHANNEL_PREFIX"]],
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    try:
+        port = int(other.stdout.readline())
+        cookie = live.cookie_for(_db.session.merge(learner))
+        ws = Client.connect(f"ws://127.0.0.1:{port}/ws/chat/{course.id}", headers={"Cookie": cookie})
+        try:
+            frames(ws, until=r'id="online"')
+            message_id = say(creator, course, "across processes")
+            got = frames(ws, until=rf'id="m-{message_id}"')
+        finally:
+            ws.close()
+        assert "across processes" in got[-1]
+    finally:
+        other.stdin.close()
+        other.wait(timeout=10)
+
+
+def test_who_is_online_is_updated_live(live, room):
+    course, creator, learner = room
+    first = live.connect(learner, course.id)
+    try:
+        frames(first, until=r'id="online"')
+        second = live.connect(creator, course.id)
+        got = frames(first, until=r'<li>Carl Creator</li>')
+        assert "Lena Learner" in got[-1] and 'hx-swap-oob="true"' in got[-1]
+        second.close()
+        frames(first, until=r'(?s)id="online"(?:(?!Carl Creator).)*</ul>')  # gone again
+    finally:
+        first.close()
+
+
+def test_edits_and_deletions_replace_the_message_live(live, room):
+    course, creator, learner = room
+    message_id = say(creator, course, "first draft")
+    ws = live.connect(learner, course.id, after=message_id)
+    try:
+        frames(ws, until=r'id="online"')
+        chat.edit_message(_db.session.merge(creator), message_id, "second draft")
+        _db.session.commit()
+        edited = frames(ws, until=rf'<li id="m-{message_id}".*hx-swap-oob="true"')[-1]
+        chat.delete_message(_db.session.merge(creator), message_id)
+        _db.session.commit()
+        deleted = frames(ws, until=r"This message was deleted")[-1]
+    finally:
+        ws.close()
+    assert "second draft" in edited and "· edited" in edited
+    assert "second draft" not in deleted and f'id="m-{message_id}"' in deleted
