@@ -93,6 +93,7 @@ class Config:
     # Real time (ARCHITECTURE §5): pub/sub channel names start with this prefix.
     CHANNEL_PREFIX = env("CHANNEL_PREFIX", "lyceum")
     SSE_HEARTBEAT_SECONDS = env_int("SSE_HEARTBEAT_SECONDS", 25)
+    PRESENCE_ANNOUNCE_SECONDS = 1.0  # joins and leaves in a room are announced at most this often
     # A chat frame larger than this closes the socket (1009); messages are ≤ 2,000 characters.
     SOCK_SERVER_OPTIONS = {"ping_interval": 25, "max_message_size": 16 * 1024}
 
@@ -164,6 +165,7 @@ class TestConfig(Config):
     JOBS_INLINE = True
     FACET_CACHE_ENABLED = False  # every test sees its own data at once
     MESSAGE_RATE_COUNT = 0  # no flood limit; its tests switch it on
+    PRESENCE_ANNOUNCE_SECONDS = 0.05
     PAGE_CACHE_SECONDS = 0
     ARGON2_TIME_COST = 1
     ARGON2_MEMORY_COST = 1024

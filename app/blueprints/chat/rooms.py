@@ -31,6 +31,7 @@ from app.messaging.permissions import can_ban_from_room, can_edit_chat_message, 
 log = logging.getLogger(__name__)
 
 POLICY_VIOLATION = 1008  # RFC 6455: the socket closes because the user may not be here
+INTERNAL_ERROR = 1011
 SERVICE_RESTART = 1012  # the server is going away; htmx's ws extension reconnects
 
 
@@ -103,9 +104,10 @@ def live_message(event: dict, variant: str) -> str:
     return fragments.get(key, build)
 
 
-def live_online(course_id: int, members: list) -> str:
-    key = ("online", course_id, tuple(tuple(member) for member in members))
-    return fragments.get(key, lambda: render_template("chat/_room_online.html", online=members, oob=True))
+def live_online(course_id: int, members: list, count: int) -> str:
+    key = ("online", course_id, count, tuple(tuple(member) for member in members))
+    return fragments.get(key, lambda: render_template("chat/_room_online.html", online=members,
+                                                      online_count=count, oob=True))
 
 
 def live_notice(text: str, *, sent_id: int | None = None) -> str:
@@ -127,6 +129,7 @@ def room_context(course, **extra) -> dict:
            "messages": [chat.message_event(message, "created", course) for message in page.messages],
            "moderator": moderator, "viewer_id": actor.id, "variant_for": variant_for,
            "online": presence.online_members(course.id),
+           "online_count": presence.online_count(course.id),
            "room": chat.room_settings(course.id),
            "sanctions": chat.active_sanctions(actor, course) if moderator else [],
            "can_ban": can_ban_from_room(actor),
@@ -338,6 +341,9 @@ class RoomSocket:
                     return
         except ConnectionClosed:
             pass
+        except Exception:  # a bug must not leave the socket open with nobody relaying to it
+            log.exception("room socket relay failed")
+            self._close(INTERNAL_ERROR, "Something went wrong; reconnecting.")
         finally:
             release_db()
 
@@ -356,7 +362,8 @@ class RoomSocket:
         if kind.startswith("chat.message."):
             self._send_message(event)
         elif kind == "presence.changed":
-            self.ws.send(live_online(self.course_id, event.get("online", [])))
+            members = event.get("online", [])
+            self.ws.send(live_online(self.course_id, members, event.get("count", len(members))))
         elif kind == "chat.room.updated":
             self.ws.send(render_template("chat/_room_slow.html", seconds=event.get("slow_mode_seconds", 0),
                                          oob=True))
@@ -441,9 +448,15 @@ def close_reason(text: str) -> str:
 
 
 def announce_presence(course_id: int) -> None:
+    """Tell the room who is online, coalesced (presence.announce) so a crowd joining sends a
+    few lists rather than one per arrival."""
     from app.messaging.bus import publish_now
-    publish_now(course_chat(course_id), {"type": "presence.changed",
-                                         "online": [list(member) for member in presence.online_members(course_id)]})
+
+    def publish(room_id: int, members: list, count: int) -> None:
+        publish_now(course_chat(room_id), {"type": "presence.changed", "count": count,
+                                           "online": [list(member) for member in members]})
+
+    presence.announce(course_id, publish)
 
 
 @sock.route("/ws/chat/<int:course_id>", bp=bp)
@@ -469,10 +482,9 @@ def room_socket(ws, course_id: int):
             announce_presence(course_id)
         release_db()
         while sender.is_alive():
-            data = ws.receive(timeout=5.0)
-            if data is None:
-                continue
-            socket.handle_frame(data)
+            data = ws.receive()  # blocks, costing nothing, until a frame or the close
+            if data is not None:
+                socket.handle_frame(data)
     except ConnectionClosed:
         pass
     finally:
