@@ -52,5 +52,10 @@ def can_rate_course(actor, course, *, enrolled: bool) -> bool:
     return _signed_in(actor) and enrolled and not _owns(actor, course) and not actor.is_suspended()
 
 
+def can_remove_review(actor, review) -> bool:
+    """Moderators remove a review that breaks the rules (through the moderation queue)."""
+    return _signed_in(actor) and actor.has_permission("moderate")
+
+
 def can_reply_to_review(actor, review) -> bool:
     return _owns(actor, review.course) and review.reply is None

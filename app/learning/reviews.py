@@ -11,7 +11,7 @@ from app.errors import Conflict, Invalid, NotFound
 from app.extensions import db
 from app.learning import stats
 from app.learning.models import Review
-from app.learning.permissions import can_rate_course, can_reply_to_review
+from app.learning.permissions import can_rate_course, can_remove_review, can_reply_to_review
 from app.learning.progress import progress_percent
 from app.learning.queries import active_enrollment
 from app.messaging.notifications import notify
@@ -87,6 +87,16 @@ def reply_to_review(actor, review: Review, *, text: str, now: datetime | None = 
     review.reply, review.replied_at = text, now or utcnow()
     notify(review.learner, "review.replied", course_id=review.course_id, title=review.course.title)
     return review
+
+
+def moderator_delete_review(actor, review: Review) -> None:
+    """A moderator removes a review (and the creator's reply); the course's aggregates lose
+    its rating in the same transaction. The caller audits it with the text."""
+    require(can_remove_review(actor, review), "remove this review")
+    rating = review.rating
+    stats.bump(review.course_id, rating_count=-1, rating_sum=-rating, **{f"rating_{rating}": -1})
+    db.session.delete(review)
+    db.session.flush()
 
 
 def list_reviews(course: Course, *, page: int = 1, per_page: int = 10):

@@ -1,25 +1,88 @@
-"""Users report what others wrote; moderators work through the queue (real-time issue)."""
+"""Users report what others wrote; moderators work through the queue (real-time issue).
+
+Each kind of target has one loader (`load_target`) and one visibility rule
+(`_check_reportable`): you report only what you can see, and never yourself."""
 from __future__ import annotations
 
 import sqlalchemy as sa
 
-from app.errors import Invalid
+from app.errors import Invalid, NotFound
 from app.extensions import db
 from app.moderation.models import REPORT_TARGETS, Report
 from app.policy import require
 
+REASON_MAX = 2000
+WHAT = {"discussion_post": "post", "review": "review", "chat_message": "message",
+        "direct_message": "message"}
+
+
+def load_target(target_type: str, target_id: int):
+    """The reported row, or None when it does not exist (any more)."""
+    from app.learning.models import Post, Review
+    from app.messaging.models import ChatMessage, DirectMessage
+
+    model = {"discussion_post": Post, "review": Review, "chat_message": ChatMessage,
+             "direct_message": DirectMessage}.get(target_type)
+    if model is None or not isinstance(target_id, int) or not 0 < target_id < 2**63:
+        return None
+    return db.session.get(model, target_id)
+
+
+def author_id_of(target_type: str, target) -> int | None:
+    if target is None:
+        return None
+    if target_type == "review":
+        return target.learner_id
+    if target_type == "direct_message":
+        return target.sender_id
+    return target.author_id
+
+
+def _check_reportable(actor, target_type: str, target) -> None:
+    """Missing or deleted → NotFound; not visible to `actor` → NotAllowed; own → Invalid."""
+    from app.catalog.models import Course
+    from app.learning.discussions import require_member
+    from app.messaging.chat import require_member as require_room_member
+    from app.messaging.models import Conversation
+    from app.messaging.permissions import can_read_conversation
+
+    if target is None or getattr(target, "deleted_at", None) is not None:
+        raise NotFound(f"That {WHAT[target_type]} does not exist (any more).")
+    if target_type == "chat_message":
+        course = db.session.get(Course, target.course_id)
+        if course is None:
+            raise NotFound("That message does not exist (any more).")
+        require_room_member(actor, course)
+    elif target_type == "direct_message":
+        conversation = db.session.get(Conversation, target.conversation_id)
+        require(conversation is not None and can_read_conversation(actor, conversation),
+                "report this message")
+    elif target_type == "discussion_post":
+        if target.thread.deleted_at is not None:
+            raise NotFound("That post does not exist (any more).")
+        require_member(actor, target.thread.course)
+    if author_id_of(target_type, target) == actor.id:
+        raise Invalid(f"You cannot report your own {WHAT[target_type]}.")
+
+
+def clean_reason(reason: str | None, *, ask: str = "Tell the moderators what is wrong.") -> str:
+    reason = " ".join((reason or "").split())
+    if not reason:
+        raise Invalid(ask, field="reason")
+    if len(reason) > REASON_MAX:
+        raise Invalid(f"Keep the reason under {REASON_MAX:,} characters.", field="reason")
+    return reason
+
 
 def report(actor, target_type: str, target_id: int, *, reason: str) -> Report:
-    """Store a report once per reporter and target (reporting twice changes nothing)."""
+    """Store a report once per reporter and target (reporting twice changes nothing).
+    The target must exist, be visible to the reporter and be someone else's."""
     # Signed in and not suspended (Flask-Login's is_authenticated is False for suspended users).
     require(actor is not None and getattr(actor, "is_authenticated", False), "report content")
     if target_type not in REPORT_TARGETS:
         raise Invalid("That cannot be reported.")
-    reason = " ".join((reason or "").split())
-    if not reason:
-        raise Invalid("Tell the moderators what is wrong.", field="reason")
-    if len(reason) > 2000:
-        raise Invalid("Keep the reason under 2,000 characters.", field="reason")
+    _check_reportable(actor, target_type, load_target(target_type, target_id))
+    reason = clean_reason(reason)
     existing = db.session.scalar(sa.select(Report).where(
         Report.reporter_id == actor.id, Report.target_type == target_type,
         Report.target_id == target_id))
@@ -34,3 +97,10 @@ def report(actor, target_type: str, target_id: int, *, reason: str) -> Report:
 def open_reports() -> list[Report]:
     return list(db.session.scalars(sa.select(Report).where(Report.status == "open")
                                    .order_by(Report.created_at)))
+
+
+def open_target_count() -> int:
+    """How many reported things wait for a decision (several reports of one thing count once)."""
+    targets = (sa.select(Report.target_type, Report.target_id).where(Report.status == "open")
+               .group_by(Report.target_type, Report.target_id).subquery())
+    return db.session.scalar(sa.select(sa.func.count()).select_from(targets)) or 0
