@@ -346,6 +346,9 @@ class RoomSocket:
             self._close(INTERNAL_ERROR, "Something went wrong; reconnecting.")
         finally:
             release_db()
+            # Wake the receive loop, which blocks until a frame arrives: simple-websocket only
+            # sets this event when the peer sends or hangs up, not when we close ourselves.
+            self.ws.event.set()
 
     def _send_backlog(self) -> None:
         if self.last_id is None:
