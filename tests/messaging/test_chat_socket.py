@@ -319,3 +319,25 @@ def test_edits_and_deletions_replace_the_message_live(live, room):
         ws.close()
     assert "second draft" in edited and "· edited" in edited
     assert "second draft" not in deleted and f'id="m-{message_id}"' in deleted
+
+
+def test_a_graceful_stop_closes_sockets_with_service_restart(live, room):
+    """gunicorn.conf.py closes the process's bus when a worker stops: every room socket
+    closes with 1012, which htmx's ws extension answers by reconnecting."""
+    from app.messaging.bus import bus as process_bus
+    from app.messaging.bus import close_buses
+
+    course, _, learner = room
+    ws = live.connect(learner, course.id)
+    frames(ws, until=r'id="online"')
+    assert process_bus(live.app).subscriber_count() >= 1
+    started = time.monotonic()
+    close_buses()
+    exc = closed_with(ws, timeout=3)
+    assert exc.reason == 1012 and time.monotonic() - started < 3
+    # The next socket gets a fresh bus and works as before.
+    again = live.connect(learner, course.id)
+    try:
+        frames(again, until=r'id="online"')
+    finally:
+        again.close()
