@@ -33,7 +33,8 @@ MODELS = ("app.accounts.models", "app.catalog.models", "app.commerce.models",
           "app.learning.models", "app.messaging.models", "app.moderation.models")
 
 # Modules whose import registers event subscribers (ARCHITECTURE §11).
-SUBSCRIBERS = ("app.messaging.subscribers", "app.learning.subscribers", "app.commerce.subscribers")
+SUBSCRIBERS = ("app.messaging.subscribers", "app.learning.subscribers", "app.commerce.subscribers",
+               "app.messaging.chat")
 
 
 def create_app(config: type | dict | None = None) -> Flask:

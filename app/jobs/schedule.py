@@ -1,6 +1,7 @@
 """What runs periodically, and how often (RQ's cron scheduler: `python worker.py --cron`)."""
 from __future__ import annotations
 
+from app.jobs.digest import send_digests
 from app.jobs.discovery import refresh_discovery
 from app.jobs.payments import money_upkeep, reconcile_provider_events
 
@@ -9,4 +10,5 @@ PERIODIC = (
     (money_upkeep, "high", 60),
     (refresh_discovery, "low", 15 * 60),
     (reconcile_provider_events, "low", 24 * 3600),
+    (send_digests, "low", 24 * 3600),
 )

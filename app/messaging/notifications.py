@@ -165,6 +165,22 @@ def describe(note: Notification) -> tuple[str, str | None]:
     return kind.text(note.data), kind.url(note.data)
 
 
+def describe_anywhere(note: Notification) -> tuple[str, str | None]:
+    """`describe` outside a request too (an RQ job, the CLI): links are built with
+    `url_for`, which needs a request or SERVER_NAME; without either the text comes alone."""
+    from werkzeug.routing import BuildError
+
+    try:
+        return describe(note)
+    except (RuntimeError, BuildError):
+        return KINDS[note.kind].text(note.data), None
+
+
+def kind_label(kind: str) -> str:
+    found = KINDS.get(kind)
+    return found.label if found else kind
+
+
 def unread_count(user) -> int:
     return db.session.scalar(sa.select(sa.func.count()).select_from(Notification).where(
         Notification.user_id == user.id, Notification.read_at.is_(None))) or 0

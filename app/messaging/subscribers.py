@@ -3,7 +3,10 @@ from __future__ import annotations
 
 from app.accounts.queries import get_user
 from app.events import subscribe
-from app.messaging.notifications import notify
+from app.extensions import db
+from app.messaging import bus, channels
+from app.messaging.models import Notification
+from app.messaging.notifications import describe_anywhere, kind_label, notify, unread_count
 
 
 @subscribe("accounts.user.signed_up")
@@ -11,3 +14,21 @@ def welcome_new_user(user_id: int) -> None:
     user = get_user(user_id)
     if user is not None:
         notify(user, "welcome", name=user.display_name)
+
+
+def notification_event(note: Notification, unread: int) -> dict:
+    """What a live stream needs to show `note` without the database: the toast's label,
+    sentence and link, and the unread count for the badge."""
+    text, url = describe_anywhere(note)
+    return {"type": "notification", "id": note.id, "kind": note.kind, "label": kind_label(note.kind),
+            "text": text, "url": url, "unread": unread}
+
+
+@subscribe("messaging.notification.created")
+def publish_notification(notification_id: int, user_id: int) -> None:
+    """Relay a stored (committed) notification to its user's open pages (ARCHITECTURE §5)."""
+    note = db.session.get(Notification, notification_id)
+    user = get_user(user_id)
+    if note is None or user is None:  # deleted in the meantime: nothing to show
+        return
+    bus.publish_now(channels.user_notify(user_id), notification_event(note, unread_count(user)))

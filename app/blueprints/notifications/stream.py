@@ -1,0 +1,72 @@
+"""The live notification stream (`/notifications/stream`, htmx's `sse` extension).
+
+Each stored notification arrives as a toast plus the unread badge (swapped out of band),
+with the notification id as the SSE event id, so a reconnecting browser resumes after
+`Last-Event-ID` and a page resumes after the newest notification it showed (`?after=`).
+"""
+from __future__ import annotations
+
+from types import SimpleNamespace
+
+import sqlalchemy as sa
+from flask import Response, current_app
+from flask_login import current_user
+
+from app.blueprints.notifications import bp
+from app.blueprints.streaming import SSEEvent, event_stream, release_db, resume_id
+from app.extensions import db
+from app.messaging import channels
+from app.messaging.models import Notification
+from app.messaging.notifications import unread_count
+from app.messaging.subscribers import notification_event
+
+BACKLOG_LIMIT = 50  # a browser away for longer sees the rest on the notifications page
+EVENT = "notification"  # the `sse-swap` name in layouts/base.html
+
+
+@bp.app_template_global()
+def latest_notification_id(user) -> int:
+    """The newest notification `user` has (0 if none): where a page's stream starts."""
+    return db.session.scalar(sa.select(sa.func.max(Notification.id))
+                             .where(Notification.user_id == user.id)) or 0
+
+
+def _toast(item: dict) -> SSEEvent:
+    # The jinja environment directly, not render_template: the page context processors
+    # query the database (the badge count) and a stream holds no connection while it waits.
+    html = current_app.jinja_env.get_template("notifications/_toast.html").render(
+        note=item, unread_count=item.get("unread") or 0)
+    return SSEEvent(EVENT, html, id=item["id"])
+
+
+@bp.get("/stream")
+def stream():
+    if not current_user.is_authenticated:
+        # Not a redirect: EventSource would follow it to an HTML page. A 401 ends it.
+        return Response("Log in to receive live notifications.\n", 401, mimetype="text/plain")
+    me = SimpleNamespace(id=current_user.id)
+    newest = latest_notification_id(me)
+    after = resume_id()
+    if after is None or after > newest:  # unreadable, or not an id of ours: start fresh
+        after = newest
+    release_db()  # the stream opens its own short transactions when it needs the database
+
+    def backlog(after_id: int | None) -> list[SSEEvent]:
+        if after_id is None:
+            return []
+        rows = db.session.scalars(
+            sa.select(Notification)
+            .where(Notification.user_id == me.id, Notification.id > after_id)
+            .order_by(Notification.id.desc()).limit(BACKLOG_LIMIT)).all()
+        if not rows:
+            return []
+        unread = unread_count(me)
+        return [_toast(notification_event(note, unread)) for note in reversed(rows)]
+
+    def render(event: dict) -> list[SSEEvent]:
+        if event.get("type") != "notification" or not isinstance(event.get("id"), int):
+            return []
+        return [_toast(event)]
+
+    return event_stream([channels.user_notify(me.id)], backlog=backlog, render=render, after=after,
+                        is_over=lambda event: event.get("type") == "session.end")
