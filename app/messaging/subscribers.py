@@ -4,7 +4,7 @@ from __future__ import annotations
 from app.accounts.queries import get_user
 from app.events import subscribe
 from app.extensions import db
-from app.messaging import bus, channels
+from app.messaging import bus, channels, direct
 from app.messaging.models import Notification
 from app.messaging.notifications import describe_anywhere, kind_label, notify, unread_count
 
@@ -20,8 +20,11 @@ def notification_event(note: Notification, unread: int) -> dict:
     """What a live stream needs to show `note` without the database: the toast's label,
     sentence and link, and the unread count for the badge."""
     text, url = describe_anywhere(note)
-    return {"type": "notification", "id": note.id, "kind": note.kind, "label": kind_label(note.kind),
-            "text": text, "url": url, "unread": unread}
+    event = {"type": "notification", "id": note.id, "kind": note.kind, "label": kind_label(note.kind),
+             "text": text, "url": url, "unread": unread}
+    if note.kind == "dm.received":  # the header's "Messages" badge changes on every page too
+        event["dm_unread"] = direct.unread_total(get_user(note.user_id))
+    return event
 
 
 @subscribe("messaging.notification.created")
