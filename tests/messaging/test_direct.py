@@ -141,6 +141,16 @@ def test_send_stores_notifies_and_publishes_to_both_users(learner, bob, publishe
     assert direct.DMView.from_event(event) == direct.DMView.from_row(msg, "Lena Learner")
 
 
+def test_the_new_message_toast_carries_the_unread_message_count(learner, bob, published):
+    """The header's "Messages" badge changes on whatever page the receiver has open."""
+    conversation = talk(learner, bob)
+    say(learner, conversation, "one")
+    say(learner, conversation, "two")
+    live = [e for ch, e in published if ch == channels.user_notify(bob.id) and e.get("kind") == "dm.received"]
+    assert [e["dm_unread"] for e in live] == [1, 2]
+    others = [e for ch, e in published if ch == channels.user_notify(bob.id) and e.get("kind") != "dm.received"]
+    assert all("dm_unread" not in e for e in others)
+
 def test_nothing_is_published_when_the_transaction_rolls_back(learner, bob, published):
     conversation = talk(learner, bob)
     published.clear()
