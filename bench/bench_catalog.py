@@ -4,6 +4,8 @@ under the same gunicorn config, and the search query alone in the app process.
     DATABASE_URL=postgresql://…/lyceum_bench REDIS_URL=redis://127.0.0.1:6379/3 \
         python bench/bench_catalog.py            # after bench/generate_catalog.py
 
+    python bench/bench_catalog.py --search-only   # only the in-process search timings
+
 Needs `wrk` (Debian: apt-get install wrk). Prints a Markdown table and writes the raw output
 to bench/results/.
 """
@@ -53,10 +55,35 @@ def search_alone(runs: int = 400) -> dict:
             results = search_courses(query)
             timings["search + facets"].append((time.perf_counter() - started) * 1000)
             db.session.rollback()
-        explain = "\n".join(row[0] for row in db.session.execute(db.text(
-            "EXPLAIN ANALYZE SELECT cs.course_id, ts_rank_cd('{0.1, 0.2, 0.4, 1.0}', cs.document, q) "
-            "FROM course_search cs, to_tsquery('english', 'python:*') q WHERE cs.document @@ q")))
+        explain = explain_search(query)
     return {"timings": timings, "total": results.total, "explain": explain}
+
+
+def explain_search(query) -> str:
+    """EXPLAIN ANALYZE of the statement that finds a page of results and the total."""
+    import sqlalchemy as sa
+
+    from app.catalog.search import search_courses
+    from app.extensions import db
+
+    statements = []
+
+    def capture(conn, cursor, statement, parameters, context, executemany):
+        statements.append(cursor.mogrify(statement, parameters).decode())
+
+    sa.event.listen(db.engine, "before_cursor_execute", capture)
+    try:
+        search_courses(query, with_facets=False)
+    finally:
+        sa.event.remove(db.engine, "before_cursor_execute", capture)
+    db.session.rollback()
+    main = next(s for s in statements if "count(*) OVER ()" in s)
+    conn = db.session.connection()
+    conn.exec_driver_sql("SET LOCAL max_parallel_workers_per_gather = 0")
+    plan = [row[0] for row in conn.exec_driver_sql(
+        "EXPLAIN (ANALYZE, BUFFERS) " + main.replace("%", "%%"))]
+    db.session.rollback()
+    return main + "\n\n" + "\n".join(plan)
 
 
 def serve(target: str, port: int, env: dict) -> subprocess.Popen:
@@ -85,7 +112,21 @@ def wrk(url: str, seconds: int, connections: int) -> dict:
             "p50": ms("50"), "p90": ms("90"), "p99": ms("99"), "raw": out}
 
 
+def search_report(alone: dict) -> str:
+    lines = ["| in-process, matching " + f"{alone['total']} courses | p50 ms | p95 ms | p99 ms |",
+             "|---|---|---|---|"]
+    for label, values in alone["timings"].items():
+        lines.append(f"| {label} | {statistics.median(values):.1f} | {percentile(values, 95):.1f} | "
+                     f"{percentile(values, 99):.1f} |")
+    return "\n".join(lines)
+
+
 def main() -> None:
+    if "--search-only" in sys.argv[1:]:
+        alone = search_alone()
+        print(search_report(alone))
+        print(alone["explain"])
+        return
     if not shutil.which("wrk"):
         sys.exit("wrk is needed: apt-get install wrk")
     RESULTS.mkdir(exist_ok=True)
@@ -109,11 +150,7 @@ def main() -> None:
     for name, r in rows:
         lines.append(f"| {name} | {r['rps']:.0f} | {r['p50']:.1f} | {r['p90']:.1f} | {r['p99']:.1f} |")
     lines.append(f"\nCatalog / hello throughput: **{ratio:.0%}** (target ≥ 35%).\n")
-    lines.append("| in-process, matching " + f"{alone['total']} courses | p50 ms | p95 ms | p99 ms |")
-    lines.append("|---|---|---|---|")
-    for label, values in alone["timings"].items():
-        lines.append(f"| {label} | {statistics.median(values):.1f} | {percentile(values, 95):.1f} | "
-                     f"{percentile(values, 99):.1f} |")
+    lines.append(search_report(alone))
     report = "\n".join(lines)
     print(report)
     stamp = time.strftime("%Y%m%d-%H%M%S")

@@ -5,7 +5,8 @@
 Titles and descriptions come from a small word model (topic words × course patterns);
 creators, categories, levels, languages, prices, ratings and enrollment counts follow
 skewed distributions like a real marketplace's. Rows are bulk-inserted with the search
-triggers off, then the search index and vocabulary are built in one pass each.
+triggers off, then the search table (document and filter columns) and the vocabulary are
+built in one pass each.
 """
 from __future__ import annotations
 
@@ -66,6 +67,7 @@ def main() -> None:
         conn = db.session.connection()
         category_ids = [row[0] for row in conn.execute(sa.text("SELECT id FROM category"))]
         conn.execute(sa.text("ALTER TABLE course DISABLE TRIGGER course_search_course"))
+        conn.execute(sa.text("ALTER TABLE course_stats DISABLE TRIGGER course_search_stats"))
         users = [{"email": f"creator{i}@bench.test", "name": f"Creator {i}"} for i in range(args.creators)]
         conn.execute(sa.text(
             "INSERT INTO users (email, display_name, password_hash, headline, bio, created_at, "
@@ -103,13 +105,22 @@ def main() -> None:
             ON CONFLICT (course_id) DO NOTHING"""))
         conn.execute(sa.text("""UPDATE course_stats SET rating_score =
             (5 * 3500 + rating_sum * 1000) / (5 + rating_count)"""))
+        # The search table: the weighted document and the filter/sort columns (migration 0006).
         conn.execute(sa.text("""
-            INSERT INTO course_search (course_id, document)
+            INSERT INTO course_search (course_id, document, published, creator_id,
+                creator_suspended_at, creator_suspended_until, category_id, level, language,
+                price_minor, rating_count, rating_sum, rating_score, trending_score, published_at)
             SELECT c.id, setweight(to_tsvector('english', c.title), 'A') ||
                          setweight(to_tsvector('english', c.subtitle || ' ' || coalesce(cat.name, '')), 'B') ||
-                         setweight(to_tsvector('english', c.description), 'C')
-            FROM course c LEFT JOIN category cat ON cat.id = c.category_id
-            ON CONFLICT (course_id) DO UPDATE SET document = EXCLUDED.document"""))
+                         setweight(to_tsvector('english', c.description), 'C'),
+                   c.status = 'published', c.creator_id, u.suspended_at, u.suspended_until,
+                   c.category_id, c.level, c.language, c.price_minor, st.rating_count,
+                   st.rating_sum, st.rating_score, coalesce(st.trending_score, 0), c.published_at
+            FROM course c JOIN users u ON u.id = c.creator_id
+                 LEFT JOIN category cat ON cat.id = c.category_id
+                 LEFT JOIN course_stats st ON st.course_id = c.id
+            ON CONFLICT (course_id) DO NOTHING"""))
+        conn.execute(sa.text("ALTER TABLE course_stats ENABLE TRIGGER course_search_stats"))
         db.session.commit()
         refresh_search_terms()
         db.session.commit()

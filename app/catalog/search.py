@@ -1,11 +1,13 @@
 """The public catalog's one search interface: text query, filters, sorts, facets, pages.
 
 Two backends answer the same contract, chosen by the database: PostgreSQL full-text search
-(weighted tsvector in `course_search`, GIN index) and SQLite FTS5 (`course_fts`); both
-tables are kept up to date by triggers (migration 0004). Query text only ever travels as a
-bound parameter, reduced to plain words first. When a query finds nothing, its words are
-corrected against the vocabulary of published courses ("did you mean") and searched again.
-Only published courses of creators who are not suspended appear.
+(weighted tsvector in `course_search`, GIN index) and SQLite FTS5 (`course_fts`). Beside the
+text, `course_search` holds a copy of every column the catalog filters and sorts on, so a
+search reads that one table and never probes `course`, `users` or `course_stats` per match;
+the database keeps all of it up to date with triggers (migrations 0004 and 0006). Query text
+only ever travels as a bound parameter, reduced to plain words first. When a query finds
+nothing, its words are corrected against the vocabulary of published courses ("did you
+mean") and searched again. Only published courses of creators who are not suspended appear.
 """
 from __future__ import annotations
 
@@ -18,7 +20,7 @@ import sqlalchemy as sa
 
 from app.accounts.models import User
 from app.catalog.models import LANGUAGES, LEVELS, Category, Course, Lesson, MediaAsset, SearchTerm
-from app.dbtypes import utcnow
+from app.dbtypes import UTCDateTime, utcnow
 from app.extensions import db
 from app.learning.models import CourseStats
 from app.learning.stats import smoothed_score
@@ -175,6 +177,10 @@ STOPWORDS = frozenset("""
     further then once here there when where why how all any both each few more most other some
     such no nor not only own same so than too very s t can will just don should now""".split())
 MAX_EXPANSIONS = 10
+# A single letter is matched as a whole word, never as a prefix: "c" finds "C", not every
+# word starting with c (a few such letters made any course match and every match cost a
+# full ranking: seconds at 100,000 courses).
+MIN_PREFIX = 2
 
 
 def terms_of(q: str) -> tuple[list[str], list[str]]:
@@ -189,7 +195,7 @@ def terms_of(q: str) -> tuple[list[str], list[str]]:
     if any(word not in STOPWORDS for word in wanted):
         wanted = [word for word in wanted if word not in STOPWORDS]
     excluded = [word for word in excluded if word not in STOPWORDS]
-    return wanted, excluded
+    return list(dict.fromkeys(wanted)), list(dict.fromkeys(excluded))
 
 
 def _dialect() -> str:
@@ -211,39 +217,64 @@ def expansions(words: list[str]) -> dict[str, list[str]]:
         for word in candidates if word not in known}
 
 
-def text_match(wanted: list[str], excluded: list[str]):
-    """A subquery (course_id, rank) of courses matching the words; higher rank is better.
-    Without wanted words, every course that has none of the excluded words (rank 0)."""
+# PostgreSQL ranks by cover density (`ts_rank_cd`), whose cost grows with the words asked and
+# the number of matches: a few common words matching most of 100,000 courses took seconds.
+# So it ranks at most RANK_BUDGET // (words asked) matches (8,000 for one word, 1,000 for
+# eight); a broader query is ordered by where its words all appear instead: every word in
+# the title first, then every word in title, subtitle or category, then the rest.
+RANK_BUDGET = 8_000
+RANK_WEIGHTS = "'{0.1, 0.2, 0.4, 1.0}'"  # D (unused), C (description, lessons), B, A (title)
+
+
+def tsquery_of(groups: list[list[str]], excluded: list[str], weights: str = "") -> str:
+    """PostgreSQL: every group must match one of its prefixes (in the sections `weights`
+    names, or anywhere), and no excluded word."""
+    marks = (":*" + weights, ":" + weights if weights else "")
+    expression = " & ".join("(" + " | ".join(w + marks[len(w) < MIN_PREFIX] for w in group) + ")"
+                            for group in groups)
+    return expression + "".join(f" & !{w}" for w in excluded)
+
+
+def _relevance(groups: list[list[str]], tsquery):
+    """Cover-density rank when there are few enough matches to afford it, else the tier."""
+    def found_in(weights: str):
+        matched = SEARCH.c.document.op("@@")(sa.func.to_tsquery("english", tsquery_of(groups, [], weights)))
+        return sa.cast(matched, sa.Integer)
+
+    tier = found_in("A") * 2 + found_in("AB")
+    exact = sa.func.ts_rank_cd(sa.literal_column(RANK_WEIGHTS), SEARCH.c.document, tsquery,
+                               type_=sa.Float)
+    window = max(RANK_BUDGET // sum(len(group) for group in groups), 1)
+    return sa.case((sa.func.count().over() <= window, exact), else_=sa.cast(tier, sa.Float))
+
+
+def match_text(stmt, wanted: list[str], excluded: list[str]):
+    """`stmt` (a select from SEARCH) narrowed to the courses matching the words, and the
+    rank of a match (higher is better; None without wanted words). With only excluded words:
+    every course that has none of them."""
     more = expansions(wanted)
     groups = [[word, *more.get(word, [])] for word in wanted]
     if _dialect() == "postgresql":
-        expression = " & ".join("(" + " | ".join(f"{w}:*" for w in group) + ")" for group in groups)
         if not groups:
-            unwanted = " | ".join(excluded)
-            return sa.text(
-                "SELECT c.id AS course_id, 0.0 AS rank FROM course c WHERE NOT EXISTS ("
-                "SELECT 1 FROM course_search cs WHERE cs.course_id = c.id "
-                "AND cs.document @@ to_tsquery('english', :tsq))").bindparams(
-                tsq=unwanted).columns(course_id=sa.Integer, rank=sa.Float).subquery("matches")
-        expression += "".join(f" & !{w}" for w in excluded)
-        return sa.text(
-            "SELECT cs.course_id AS course_id, "
-            "ts_rank_cd('{0.1, 0.2, 0.4, 1.0}', cs.document, query) AS rank "
-            "FROM course_search cs, to_tsquery('english', :tsq) query "
-            "WHERE cs.document @@ query").bindparams(tsq=expression).columns(
-            course_id=sa.Integer, rank=sa.Float).subquery("matches")
-    expression = " AND ".join("(" + " OR ".join(f'"{w}"*' for w in group) + ")" for group in groups)
+            unwanted = sa.func.to_tsquery("english", " | ".join(excluded))
+            inner = sa.table("course_search", sa.column("course_id"), sa.column("document")).alias("unwanted")
+            return stmt.where(SEARCH.c.course_id.not_in(
+                sa.select(inner.c.course_id).where(inner.c.document.op("@@")(unwanted)))), None
+        tsquery = sa.func.to_tsquery("english", tsquery_of(groups, excluded))
+        return stmt.where(SEARCH.c.document.op("@@")(tsquery)), _relevance(groups, tsquery)
     if not groups:
         unwanted = " OR ".join(f'"{w}"' for w in excluded)
-        return sa.text(
-            "SELECT c.id AS course_id, 0.0 AS rank FROM course c WHERE c.id NOT IN ("
-            "SELECT rowid FROM course_fts WHERE course_fts MATCH :match)").bindparams(
-            match=unwanted).columns(course_id=sa.Integer, rank=sa.Float).subquery("matches")
+        return stmt.where(SEARCH.c.course_id.not_in(
+            sa.text("SELECT rowid FROM course_fts WHERE course_fts MATCH :unwanted")
+            .bindparams(unwanted=unwanted).columns(rowid=sa.Integer))), None
+    expression = " AND ".join("(" + " OR ".join(f'"{w}"' + ("*" if len(w) >= MIN_PREFIX else "")
+                                                for w in group) + ")" for group in groups)
     expression += "".join(f' NOT "{w}"' for w in excluded)
-    return sa.text(
+    matches = sa.text(
         "SELECT rowid AS course_id, -bm25(course_fts, 10.0, 4.0, 1.0) AS rank "
         "FROM course_fts WHERE course_fts MATCH :match").bindparams(match=expression).columns(
         course_id=sa.Integer, rank=sa.Float).subquery("matches")
+    return stmt.join(matches, matches.c.course_id == SEARCH.c.course_id), matches.c.rank
 
 
 # --- the search ----------------------------------------------------------------------------
@@ -278,50 +309,72 @@ class Results:
     notes: list[str] = field(default_factory=list)
 
 
+# The search table (migrations 0004 and 0006), not a model: the database keeps its rows.
+# `document` exists on PostgreSQL only (SQLite matches text in the FTS5 table `course_fts`).
+SEARCH = sa.table(
+    "course_search",
+    sa.column("course_id", sa.Integer), sa.column("document"),
+    sa.column("published", sa.Boolean), sa.column("creator_id", sa.Integer),
+    sa.column("creator_suspended_at", UTCDateTime()),
+    sa.column("creator_suspended_until", UTCDateTime()),
+    sa.column("category_id", sa.Integer), sa.column("level", sa.String),
+    sa.column("language", sa.String), sa.column("price_minor", sa.BigInteger),
+    sa.column("rating_count", sa.Integer), sa.column("rating_sum", sa.Integer),
+    sa.column("rating_score", sa.Integer), sa.column("trending_score", sa.BigInteger),
+    sa.column("published_at", UTCDateTime()))
+
+
 def visible_courses(now: datetime):
     """Published courses whose creator is not suspended (the catalog's base set)."""
     return (sa.select(Course.id)
             .join(User, User.id == Course.creator_id)
-            .outerjoin(CourseStats, CourseStats.course_id == Course.id)
             .where(Course.status == "published",
                    sa.or_(User.suspended_at.is_(None), User.suspended_until <= now)))
 
 
+def searchable(now: datetime):
+    """The same set as `visible_courses`, read from the search table alone."""
+    return sa.select(SEARCH.c.course_id).where(
+        SEARCH.c.published.is_(True),
+        sa.or_(SEARCH.c.creator_suspended_at.is_(None), SEARCH.c.creator_suspended_until <= now))
+
+
 def apply_filters(stmt, query: CatalogQuery, *, skip: str = ""):
+    c = SEARCH.c
     if query.price == "free" and skip != "price":
-        stmt = stmt.where(Course.price_minor == 0)
+        stmt = stmt.where(c.price_minor == 0)
     elif query.price == "paid" and skip != "price":
-        stmt = stmt.where(Course.price_minor > 0)
+        stmt = stmt.where(c.price_minor > 0)
     # The price range stays on for the free/paid facet: choosing "Paid" keeps the range.
     if query.min_price is not None:
-        stmt = stmt.where(Course.price_minor >= query.min_price)
+        stmt = stmt.where(c.price_minor >= query.min_price)
     if query.max_price is not None:
-        stmt = stmt.where(Course.price_minor <= query.max_price)
+        stmt = stmt.where(c.price_minor <= query.max_price)
     if query.min_rating and skip != "rating":
-        stmt = stmt.where(CourseStats.rating_count > 0,
-                          CourseStats.rating_sum >= query.min_rating * CourseStats.rating_count)
+        stmt = stmt.where(c.rating_count > 0, c.rating_sum >= query.min_rating * c.rating_count)
     if query.category and skip != "category":
-        stmt = stmt.where(Course.category_id == sa.select(Category.id).where(
+        stmt = stmt.where(c.category_id == sa.select(Category.id).where(
             Category.slug == query.category).scalar_subquery())
     if query.creator:
-        stmt = stmt.where(Course.creator_id == query.creator)
+        stmt = stmt.where(c.creator_id == query.creator)
     if query.level and skip != "level":
-        stmt = stmt.where(Course.level == query.level)
+        stmt = stmt.where(c.level == query.level)
     if query.language and skip != "language":
-        stmt = stmt.where(Course.language == query.language)
+        stmt = stmt.where(c.language == query.language)
     return stmt
 
 
-def _order(stmt, sort: str, matches):
+def _order(stmt, sort: str, rank):
+    c = SEARCH.c
     key = {
-        "relevance": (matches.c.rank.desc(),) if matches is not None else (),
-        "trending": (sa.func.coalesce(CourseStats.trending_score, 0).desc(),),
-        "newest": (Course.published_at.desc(),),
+        "relevance": (rank.desc(),) if rank is not None else (),
+        "trending": (c.trending_score.desc(),),
+        "newest": (c.published_at.desc(),),
         # A course nobody has enrolled in has no stats row yet: it ranks as the prior does.
-        "rating": (sa.func.coalesce(CourseStats.rating_score, smoothed_score(0, 0)).desc(),),
-        "price": (Course.price_minor.asc(),),
+        "rating": (sa.func.coalesce(c.rating_score, smoothed_score(0, 0)).desc(),),
+        "price": (c.price_minor.asc(),),
     }[sort]
-    tie = Course.id.asc() if sort == "price" else Course.id.desc()
+    tie = c.course_id.asc() if sort == "price" else c.course_id.desc()
     return stmt.order_by(*key, tie)  # the id makes pages stable when scores tie
 
 
@@ -343,30 +396,29 @@ def search_courses(query: CatalogQuery, *, per_page: int = PER_PAGE, with_facets
 
 
 def _run(query, wanted, excluded, per_page, with_facets, now) -> Results:
-    base = visible_courses(now)
-    matches = None
+    base = searchable(now)
+    rank = None
     if wanted or excluded:
-        matches = text_match(wanted, excluded)
-        base = base.join(matches, matches.c.course_id == Course.id)
+        base, rank = match_text(base, wanted, excluded)
     filtered = apply_filters(base, query)
     sort = query.effective_sort
     if sort == "relevance" and not wanted:  # nothing to rank by (only `-word`s, or symbols)
         sort = "trending"
     page = query.page
-    ids, total = _page(filtered, sort, matches, page, per_page)
+    ids, total = _page(filtered, sort, rank, page, per_page)
     if not ids and page > 1:  # past the last page: show the last one
         total = db.session.scalar(sa.select(sa.func.count()).select_from(filtered.subquery())) or 0
         page = max((total + per_page - 1) // per_page, 1)
-        ids, total = _page(filtered, sort, matches, page, per_page)
+        ids, total = _page(filtered, sort, rank, page, per_page)
     pages = max((total + per_page - 1) // per_page, 1)
     facets = cached_facets(base, query) if with_facets else {}
     return Results(query=query, cards=cards_for(ids), total=total, page=min(page, pages), pages=pages,
                    facets=facets)
 
 
-def _page(filtered, sort, matches, page, per_page) -> tuple[list[int], int]:
+def _page(filtered, sort, rank, page, per_page) -> tuple[list[int], int]:
     """One page of ids and the total count, in one query (a window count)."""
-    stmt = (_order(filtered.add_columns(sa.func.count().over().label("total")), sort, matches)
+    stmt = (_order(filtered.add_columns(sa.func.count().over().label("total")), sort, rank)
             .limit(per_page).offset((page - 1) * per_page))
     rows = db.session.execute(stmt).all()
     return [row[0] for row in rows], (rows[0][1] if rows else 0)
@@ -404,28 +456,27 @@ def cached_facets(base, query: CatalogQuery) -> dict:
 
 
 def cards_for(ids: list[int]) -> list[CourseCard]:
-    """Everything a result card shows, for a page of course ids, in two queries."""
+    """Everything a result card shows, for a page of course ids, in one query."""
     if not ids:
         return []
+    duration = (sa.select(sa.func.sum(Lesson.duration_seconds)).where(Lesson.course_id == Course.id)
+                .correlate(Course).scalar_subquery())
     rows = db.session.execute(
         sa.select(Course.id, Course.slug, Course.title, Course.subtitle, MediaAsset.storage_key,
                   Course.creator_id, User.display_name, CourseStats.rating_sum,
                   CourseStats.rating_count, CourseStats.learners, Course.price_minor,
-                  Course.currency, Course.level)
+                  Course.currency, Course.level, duration)
         .join(User, User.id == Course.creator_id)
         .outerjoin(CourseStats, CourseStats.course_id == Course.id)
         .outerjoin(MediaAsset, MediaAsset.id == Course.cover_asset_id)
         .where(Course.id.in_(ids))).all()
-    durations = dict(db.session.execute(
-        sa.select(Lesson.course_id, sa.func.sum(Lesson.duration_seconds))
-        .where(Lesson.course_id.in_(ids)).group_by(Lesson.course_id)).all())
     by_id = {}
     for (cid, slug, title, subtitle, cover, creator_id, creator_name, rating_sum, rating_count,
-         learners, price, currency, level) in rows:
+         learners, price, currency, level, seconds) in rows:
         count = rating_count or 0
         by_id[cid] = CourseCard(cid, slug, title, subtitle, cover, creator_id, creator_name,
                                 (rating_sum or 0) / count if count else 0.0, count, learners or 0,
-                                price, currency, level, int(durations.get(cid) or 0))
+                                price, currency, level, int(seconds or 0))
     return [by_id[cid] for cid in ids if cid in by_id]
 
 
@@ -437,13 +488,13 @@ def facet_counts(base, query: CatalogQuery) -> dict[str, list[tuple[str, str, in
         return dict(db.session.execute(
             sa.select(sub.c.value, sa.func.count()).group_by(sub.c.value)).all())
 
-    categories = {c.id: c for c in db.session.scalars(sa.select(Category))}
-    by_category = grouped(Course.category_id, "category")
-    by_level = grouped(Course.level, "level")
-    by_language = grouped(Course.language, "language")
-    by_price = grouped(sa.case((Course.price_minor == 0, "free"), else_="paid"), "price")
-    stars = sa.case((CourseStats.rating_count > 0,
-                     sa.func.floor(CourseStats.rating_sum * 1.0 / CourseStats.rating_count)),
+    c = SEARCH.c
+    categories = {category.id: category for category in db.session.scalars(sa.select(Category))}
+    by_category = grouped(c.category_id, "category")
+    by_level = grouped(c.level, "level")
+    by_language = grouped(c.language, "language")
+    by_price = grouped(sa.case((c.price_minor == 0, "free"), else_="paid"), "price")
+    stars = sa.case((c.rating_count > 0, sa.func.floor(c.rating_sum * 1.0 / c.rating_count)),
                     else_=0)
     by_stars = grouped(stars, "rating")
     at_least = {n: sum(count for value, count in by_stars.items() if value is not None and value >= n)
