@@ -1,6 +1,8 @@
 """Messaging's reactions to other domains' events (registered at app start)."""
 from __future__ import annotations
 
+from flask import current_app
+
 from app.accounts.queries import get_user
 from app.events import subscribe
 from app.extensions import db
@@ -24,7 +26,16 @@ def notification_event(note: Notification, unread: int) -> dict:
              "text": text, "url": url, "unread": unread}
     if note.kind == "dm.received":  # the header's "Messages" badge changes on every page too
         event["dm_unread"] = direct.unread_total(get_user(note.user_id))
+    event["html"] = toast_html(event)
     return event
+
+
+def toast_html(event: dict) -> str:
+    """The toast and badges for one notification, rendered ONCE where it is published and
+    relayed as is to every open page of its user (rendering per stream costs ~50 µs each).
+    The jinja environment directly: page context processors would query the database."""
+    return current_app.jinja_env.get_template("notifications/_toast.html").render(
+        note=event, unread_count=event.get("unread") or 0)
 
 
 @subscribe("messaging.notification.created")

@@ -131,10 +131,13 @@ def test_a_stored_notification_is_published_on_its_users_channel(db, learner):
     with bus().subscribe([channels.user_notify(learner.id)]) as sub:
         first = notify(learner, "welcome", name="Lena")
         db.session.commit()
-        assert sub.get(timeout=5) == {
+        event = sub.get(timeout=5)
+        html = event.pop("html")  # rendered once here, relayed as is to every open page
+        assert event == {
             "type": "notification", "id": first.id, "kind": "welcome", "label": "Welcome",
             "text": "Welcome to Lyceum, Lena! Browse courses to learn, or create your own to teach.",
             "url": "/dashboard", "unread": 1}
+        assert f'id="toast-{first.id}"' in html and 'id="unread-badge"' in html
         second = notify(learner, "welcome", name="Lena")
         db.session.commit()
         event = sub.get(timeout=5)

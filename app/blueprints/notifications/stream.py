@@ -9,7 +9,7 @@ from __future__ import annotations
 from types import SimpleNamespace
 
 import sqlalchemy as sa
-from flask import Response, current_app
+from flask import Response
 from flask_login import current_user
 
 from app.blueprints.notifications import bp
@@ -18,7 +18,7 @@ from app.extensions import db
 from app.messaging import channels
 from app.messaging.models import Notification
 from app.messaging.notifications import unread_count
-from app.messaging.subscribers import notification_event
+from app.messaging.subscribers import notification_event, toast_html
 
 BACKLOG_LIMIT = 50  # a browser away for longer sees the rest on the notifications page
 EVENT = "notification"  # the `sse-swap` name in layouts/base.html
@@ -32,10 +32,9 @@ def latest_notification_id(user) -> int:
 
 
 def _toast(item: dict) -> SSEEvent:
-    # The jinja environment directly, not render_template: the page context processors
-    # query the database (the badge count) and a stream holds no connection while it waits.
-    html = current_app.jinja_env.get_template("notifications/_toast.html").render(
-        note=item, unread_count=item.get("unread") or 0)
+    html = item.get("html")
+    if not isinstance(html, str):  # published by an older process: render it here
+        html = toast_html(item)
     return SSEEvent(EVENT, html, id=item["id"])
 
 
