@@ -167,6 +167,7 @@ class Fleet:
         self.ep = select.epoll()
         self.conns: dict[int, Conn] = {}
         self.close_codes: dict[int, int] = {}
+        self.counts: dict[bytes, int] = {}  # connections that have seen each marker
 
     def open(self, path: str, cookie: str, kind: str, user_id: int) -> Conn:
         sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
@@ -189,7 +190,7 @@ class Fleet:
 
     def pump(self, timeout: float, markers: tuple[bytes, ...] = ()) -> int:
         got = 0
-        for fd, _ in self.ep.poll(timeout):
+        for fd, _ in self.ep.poll(timeout, 16384):
             conn = self.conns.get(fd)
             if conn is None:
                 continue
@@ -212,6 +213,7 @@ class Fleet:
                 for marker in markers:
                     if marker in data and marker not in conn.seen:
                         conn.seen[marker] = now
+                        self.counts[marker] = self.counts.get(marker, 0) + 1
                         got += 1
         return got
 
@@ -251,6 +253,7 @@ class Fleet:
                 for marker in markers:
                     if marker in payload and marker not in conn.seen:
                         conn.seen[marker] = now
+                        self.counts[marker] = self.counts.get(marker, 0) + 1
                         got += 1
         conn.buf = buf
         return got
@@ -294,22 +297,41 @@ def chat_fanout(data: dict, clients: int, messages: int, port: int) -> dict:
         fleet.settle(connected + 1, 10)
         latencies: list[float] = []
         profiler = profile_worker(server, "chat", messages + 2)
-        for n in range(messages):
+        per_message: list = []
+        markers: list[bytes] = []
+        for n in range(-1, messages):  # message -1 warms the processes up and is not counted
             marker = f"bench-{n}-{os.getpid()}".encode()
             started = time.perf_counter()
             sender.sock.sendall(ws_frame(json.dumps({"body": marker.decode(), "HEADERS": {}}).encode()))
             deadline = time.monotonic() + 5
             received = 0
+            markers.append(marker)
             while received < connected and time.monotonic() < deadline:
-                received += fleet.pump(0.05, (marker,))
-            latencies += [(c.seen[marker] - started) * 1000 for c in fleet.conns.values()
-                          if c is not sender and marker in c.seen]
+                fleet.pump(0.05, tuple(markers))
+                received = fleet.counts.get(marker, 0)
+            these = [(c.seen[marker] - started) * 1000 for c in fleet.conns.values()
+                     if c is not sender and marker in c.seen]
+            missing = [c.user_id for c in fleet.conns.values() if c is not sender and marker not in c.seen]
+            if missing:
+                print(f"message {n}: {len(missing)} sockets without it, e.g. users {missing[:5]}", flush=True)
+            if n < 0:
+                continue
+            latencies += these
+            per_message.append((round(min(these), 1), round(percentile(these, 50), 1), round(max(these), 1))
+                               if these else None)
             time.sleep(0.3)
+        end = time.monotonic() + 5
+        while time.monotonic() < end:  # anything late still arrives (and counts as late)
+            fleet.pump(0.05, tuple(markers))
+        missing_at_end = sum(1 for c in fleet.conns.values() for m in markers[1:]
+                             if c is not sender and m not in c.seen)
         fleet.close()
         if profiler:
             profiler.wait()
-        return {"clients": connected, "messages": messages, "deliveries": len(latencies),
+        return {"clients": connected, "never_delivered": missing_at_end, "messages": messages,
+                "deliveries": len(latencies),
                 "closed": sum(1 for c in fleet.conns.values() if c.closed), "close_codes": fleet.close_codes,
+                "per_message_min_p50_max": per_message,
                 "expected": connected * messages,
                 "p50": percentile(latencies, 50) if latencies else None,
                 "p99": percentile(latencies, 99) if latencies else None,
@@ -376,8 +398,9 @@ def sse_fanout(data: dict, streams: int, port: int, rounds: int = 3) -> dict:
                     events = [notification_event(note, 1) for note in db.session.scalars(
                         db.select(Notification).where(Notification.id.in_([i for i, _ in ids])))]
                 pipe = client.pipeline(transaction=False)
-                for event, (_, user_id) in zip(sorted(events, key=lambda e: e["id"]), sorted(ids)):
-                    pipe.publish(channels.user_notify(user_id), json.dumps(event))
+                owner = dict(ids)
+                for event in events:
+                    pipe.publish(channels.user_notify(owner[event["id"]]), json.dumps(event))
                 started = time.perf_counter()
                 pipe.execute()
                 mark = marker.encode()

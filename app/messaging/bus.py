@@ -12,10 +12,9 @@ from __future__ import annotations
 
 import logging
 import os
-import queue
 import threading
 import time
-from collections import defaultdict
+from collections import defaultdict, deque
 from collections.abc import Iterable
 
 import orjson
@@ -47,52 +46,64 @@ def publish_now(channel: str, event: dict) -> int:
 
 
 class Subscription:
-    """One consumer's view of some channels: `get()` its events in order; `close()` when done."""
+    """One consumer's view of some channels: `get()` its events in order, `done()` after
+    handling each; `close()` when finished."""
 
     def __init__(self, bus: Bus, channels: tuple[str, ...]):
         self.bus = bus
         self.channels = channels
         self.closed = False
-        self._queue: queue.Queue[dict] = queue.Queue(maxsize=QUEUE_LIMIT)
+        self._items: deque[dict] = deque()
+        self._cond = threading.Condition()
+        # The consumer holds an event it has not finished with, or has not started yet (it
+        # calls `done()` once its backlog from the database is out).
+        self._busy = True
         # Optional `fast(event) -> bool`, called by the listener itself: a consumer that can
         # deliver an event at once without blocking (a non-blocking write of a ready frame)
-        # does, and skips waking its own thread. Only while nothing waits in the queue, so
-        # the order of events never changes.
+        # does, and its own thread is not woken. Only while nothing is queued and the
+        # consumer is not in the middle of an event, so the order of events never changes.
         self.fast = None
 
     def put(self, event: dict) -> None:
         """Queue an event for this consumer (the bus does; a handler may add its own)."""
-        if self.fast is not None and self._queue.empty() and not self.closed:
-            try:
-                if self.fast(event):
-                    return
-            except Exception:  # noqa: BLE001 - the slow path still delivers it
-                log.exception("fast delivery failed")
-        try:
-            self._queue.put_nowait(event)
-        except queue.Full:  # hopelessly behind: drop the backlog, the consumer reloads from the database
-            self._drain()
-            self._queue.put_nowait(RESYNC)
+        with self._cond:
+            if self.fast is not None and not self.closed and not self._busy and not self._items:
+                try:
+                    if self.fast(event):
+                        return
+                except Exception:  # noqa: BLE001 - the slow path still delivers it
+                    log.exception("fast delivery failed")
+            if len(self._items) >= QUEUE_LIMIT:  # hopelessly behind: the consumer reloads from the database
+                self._items.clear()
+                event = RESYNC
+            self._items.append(event)
+            self._cond.notify()
+
+    def put_next(self, event: dict) -> None:
+        """From inside `fast`: queue what must go out before anything else (the rest of a
+        write the client's full buffer cut short)."""
+        with self._cond:
+            self._items.appendleft(event)
+            self._cond.notify()
 
     def pending(self) -> bool:
         """Whether events wait in the queue."""
-        return not self._queue.empty()
+        return bool(self._items)
 
     def get(self, timeout: float | None = None) -> dict | None:
         """The next event, or None after `timeout` seconds without one (or once closed)."""
-        if self.closed:
-            return None
-        try:
-            return self._queue.get(timeout=timeout)
-        except queue.Empty:
-            return None
+        with self._cond:
+            if self.closed and not self._items:
+                return None
+            if not self._items and not self._cond.wait_for(lambda: self._items, timeout):
+                return None
+            self._busy = True
+            return self._items.popleft()
 
-    def _drain(self) -> None:
-        while True:
-            try:
-                self._queue.get_nowait()
-            except queue.Empty:
-                return
+    def done(self) -> None:
+        """The event from `get()` is handled: the fast path may deliver again."""
+        with self._cond:
+            self._busy = False
 
     def close(self) -> None:
         if not self.closed:

@@ -88,7 +88,8 @@ def test_a_closed_subscription_wakes_its_consumer_and_hears_nothing_more(app):
     name = _channel()
     sub = bus().subscribe([name])
     sub.close()
-    assert sub.closed and sub.get(timeout=0.1) is None
+    assert sub.closed and sub.get(timeout=0.1) == {"type": "bus.closed"}
+    assert sub.get(timeout=0.1) is None
     publish_now(name, {"type": "late"})
     assert sub.get(timeout=0.2) is None
 
@@ -181,3 +182,40 @@ def test_events_travel_as_compact_json(app):
         message = raw.get_message(timeout=0.2, ignore_subscribe_messages=True)
     raw.close()
     assert json.loads(message["data"]) == {"type": "x", "text": "é <b>"}
+
+
+def test_the_fast_path_runs_only_while_the_consumer_is_idle_and_caught_up(app):
+    """`fast` may deliver from the listener only when nothing is queued and the consumer
+    holds no event: otherwise an event could overtake one still being written."""
+    name = _channel()
+    delivered: list[int] = []
+    with bus().subscribe([name]) as sub:
+        sub.fast = lambda event: delivered.append(event["n"]) or True
+        publish_now(name, {"n": 1})  # the consumer has not said it is caught up yet
+        assert _events(sub, 1) == [{"n": 1}] and delivered == []
+        sub.done()
+        publish_now(name, {"n": 2})
+        deadline = time.monotonic() + 2
+        while not delivered and time.monotonic() < deadline:
+            time.sleep(0.01)
+        assert delivered == [2] and not sub.pending()
+        sub.fast = lambda event: False  # cannot deliver now (a full socket): queued, in order
+        publish_now(name, {"n": 3})
+        publish_now(name, {"n": 4})
+        assert _events(sub, 2) == [{"n": 3}, {"n": 4}]
+
+
+def test_what_fast_could_not_finish_goes_out_first(app):
+    name = _channel()
+    with bus().subscribe([name]) as sub:
+        sub.done()
+
+        def half(event):
+            sub.fast = None
+            sub.put_next({"type": "local.raw", "n": event["n"]})
+            return True
+
+        sub.fast = half
+        publish_now(name, {"n": 1})
+        publish_now(name, {"n": 2})
+        assert _events(sub, 2) == [{"type": "local.raw", "n": 1}, {"n": 2}]

@@ -365,7 +365,6 @@ class RoomSocket:
         self.ws = ws
         self.raw = getattr(ws.sock, "_sock", ws.sock)  # gevent's socket wraps the OS one
         self.write_lock = threading.Lock()
-        self.slow = True  # until the backlog is sent: live messages wait behind it
         self.course_id = course.id
         self.user_id = actor.id
         self.moderator = moderator_variant(actor, course)
@@ -379,6 +378,7 @@ class RoomSocket:
         next_beat = time.monotonic() + presence.REFRESH_SECONDS
         try:
             self._send_backlog()
+            self.sub.done()  # caught up: live messages may now go out from the listener
             while not self.sub.closed:
                 event = self.sub.get(timeout=max(next_beat - time.monotonic(), 0.01))
                 if time.monotonic() >= next_beat:  # a busy room still refreshes presence
@@ -392,8 +392,7 @@ class RoomSocket:
                 release_db()  # rendering may have loaded the user: hold no connection while idle
                 if not keep_going:
                     return
-                if self.slow:
-                    self._caught_up()
+                self.sub.done()  # handled: the listener may write to this client itself again
         except ConnectionClosed:
             pass
         except Exception:  # a bug must not leave the socket open with nobody relaying to it
@@ -408,7 +407,7 @@ class RoomSocket:
     def fast(self, event: dict) -> bool:
         """Deliver a chat message from the listener without blocking; False: not possible."""
         kind = event.get("type", "")
-        if not kind.startswith("chat.message.") or self.slow or self.closing:
+        if not kind.startswith("chat.message.") or self.closing:
             return False
         if not self.write_lock.acquire(blocking=False):
             return False
@@ -429,8 +428,7 @@ class RoomSocket:
             if kind == "chat.message.created":
                 self.last_id = event["id"]
             if sent < len(frame):  # the client is behind: the sender writes the rest, then the others
-                self.slow = True
-                self.sub.put({"type": "local.raw", "data": frame[sent:]})
+                self.sub.put_next({"type": "local.raw", "data": frame[sent:]})
             return True
         finally:
             self.write_lock.release()
@@ -439,20 +437,7 @@ class RoomSocket:
         with self.write_lock:
             self.ws.send(text)
 
-    def _caught_up(self) -> None:
-        with self.write_lock:
-            if not self.sub.pending():
-                self.slow = False
-
     def _send_backlog(self) -> None:
-        with self.write_lock:
-            self.slow = True
-        try:
-            self._send_backlog_rows()
-        finally:
-            self._caught_up()
-
-    def _send_backlog_rows(self) -> None:
         if self.last_id is None:
             return
         actor, course = self._reload()

@@ -68,4 +68,5 @@ def stream():
         return [_toast(event)]
 
     return event_stream([channels.user_notify(me.id)], backlog=backlog, render=render, after=after,
-                        is_over=lambda event: event.get("type") == "session.end")
+                        is_over=lambda event: event.get("type") == "session.end",
+                        render_is_pure=True)  # toasts arrive rendered (subscribers.toast_html)
