@@ -150,6 +150,23 @@ def _demo_learning(learner, creator, admin) -> None:
     db.session.commit()  # the payment event is applied once this commits
     progress.complete_lesson(learner, ordered_lessons(ongoing.id)[0])
     _demo_money(learner, creator, admin)
+    _demo_conversations(learner, creator, finished)
+
+
+def _demo_conversations(learner, creator, course) -> None:
+    """A few messages in the free course's chat room and a direct conversation, so the
+    real-time pages have something to show (open them in two browsers to see them live)."""
+    from app.messaging import chat, direct
+
+    chat.post_message(creator, course, "Welcome to the course chat! Ask anything here; "
+                                       "I drop in most evenings.")
+    chat.post_message(learner, course, "Hi @ChrisCreator 👋 the quiz in section 2 was a nice "
+                                       "surprise. Is there a `cheat sheet` for the shortcuts?")
+    chat.post_message(creator, course, "There is: https://example.com/cheat-sheet (it is also "
+                                       "attached to the last lesson).")
+    conversation = direct.conversation_with(learner, creator)
+    direct.send(learner, conversation, "Hello! Will there be a follow-up course on projects?")
+    direct.send(creator, conversation, "Yes, I am recording it now. I will message you when it is out.")
 
 
 def _buy(buyer, course):
