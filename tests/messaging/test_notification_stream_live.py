@@ -9,14 +9,16 @@ import socket
 import threading
 import time
 
+from simple_websocket import Client
+
 from app.extensions import db as _db
 from app.messaging.notifications import notify
 from tests import factories
 from tests.messaging.test_chat_socket import _clean_limits_and_files, ctx, db, live  # noqa: F401
 
 
-def open_stream(live, user, after: int = 0) -> socket.socket:
-    cookie = live.cookie_for(_db.session.merge(user))
+def open_stream(live, user, after: int = 0, *, cookie: str | None = None) -> socket.socket:
+    cookie = cookie or live.cookie_for(_db.session.merge(user))
     sock = socket.create_connection(("127.0.0.1", live.port), timeout=10)
     sock.sendall((f"GET /notifications/stream?after={after} HTTP/1.1\r\nHost: 127.0.0.1\r\n"
                   f"Accept: text/event-stream\r\nCookie: {cookie}\r\n\r\n").encode())
@@ -138,3 +140,35 @@ def test_a_write_cut_short_is_finished_before_anything_else():
     assert body.endswith(b"id: 2\ndata: second\n\n")
     server.close()
     client.close()
+
+
+def test_idle_sockets_and_streams_hold_no_database_connection(live, ctx):
+    """Thousands of idle chat sockets and event streams must not pin the connection pool."""
+    from tests.messaging.test_chat_socket import frames
+
+    course_owner, learner = factories.make_user(), factories.make_user()
+    course = factories.make_course(course_owner, status="published")
+    from app.learning.enrollment import enroll
+    enroll(learner, course)
+    _db.session.commit()
+    course_id = course.id
+    cookie = live.cookie_for(learner)
+    _db.session.remove()  # this test's own session holds nothing either
+    engine = _db.engine
+    assert engine.pool.checkedout() == 0
+    streams = [open_stream(live, None, cookie=cookie) for _ in range(3)]
+    sockets = []
+    try:
+        time.sleep(0.5)
+        assert engine.pool.checkedout() == 0, "an idle event stream holds a connection"
+        sockets = [Client.connect(live.ws_url(f"/ws/chat/{course_id}"), headers={"Cookie": cookie})
+                   for _ in range(3)]
+        for ws in sockets:
+            frames(ws, until=r'id="online"')
+        time.sleep(0.5)
+        assert engine.pool.checkedout() == 0, "an idle room socket holds a connection"
+    finally:
+        for ws in sockets:
+            ws.close()
+        for sock in streams:
+            sock.close()
