@@ -14,7 +14,6 @@ from datetime import datetime
 
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.exc import IntegrityError
 
 from app.accounts.models import User
 from app.commerce.models import ACCOUNT_TYPES, LedgerAccount, LedgerEntry, LedgerTransaction
@@ -44,6 +43,12 @@ def _account_type(name: str) -> str:
     return kind
 
 
+def _insert(model):
+    """INSERT … ON CONFLICT for the database in use."""
+    dialect = db.session.get_bind().dialect.name
+    return (postgresql.insert if dialect == "postgresql" else sqlite.insert)(model)
+
+
 def _ensure_accounts(names: Iterable[str], currency: str) -> dict[str, int]:
     """Ids of the named accounts, creating the missing ones (one query when all exist)."""
     names = sorted(set(names))
@@ -51,10 +56,8 @@ def _ensure_accounts(names: Iterable[str], currency: str) -> dict[str, int]:
                                     .where(LedgerAccount.name.in_(names))).all())
     missing = [name for name in names if name not in found]
     if missing:
-        dialect = db.session.get_bind().dialect.name
-        insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
         for name in missing:
-            db.session.execute(insert(LedgerAccount).values(
+            db.session.execute(_insert(LedgerAccount).values(
                 name=name, type=_account_type(name), currency=currency, created_at=utcnow())
                 .on_conflict_do_nothing(index_elements=["name"]))
         found.update(db.session.execute(sa.select(LedgerAccount.name, LedgerAccount.id)
@@ -69,27 +72,31 @@ def find_transaction(key: str) -> LedgerTransaction | None:
 def post(key: str, kind: str, legs: list[tuple[str, int]], *, currency: str, memo: str = "",
          order_id: int | None = None, now: datetime | None = None) -> LedgerTransaction:
     """Write one balanced transaction, once. Returns the existing one for a known key."""
-    existing = find_transaction(key)
-    if existing is not None:
-        return existing
     legs = [(name, int(amount)) for name, amount in legs if amount]
-    if len(legs) < 2 or sum(amount for _, amount in legs) != 0:
-        raise LedgerError(f"transaction {key!r} does not balance: {legs}")
-    accounts = _ensure_accounts((name for name, _ in legs), currency)
-    try:
-        with db.session.begin_nested():
-            transaction = LedgerTransaction(idempotency_key=key, kind=kind, memo=memo[:255],
-                                            order_id=order_id, created_at=now or utcnow())
-            db.session.add(transaction)
-            db.session.flush()
-            db.session.add_all(LedgerEntry(transaction_id=transaction.id, account_id=accounts[name],
-                                           amount=amount, currency=currency) for name, amount in legs)
-            db.session.flush()
-    except IntegrityError:  # the same key written concurrently: that one wins
+    try:  # a malformed transaction fails before anything is written (unless the key is known)
+        if len(legs) < 2 or sum(amount for _, amount in legs) != 0:
+            raise LedgerError(f"transaction {key!r} does not balance: {legs}")
+        for name, _ in legs:
+            _account_type(name)
+    except LedgerError:
         existing = find_transaction(key)
-        if existing is None:
-            raise
-        return existing
+        if existing is not None:
+            return existing
+        raise
+    # The unique key decides: the row is written here, or it was already (or is being, by a
+    # concurrent writer, whose commit this waits for) and that one is returned. Two round
+    # trips fewer than looking first and inserting under a SAVEPOINT.
+    transaction = db.session.scalar(
+        _insert(LedgerTransaction).values(idempotency_key=key, kind=kind, memo=memo[:255], order_id=order_id,
+                                          created_at=now or utcnow())
+        .on_conflict_do_nothing(index_elements=["idempotency_key"]).returning(LedgerTransaction))
+    if transaction is None:
+        return find_transaction(key)
+    accounts = _ensure_accounts((name for name, _ in legs), currency)
+    # One multi-row INSERT (the ORM would send one INSERT … RETURNING per leg on SQLite).
+    db.session.execute(sa.insert(LedgerEntry.__table__), [
+        {"transaction_id": transaction.id, "account_id": accounts[name], "amount": amount,
+         "currency": currency} for name, amount in legs])
     _refresh_balance_caches(name for name, _ in legs)
     return transaction
 
@@ -99,15 +106,21 @@ def _refresh_balance_caches(names: Iterable[str]) -> None:
         parts = name.split(":")
         if parts[:2] == ["liability", "creator"] and parts[3] == "available":
             creator_id = int(parts[2])
+            # The sum is taken in the UPDATE itself (one statement); a loaded User's balance is
+            # refreshed on its next read.
             db.session.execute(sa.update(User).where(User.id == creator_id)
-                               .values(balance=balance(name)))
+                               .values(balance=-_raw_sum_query(name).scalar_subquery()),
+                               execution_options={"synchronize_session": "fetch"})
+
+
+def _raw_sum_query(name: str):
+    return (sa.select(sa.func.coalesce(sa.func.sum(LedgerEntry.amount), 0))
+            .join(LedgerAccount, LedgerAccount.id == LedgerEntry.account_id)
+            .where(LedgerAccount.name == name))
 
 
 def raw_sum(name: str) -> int:
-    return db.session.scalar(
-        sa.select(sa.func.coalesce(sa.func.sum(LedgerEntry.amount), 0))
-        .join(LedgerAccount, LedgerAccount.id == LedgerEntry.account_id)
-        .where(LedgerAccount.name == name)) or 0
+    return db.session.scalar(_raw_sum_query(name)) or 0
 
 
 def balance(name: str) -> int:

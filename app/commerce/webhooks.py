@@ -61,16 +61,15 @@ def receive_paypal(payload: bytes, headers) -> tuple[PaymentEvent, bool]:
 def store_event(provider: str, event_id: str, event_type: str, payload: dict) -> tuple[PaymentEvent, bool]:
     dialect = db.session.get_bind().dialect.name
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    result = db.session.execute(insert(PaymentEvent).values(
+    event = db.session.scalar(insert(PaymentEvent).values(
         provider=provider, event_id=event_id, type=event_type, payload=payload, status="pending",
         attempts=0, last_error="", received_at=utcnow())
-        .on_conflict_do_nothing(index_elements=["provider", "event_id"]))
-    event = db.session.scalar(sa.select(PaymentEvent).where(
-        PaymentEvent.provider == provider, PaymentEvent.event_id == event_id))
-    created = bool(result.rowcount)
-    if created:
-        enqueue_apply(event.id)
-    return event, created
+        .on_conflict_do_nothing(index_elements=["provider", "event_id"]).returning(PaymentEvent))
+    if event is None:  # a duplicate delivery: the stored one, untouched
+        return db.session.scalar(sa.select(PaymentEvent).where(
+            PaymentEvent.provider == provider, PaymentEvent.event_id == event_id)), False
+    enqueue_apply(event.id)
+    return event, True
 
 
 def enqueue_apply(event_pk: int) -> None:
@@ -91,24 +90,27 @@ def apply_event(event_pk: int, *, now: datetime | None = None) -> str:
     if event is None or event.status in ("applied", "ignored"):
         return event.status if event else "missing"
     handler = HANDLERS.get(event.type)
-    event.attempts += 1
+    # The attempt is counted with the outcome below (one UPDATE); an exception out of here
+    # rolls the whole job back, and `record_failure` counts that attempt instead.
+    attempts = event.attempts + 1
     if handler is None:
-        event.status, event.applied_at = "ignored", now or utcnow()
+        event.attempts, event.status, event.applied_at = attempts, "ignored", now or utcnow()
         return event.status
     obj = event.payload["resource"] if event.provider == "paypal" else event.payload["data"]["object"]
     try:
         with db.session.begin_nested():
             handler(obj, now=now or utcnow())
     except EventNotReady as exc:
-        event.status, event.last_error = "parked", str(exc)
+        event.attempts, event.status, event.last_error = attempts, "parked", str(exc)
         return event.status
     except DomainError as exc:
         # A rule refused it (e.g. the buyer was suspended after paying). Retrying cannot fix
         # that and the job wrapper would swallow it, leaving the event pending for ever:
         # show it in the failed list, where an admin sorts it out and presses "retry".
-        event.status, event.last_error = "failed", f"{type(exc).__name__}: {exc}"[:2000]
+        event.attempts, event.status = attempts, "failed"
+        event.last_error = f"{type(exc).__name__}: {exc}"[:2000]
         return event.status
-    event.status, event.applied_at, event.last_error = "applied", now or utcnow(), ""
+    event.attempts, event.status, event.applied_at, event.last_error = attempts, "applied", now or utcnow(), ""
     return event.status
 
 

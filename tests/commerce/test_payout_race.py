@@ -139,3 +139,49 @@ def test_simultaneous_withdrawals_never_overdraw(committed):
         assert count == round_ + 1 and problems == []
         assert balances["available"] >= 0 and balances["payout_in_flight"] == 0
         assert paid_out + balances["available"] == earned
+
+
+def post_bonus(app, creator_id: int, amount: int, *, posted: threading.Event | None = None,
+               go_on: threading.Event | None = None, commit: bool = True, results: list) -> None:
+    """One connection posts the transaction `race:bonus` (key and accounts the same, amount its own)."""
+    with app.app_context():
+        try:
+            transaction = ledger.post("race:bonus", "adjustment", [
+                (ledger.COMMISSION, amount), (ledger.creator_account(creator_id, "available"), -amount)],
+                currency="USD")
+            if posted is not None:
+                posted.set()
+            if go_on is not None:
+                go_on.wait(timeout=10)
+            results.append(transaction.id)
+            _db.session.commit() if commit else _db.session.rollback()
+        except Exception as exc:  # noqa: BLE001 — reported by the test, not lost in the thread
+            _db.session.rollback()
+            results.append(repr(exc))
+        finally:
+            _db.session.remove()
+
+
+@pytest.mark.parametrize("first_commits", [True, False])
+def test_one_key_posted_on_two_connections_at_once_is_written_once(committed, first_commits):
+    """A has written `race:bonus` but not committed when B posts the same key: B waits on the
+    unique key, then returns A's transaction (or, if A rolled back, writes its own) — once."""
+    app, creator_id = committed
+    results_a, results_b = [], []
+    posted, go_on = threading.Event(), threading.Event()
+    a = threading.Thread(target=post_bonus, args=(app, creator_id, 100),
+                         kwargs={"posted": posted, "go_on": go_on, "commit": first_commits, "results": results_a})
+    b = threading.Thread(target=post_bonus, args=(app, creator_id, 300), kwargs={"results": results_b})
+    a.start()
+    assert posted.wait(timeout=10)
+    b.start()
+    b.join(timeout=1.5)
+    assert b.is_alive(), f"B did not wait for A's uncommitted key: {results_b}"
+    go_on.set()
+    a.join(timeout=10)
+    b.join(timeout=10)
+    assert all(isinstance(r, int) for r in results_a + results_b), (results_a, results_b)
+    assert (results_a == results_b) is first_commits
+    balances, _, _, problems = outcome(app, creator_id)
+    assert problems == []
+    assert balances["available"] == 2549 + (100 if first_commits else 300)
