@@ -3,6 +3,8 @@ PYTHON ?= python3.11
 VENV := .venv
 BIN := $(VENV)/bin
 PORT ?= 5000
+# pytest-xdist processes for `make test`: one per core (TEST_WORKERS=0 runs in one process)
+TEST_WORKERS ?= auto
 export FLASK_APP := wsgi
 
 .PHONY: run test worker lint bench vendor migrate demo-data install clean
@@ -29,7 +31,7 @@ run: install vendor demo-data
 	$(BIN)/flask run --host 127.0.0.1 --port $(PORT) --with-threads
 
 test: install vendor
-	$(BIN)/python -m pytest $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist worksteal $(PYTEST_ARGS)
 
 worker: install
 	$(BIN)/python worker.py

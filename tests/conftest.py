@@ -303,3 +303,16 @@ def tiny_png() -> bytes:
     pixels = zlib.compress(b"\x00\xff\x00\x00")  # filter byte, then one red pixel
     return (b"\x89PNG\r\n\x1a\n" + _png_chunk(b"IHDR", header) + _png_chunk(b"IDAT", pixels)
             + _png_chunk(b"IEND", b""))
+
+
+def pytest_terminal_summary(terminalreporter):
+    """The money invariants' figures once at the end of the run: its shards may have run on
+    different xdist workers, which keep their output to themselves (the figures travel back
+    as the reports' `user_properties`)."""
+    shards = [value for report in terminalreporter.stats.get("passed", [])
+              for name, value in getattr(report, "user_properties", ()) if name == "money_invariants"]
+    if shards:
+        terminalreporter.section("money invariants")
+        terminalreporter.write_line(f"{sum(ops for ops, _ in shards)} random operations in all")
+        for _, text in shards:
+            terminalreporter.write_line(text)
