@@ -57,5 +57,11 @@ def get_redis() -> redis.Redis:
     return current_app.extensions["redis"]
 
 
+def redis_key(*parts) -> str:
+    """A Redis key or channel name of ours, under the deployment's `CHANNEL_PREFIX`, so two
+    deployments (or two test runs) can share one Redis. Every key and channel is built here."""
+    return ":".join([current_app.config.get("CHANNEL_PREFIX", "lyceum"), *map(str, parts)])
+
+
 def get_queue(name: str = "default") -> Queue:
     return current_app.extensions["rq_queues"][name]

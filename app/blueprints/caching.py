@@ -15,7 +15,7 @@ from flask_login import current_user
 from redis.exceptions import RedisError
 
 from app.blueprints.htmx import wants_fragment
-from app.extensions import get_redis
+from app.extensions import get_redis, redis_key
 
 
 def public_page_cache(view):
@@ -26,8 +26,7 @@ def public_page_cache(view):
                 or session.get("_flashes")):
             return view(*args, **kwargs)
         fragment = wants_fragment()
-        key = "lyceum:page:" + hashlib.sha256(
-            f"{request.full_path}|{fragment}".encode()).hexdigest()
+        key = redis_key("page", hashlib.sha256(f"{request.full_path}|{fragment}".encode()).hexdigest())
         redis = get_redis()
         try:
             cached = redis.get(key)

@@ -435,11 +435,11 @@ def cached_facets(base, query: CatalogQuery) -> dict:
     from flask import current_app
     from redis.exceptions import RedisError
 
-    from app.extensions import get_redis
+    from app.extensions import get_redis, redis_key
 
     if not current_app.config.get("FACET_CACHE_ENABLED", True):
         return facet_counts(base, query)
-    key = "lyceum:facets:" + json.dumps(query.to_args(page=1, sort=""), sort_keys=True)
+    key = redis_key("facets", json.dumps(query.to_args(page=1, sort=""), sort_keys=True))
     redis = get_redis()
     try:
         cached = redis.get(key)

@@ -9,7 +9,7 @@ from flask import current_app
 from markupsafe import Markup
 
 from app.errors import Invalid, TooFast
-from app.extensions import get_redis
+from app.extensions import get_redis, redis_key
 from app.rendering import render_message
 
 MESSAGE_MAX = 2000
@@ -40,7 +40,7 @@ def check_flood(user_id: int, scope: str = "messages", *, now: float | None = No
         return
     now = time.time() if now is None else now
     window = int(now // period)
-    key = f"{current_app.config.get('CHANNEL_PREFIX', 'lyceum')}:flood:{scope}:{user_id}:{window}"
+    key = redis_key("flood", scope, user_id, window)
     try:
         pipe = get_redis().pipeline()
         pipe.incr(key)

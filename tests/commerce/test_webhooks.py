@@ -391,6 +391,16 @@ def test_reconciling_stores_local_gateway_events_that_never_arrived(app, order):
     assert reconcile_stripe() == 0  # everything it lists is stored now
 
 
+def test_the_local_gateways_event_log_belongs_to_its_deployment(app, order, monkeypatch):
+    """Two deployments (or test runs) sharing a Redis never reconcile each other's events."""
+    from app.commerce.gateways import get_gateway
+
+    event = get_gateway().pay(db.session.get(Order, order.id))
+    assert event["id"] in {e["id"] for e in get_gateway().recent_events(since_ts=0)}
+    monkeypatch.setitem(app.config, "CHANNEL_PREFIX", f"{app.config['CHANNEL_PREFIX']}-another")
+    assert get_gateway().recent_events(since_ts=0) == []
+
+
 def test_reconciling_stores_stripe_events_that_never_arrived_and_applies_them(order, fake_stripe):
     known = checkout_expired(order)
     deliver(stripe_event("customer.created", {"id": uid("cus")}, event_id="evt_known"))

@@ -1,7 +1,7 @@
 """Visitors' catalog pages are cached a few seconds; signed-in users' pages never are."""
 import pytest
 
-from app.extensions import get_redis
+from app.extensions import get_redis, redis_key
 
 
 @pytest.fixture
@@ -10,7 +10,7 @@ def page_cache(app):
     yield
     app.config["PAGE_CACHE_SECONDS"] = 0
     redis = get_redis()
-    for key in redis.scan_iter("lyceum:page:*"):
+    for key in redis.scan_iter(redis_key("page", "*")):
         redis.delete(key)
 
 

@@ -15,9 +15,12 @@ from flask import current_app, url_for
 
 from app.commerce.gateways import CheckoutSession, TransferResult
 from app.commerce.gateways.signing import sign
-from app.extensions import get_redis
+from app.extensions import get_redis, redis_key
 
-EVENT_LOG = "lyceum:local-gateway:events"
+
+def _event_log() -> str:
+    """The events "sent", newest last: what `recent_events` lists for reconciliation."""
+    return redis_key("local-gateway", "events")
 
 
 def _id(prefix: str) -> str:
@@ -64,7 +67,7 @@ class LocalGateway:
         return refund_id_ext
 
     def recent_events(self, *, since_ts: int) -> list[dict]:
-        events = [json.loads(raw) for raw in get_redis().lrange(EVENT_LOG, 0, -1)]
+        events = [json.loads(raw) for raw in get_redis().lrange(_event_log(), 0, -1)]
         return [event for event in events if event["created"] >= since_ts]
 
     def create_connect_account(self, user) -> str:
@@ -89,7 +92,7 @@ class LocalGateway:
                  "livemode": False, "api_version": "2025-10-29", "data": {"object": obj}}
         payload = json.dumps(event).encode()
         redis = get_redis()
-        redis.rpush(EVENT_LOG, payload)
-        redis.ltrim(EVENT_LOG, -5000, -1)
+        redis.rpush(_event_log(), payload)
+        redis.ltrim(_event_log(), -5000, -1)
         receive_stripe(payload, sign(payload, current_app.config["STRIPE_WEBHOOK_SECRET"]))
         return event
