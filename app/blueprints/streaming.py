@@ -30,11 +30,16 @@ class SSEEvent:
     id: int | None = None  # ordered ids are resumable; events without one (receipts) are not
 
     def encode(self) -> str:
-        lines = [f"event: {self.name}"]
-        if self.id is not None:
-            lines.append(f"id: {self.id}")
-        lines.extend(f"data: {line}" for line in self.html.splitlines() or [""])
-        return "\n".join(lines) + "\n\n"
+        """The event as the stream sends it: one `data:` line per line of the HTML (SSE ends
+        lines at CR, LF or CRLF; one trailing line end is dropped, the client adds none)."""
+        data = self.html
+        if "\r" in data:
+            data = data.replace("\r\n", "\n").replace("\r", "\n")
+        if data.endswith("\n"):
+            data = data[:-1]
+        head = f"event: {self.name}\n" if self.id is None else f"event: {self.name}\nid: {self.id}\n"
+        # One replace, not a split and a join: this runs once per event and open stream.
+        return head + "data: " + data.replace("\n", "\ndata: ") + "\n\n"
 
 
 def resume_id() -> int | None:

@@ -28,6 +28,7 @@ log = logging.getLogger(__name__)
 
 RESYNC = {"type": "bus.resync"}
 SUBSCRIBE_TIMEOUT = 5.0  # seconds to wait for Redis to confirm a new channel
+DRAIN_LIMIT = 10_000  # messages delivered from one burst before the listener looks up
 QUEUE_LIMIT = 1000  # events waiting for one slow client before it is dropped (it resyncs)
 
 
@@ -177,6 +178,9 @@ class Bus:
             try:
                 message = self._pubsub.get_message(timeout=1.0)
                 failures = 0
+                if message is not None:
+                    self._dispatch(message)
+                    self._drain()
             except (redis.RedisError, OSError, ValueError, AttributeError):
                 if self._stopped.is_set():
                     return
@@ -184,22 +188,44 @@ class Bus:
                 log.warning("bus connection lost; reconnecting", exc_info=failures == 1)
                 time.sleep(min(0.1 * 2 ** failures, 5.0))
                 self._reconnect()
-                continue
-            if message is not None:
-                self._dispatch(message)
+
+    def _drain(self) -> None:
+        """Deliver the messages already received, read straight off the connection.
+
+        A notification to 5,000 users is 5,000 messages in one burst, and `get_message`
+        costs ~4 µs of Python each (retry wrapper, health check, a dict per message) against
+        ~1 µs for reading the reply itself. Published messages go straight out; any other
+        reply (a subscribe confirmation, a health check's pong) takes redis-py's own path,
+        which keeps its bookkeeping."""
+        pubsub = self._pubsub
+        conn = pubsub.connection
+        for _ in range(DRAIN_LIMIT):  # then back to the loop, which checks for a stop
+            if conn is None or not conn.can_read(timeout=0):
+                return
+            response = conn.read_response(disconnect_on_error=False, push_request=True)
+            if isinstance(response, list) and len(response) == 3 and response[0] in (b"message", "message"):
+                self._deliver(response[1], response[2])
+            elif pubsub.is_health_check_response(response):
+                pubsub.health_check_response_counter -= 1
+            else:
+                message = pubsub.handle_message(response)
+                if message is not None:
+                    self._dispatch(message)
 
     def _dispatch(self, message: dict) -> None:
-        name = message["channel"]
-        name = name.decode() if isinstance(name, bytes) else name
-        if message["type"] == "subscribe":
+        if message["type"] == "message":
+            self._deliver(message["channel"], message["data"])
+        elif message["type"] == "subscribe":
+            name = message["channel"]
+            name = name.decode() if isinstance(name, bytes) else name
             with self._lock:
                 if name in self._confirmed:
                     self._confirmed[name].set()
-            return
-        if message["type"] != "message":
-            return
+
+    def _deliver(self, channel: bytes | str, data: bytes | str) -> None:
+        name = channel.decode() if isinstance(channel, bytes) else channel
         try:
-            event = orjson.loads(message["data"])
+            event = orjson.loads(data)
         except orjson.JSONDecodeError:
             log.warning("ignoring a malformed event on %s", name)
             return

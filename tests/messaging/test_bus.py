@@ -40,6 +40,33 @@ def test_every_local_subscriber_gets_each_event_in_order(app):
         assert [e["n"] for e in _events(second, 5)] == [0, 1, 2, 3, 4]
 
 
+def test_a_burst_on_many_channels_arrives_whole_and_in_order(app):
+    """Thousands of messages at once (a notification to every learner) are read off the
+    connection in one drain: each subscription gets all of its own, in order; a malformed
+    one in the middle is skipped; a channel subscribed while the burst is read is confirmed
+    and hears what comes after."""
+    names = [_channel() for _ in range(50)]
+    subs = [bus().subscribe([name]) for name in names]
+    try:
+        pipe = get_redis().pipeline(transaction=False)
+        for n in range(40):
+            for name in names:
+                pipe.publish(name, json.dumps({"type": "x", "n": n}))
+            if n == 20:
+                pipe.publish(names[0], b"{not json")
+        pipe.execute()
+        late = _channel()
+        with bus().subscribe([late]) as late_sub:  # returns once Redis confirmed it
+            publish_now(late, {"type": "late"})
+            assert _events(late_sub, 1) == [{"type": "late"}]
+        for sub in subs:
+            assert [e["n"] for e in _events(sub, 40)] == list(range(40))
+            assert sub.get(timeout=0.05) is None
+    finally:
+        for sub in subs:
+            sub.close()
+
+
 def test_a_subscription_hears_only_its_channels(app):
     mine, other = _channel(), _channel()
     with bus().subscribe([mine]) as sub:
