@@ -395,3 +395,21 @@ def test_a_link_that_is_not_ours_is_not_rendered(db, learner, signed_in, open_st
         "text": "Hello", "url": url, "unread": 1})
     (frame,) = stream.until_idle()
     assert "Hello" in frame.data and "href" not in frame.data
+
+
+@pytest.mark.parametrize(("html", "data_lines"), [
+    ("<p>one</p>", ["<p>one</p>"]),
+    ("<p>\n  two\n</p>\n", ["<p>", "  two", "</p>"]),  # one trailing line end dropped
+    ("a\r\nb\rc\n\n", ["a", "b", "c", ""]),  # CR, LF and CRLF all end a line (the SSE grammar)
+    ("", [""]),
+    ("line\u2028same line", ["line\u2028same line"]),  # not a line end in SSE
+])
+def test_an_event_is_framed_with_one_data_line_per_line(html, data_lines):
+    from app.blueprints.streaming import SSEEvent
+
+    framed = SSEEvent("notification", html, id=7).encode()
+    assert framed.endswith("\n\n") and "\r" not in framed
+    lines = framed[:-2].split("\n")
+    assert lines[:2] == ["event: notification", "id: 7"]
+    assert lines[2:] == [f"data: {line}" for line in data_lines]
+    assert SSEEvent("receipt", html).encode().split("\n")[1].startswith("data: ")  # no id line
