@@ -85,7 +85,11 @@ def test_api_errors_are_json(client):
 
 def test_null_character_in_a_request_is_a_400_not_a_crash(client):
     for resp in (client.get("/avatars/a%00b.png"), client.get("/admin/users?q=a%00"),
-                 client.post("/auth/login", data={"email": "a\x00@example.test", "password": "x"})):
+                 client.get("/courses/?q%00=python"), client.get("/courses/?q=py\x00thon"),
+                 client.post("/auth/login", data={"email": "a\x00@example.test", "password": "x"}),
+                 client.post("/auth/login", data={"email\x00": "a@example.test", "password": "x"}),
+                 client.post("/auth/login", content_type="multipart/form-data",
+                             data={"email": "a@example.test", "password": "x\x00"})):
         assert_error_page(resp, 400, "Bad request")
         assert "The request contains a character that is not allowed." in text(resp)
 

@@ -92,3 +92,25 @@ def test_setting_a_new_password_is_limited_too(client, learner, limit, outbox):
     for _ in range(3):
         assert client.post(link, data={"password": "short"}).status_code == 422
     assert_too_many(client.post(link, data={"password": "a much better passphrase"}))
+
+
+def test_no_declared_limit_applies_to_a_read(app):
+    """Reads skip the limiter (app.extensions._reads_are_not_limited): a limit on a GET
+    would be silently ignored, so none may be declared."""
+    from flask_limiter.util import get_qualified_name
+
+    from app.extensions import limiter
+
+    checked = 0
+    for rule in app.url_map.iter_rules():
+        view = app.view_functions[rule.endpoint]
+        for declared in limiter.limit_manager.decorated_limits(get_qualified_name(view)):
+            checked += 1
+            applies_to = {m.upper() for m in declared.methods} if declared.methods else rule.methods
+            assert not applies_to & {"GET", "HEAD"}, (rule.rule, declared)
+    assert checked >= 5  # sign-up, log-in, two password-reset steps, checkout
+
+
+def test_page_views_carry_no_rate_limit_headers_and_posts_do(client, limit):
+    assert "X-RateLimit-Limit" not in client.get("/auth/login").headers
+    assert "X-RateLimit-Limit" in client.post("/auth/login", data={"email": "a@b.c", "password": "x"}).headers
