@@ -88,23 +88,32 @@ def outcome(app, creator_id: int) -> tuple[dict, int, int, list[str]]:
             _db.session.remove()
 
 
+def overlap(first, second, *, waits_for: str) -> tuple[list, list]:
+    """A (`first`) does its part and holds its transaction open; B (`second`) starts and must
+    block on it (checked for 1.5 s); then A finishes, and both results come back."""
+    results_a, results_b = [], []
+    signal, go_on = threading.Event(), threading.Event()
+    a = threading.Thread(target=first, args=(signal, go_on, results_a))
+    b = threading.Thread(target=second, args=(results_b,))
+    a.start()
+    assert signal.wait(timeout=10)
+    b.start()
+    b.join(timeout=1.5)
+    assert b.is_alive(), f"B did not wait for {waits_for}: {results_b}"
+    go_on.set()
+    a.join(timeout=10)
+    b.join(timeout=10)
+    return results_a, results_b
+
+
 def test_the_second_of_two_overlapping_withdrawals_waits_and_is_refused(committed):
     """A has moved the money but not committed when B asks: B must wait for A's lock and
     then see A's payout. (Reading the balance without the lock, B would see 25.49.)"""
     app, creator_id = committed
-    results_a, results_b = [], []
-    asked, go_on = threading.Event(), threading.Event()
-    a = threading.Thread(target=withdraw, args=(app, creator_id, 2000),
-                         kwargs={"asked": asked, "go_on": go_on, "results": results_a})
-    b = threading.Thread(target=withdraw, args=(app, creator_id, 2000), kwargs={"results": results_b})
-    a.start()
-    assert asked.wait(timeout=10)
-    b.start()
-    b.join(timeout=1.5)
-    assert b.is_alive(), f"B did not wait for A's lock on the available balance: {results_b}"
-    go_on.set()
-    a.join(timeout=10)
-    b.join(timeout=10)
+    results_a, results_b = overlap(
+        lambda signal, go_on, results: withdraw(app, creator_id, 2000, asked=signal, go_on=go_on, results=results),
+        lambda results: withdraw(app, creator_id, 2000, results=results),
+        waits_for="A's lock on the available balance")
     assert (results_a, results_b) == (["paid"], ["refused"])
     balances, count, paid_out, problems = outcome(app, creator_id)
     assert (count, paid_out, problems) == (1, 2000, [])
@@ -167,19 +176,11 @@ def test_one_key_posted_on_two_connections_at_once_is_written_once(committed, fi
     """A has written `race:bonus` but not committed when B posts the same key: B waits on the
     unique key, then returns A's transaction (or, if A rolled back, writes its own) — once."""
     app, creator_id = committed
-    results_a, results_b = [], []
-    posted, go_on = threading.Event(), threading.Event()
-    a = threading.Thread(target=post_bonus, args=(app, creator_id, 100),
-                         kwargs={"posted": posted, "go_on": go_on, "commit": first_commits, "results": results_a})
-    b = threading.Thread(target=post_bonus, args=(app, creator_id, 300), kwargs={"results": results_b})
-    a.start()
-    assert posted.wait(timeout=10)
-    b.start()
-    b.join(timeout=1.5)
-    assert b.is_alive(), f"B did not wait for A's uncommitted key: {results_b}"
-    go_on.set()
-    a.join(timeout=10)
-    b.join(timeout=10)
+    results_a, results_b = overlap(
+        lambda signal, go_on, results: post_bonus(app, creator_id, 100, posted=signal, go_on=go_on,
+                                                  commit=first_commits, results=results),
+        lambda results: post_bonus(app, creator_id, 300, results=results),
+        waits_for="A's uncommitted key")
     assert all(isinstance(r, int) for r in results_a + results_b), (results_a, results_b)
     assert (results_a == results_b) is first_commits
     balances, _, _, problems = outcome(app, creator_id)
