@@ -35,6 +35,7 @@ from tests import factories
 email_validator.TEST_ENVIRONMENT = True
 
 REAL_SERVICES = bool(os.environ.get("DATABASE_URL") and os.environ.get("REDIS_URL"))
+ON_POSTGRESQL = os.environ.get("DATABASE_URL", "").startswith(("postgres://", "postgresql"))
 
 
 def pytest_collection_modifyitems(config, items):

@@ -19,6 +19,7 @@ from app.extensions import db
 from app.learning.enrollment import enroll
 from app.learning.models import CourseStats
 from app.moderation.suspensions import suspend_user, unsuspend_user
+from tests.conftest import ON_POSTGRESQL
 from tests.discovery.helpers import category, draft_course, ids, rate
 
 NOW = utcnow().replace(microsecond=0)
@@ -152,12 +153,11 @@ def test_a_card_shows_the_course_and_its_total_lesson_time(publish, creator):
     assert card.duration_seconds == 3 * 10 * 60
 
 
+@pytest.mark.skipif(not ON_POSTGRESQL, reason="the ranking budget is PostgreSQL's")
 def test_past_the_ranking_budget_relevance_puts_courses_with_every_word_in_the_title_first(
         publish, monkeypatch):
     """PostgreSQL ranks at most RANK_BUDGET // words matches by cover density; a broader
     query is ordered by where the words appear (SQLite's bm25 has no such limit)."""
-    if db.session.get_bind().dialect.name != "postgresql":
-        pytest.skip("the ranking budget is PostgreSQL's")
     in_title = publish(title="Gouache Watercolour Studio")
     everywhere = publish(title="Evening Sketching", description="Gouache watercolour. " * 12)
     in_subtitle = publish(title="Paint at Home", subtitle="Gouache and watercolour projects")
