@@ -123,6 +123,7 @@ class Config:
     # who are not signed in (Redis, 30 s; also `Cache-Control: public` for a CDN).
     FACET_CACHE_ENABLED = env_bool("FACET_CACHE_ENABLED", True)
     PAGE_CACHE_SECONDS = env_int("PAGE_CACHE_SECONDS", 30)
+    PAGE_CACHE_LOCAL_ENTRIES = env_int("PAGE_CACHE_LOCAL_ENTRIES", 256)  # per process, in memory
 
     # Courses: prices in minor units; 0 is free, otherwise at least the minimum.
     COURSE_MIN_PRICE_MINOR = env_int("COURSE_MIN_PRICE_MINOR", 199)

@@ -4,10 +4,16 @@ Their pages carry nothing personal (no name, no badge, no CSRF token in the layo
 flashed message — a request with one is never cached nor served from cache), so one
 rendering serves everyone for a few seconds: from Redis in every web process, and from any
 CDN in front (`Cache-Control: public`). Signed-in users always get a fresh page.
+
+Each process also keeps the pages it served lately in its own memory, each until the moment
+it expires in Redis (stored beside it), so a hot page costs no Redis round trip — that trip
+was a sixth of a cached page's time — and no page lives longer than `PAGE_CACHE_SECONDS`.
 """
 from __future__ import annotations
 
 import hashlib
+import threading
+import time
 from functools import wraps
 
 from flask import current_app, make_response, request, session
@@ -16,6 +22,77 @@ from redis.exceptions import RedisError
 
 from app.blueprints.htmx import wants_fragment
 from app.extensions import get_redis, redis_key
+
+clock = time.time  # seconds since the epoch, as the expiry stored beside each page
+
+
+class LocalPages:
+    """A bounded map key -> (expires at, body); the oldest entry goes first when full."""
+
+    def __init__(self, size: int):
+        self.size = size
+        self._pages: dict[str, tuple[float, bytes]] = {}
+        self._lock = threading.Lock()
+
+    def get(self, key: str, now: float) -> bytes | None:
+        found = self._pages.get(key)
+        if found is None:
+            return None
+        if found[0] <= now:
+            self._pages.pop(key, None)
+            return None
+        return found[1]
+
+    def put(self, key: str, expires: float, body: bytes) -> None:
+        if self.size <= 0:
+            return
+        with self._lock:
+            self._pages.pop(key, None)
+            self._pages[key] = (expires, body)
+            while len(self._pages) > self.size:
+                del self._pages[next(iter(self._pages))]
+
+    def clear(self) -> None:
+        with self._lock:
+            self._pages.clear()
+
+
+def local_pages() -> LocalPages:
+    """This process's copies for the current app (made on first use)."""
+    pages = current_app.extensions.get("local_pages")
+    if pages is None:
+        pages = current_app.extensions["local_pages"] = LocalPages(
+            current_app.config.get("PAGE_CACHE_LOCAL_ENTRIES", 256))
+    return pages
+
+
+def _cached(key: str, now: float) -> bytes | None:
+    pages = local_pages()
+    body = pages.get(key, now)
+    if body is not None:
+        return body
+    try:
+        stored = get_redis().get(key)
+    except RedisError:
+        return None
+    if stored is None:
+        return None
+    expires, _, body = stored.partition(b"\n")
+    try:
+        expires_at = float(expires)
+    except ValueError:  # not written by this code: ignore it
+        return None
+    pages.put(key, expires_at, body)
+    return body if expires_at > now else None
+
+
+def _store(key: str, now: float, ttl: int, body: bytes) -> None:
+    expires_at = now + ttl
+    try:
+        get_redis().setex(key, ttl, b"%.3f\n%s" % (expires_at, body))
+    except RedisError:
+        pass
+    local_pages().put(key, expires_at, body)
 
 
 def public_page_cache(view):
@@ -27,21 +104,15 @@ def public_page_cache(view):
             return view(*args, **kwargs)
         fragment = wants_fragment()
         key = redis_key("page", hashlib.sha256(f"{request.full_path}|{fragment}".encode()).hexdigest())
-        redis = get_redis()
-        try:
-            cached = redis.get(key)
-        except RedisError:
-            cached = None
+        now = clock()
+        cached = _cached(key, now)
         if cached is not None:
             resp = make_response(cached)
             resp.headers["X-Cache"] = "hit"
         else:
             resp = make_response(view(*args, **kwargs))
             if resp.status_code == 200:
-                try:
-                    redis.setex(key, ttl, resp.get_data())
-                except RedisError:
-                    pass
+                _store(key, now, ttl, resp.get_data())
             resp.headers["X-Cache"] = "miss"
         resp.headers["Cache-Control"] = f"public, max-age={ttl}"
         # htmx's history restore (back button) sends HX-Request too but wants the whole page:

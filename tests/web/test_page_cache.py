@@ -1,6 +1,8 @@
 """Visitors' catalog pages are cached a few seconds; signed-in users' pages never are."""
 import pytest
 
+from app.blueprints import caching
+from app.blueprints.caching import LocalPages, local_pages
 from app.extensions import get_redis, redis_key
 
 
@@ -9,9 +11,17 @@ def page_cache(app):
     app.config["PAGE_CACHE_SECONDS"] = 30
     yield
     app.config["PAGE_CACHE_SECONDS"] = 0
+    forget_everywhere()
+
+
+def forget_everywhere(memory=True):
+    """Drop the cached pages from Redis (as if they expired there) and, by default, from this
+    process's memory (as if another process asked)."""
     redis = get_redis()
     for key in redis.scan_iter(redis_key("page", "*")):
         redis.delete(key)
+    if memory:
+        local_pages().clear()
 
 
 def test_a_visitor_gets_the_same_page_from_the_cache(client, page_cache):
@@ -48,3 +58,41 @@ def test_a_visitor_with_a_flashed_message_is_not_served_from_the_cache(client, p
         sess["_flashes"] = [("info", "You are logged out.")]
     page = client.get("/courses/?q=cache-test-five")
     assert "X-Cache" not in page.headers and b"You are logged out." in page.data
+
+
+def test_another_process_serves_the_page_from_redis_and_keeps_it(client, page_cache):
+    first = client.get("/courses/?q=cache-test-six")
+    local_pages().clear()  # a process that did not render it
+    second = client.get("/courses/?q=cache-test-six")
+    forget_everywhere(memory=False)  # now only in that process's memory
+    third = client.get("/courses/?q=cache-test-six")
+    assert [r.headers["X-Cache"] for r in (first, second, third)] == ["miss", "hit", "hit"]
+    assert first.data == second.data == third.data
+
+
+def test_no_copy_outlives_its_time_in_redis(client, page_cache, monkeypatch):
+    client.get("/courses/?q=cache-test-seven")
+    later = caching.clock() + 31
+    monkeypatch.setattr(caching, "clock", lambda: later)
+    assert client.get("/courses/?q=cache-test-seven").headers["X-Cache"] == "miss"
+
+
+def test_a_value_in_redis_not_written_by_the_cache_is_ignored(client, page_cache):
+    first = client.get("/courses/?q=cache-test-eight")
+    key = next(get_redis().scan_iter(redis_key("page", "*")))
+    get_redis().set(key, b"<p>not ours</p>")
+    local_pages().clear()
+    again = client.get("/courses/?q=cache-test-eight")
+    assert again.headers["X-Cache"] == "miss" and again.data == first.data
+
+
+def test_the_memory_keeps_the_newest_pages_and_only_until_they_expire():
+    pages = LocalPages(2)
+    pages.put("a", 100.0, b"A")
+    pages.put("b", 100.0, b"B")
+    pages.put("c", 50.0, b"C")  # full: the oldest ("a") goes
+    assert [pages.get(key, now=10.0) for key in "abc"] == [None, b"B", b"C"]
+    assert pages.get("c", now=50.0) is None and pages.get("b", now=99.9) == b"B"
+    none = LocalPages(0)
+    none.put("a", 100.0, b"A")
+    assert none.get("a", now=0.0) is None
