@@ -4,11 +4,21 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.types import TypeDecorator
+
+from app.extensions import db
 
 
 def utcnow() -> datetime:
     return datetime.now(UTC)
+
+
+def insert_on_conflict(model):
+    """An INSERT that takes `.on_conflict_do_nothing(...)` on the database in use (both
+    dialects spell it the same; the core `insert` has no such clause)."""
+    dialect = db.session.get_bind().dialect.name
+    return (postgresql.insert if dialect == "postgresql" else sqlite.insert)(model)
 
 
 class UTCDateTime(TypeDecorator):

@@ -35,7 +35,8 @@ limiter = Limiter(key_func=get_remote_address, headers_enabled=True)
 def _reads_are_not_limited() -> bool:
     """Every limit of ours guards a write (sign-up, log-in, password reset, checkout: POSTs;
     chat and DMs have their own flood limit), so a read skips the limiter, whose search for
-    the limits that might apply cost ~15% of a cached catalog page. A test fails if a limit
+    the limits that might apply cost ~15% of a cached catalog page in an in-process profile.
+    A test fails if a limit
     that applies to GET is ever declared."""
     return request.method in ("GET", "HEAD", "OPTIONS")
 

@@ -13,11 +13,10 @@ from collections.abc import Iterable
 from datetime import datetime
 
 import sqlalchemy as sa
-from sqlalchemy.dialects import postgresql, sqlite
 
 from app.accounts.models import User
 from app.commerce.models import ACCOUNT_TYPES, LedgerAccount, LedgerEntry, LedgerTransaction
-from app.dbtypes import utcnow
+from app.dbtypes import insert_on_conflict, utcnow
 from app.extensions import db
 
 COMMISSION = "income:platform:commission"
@@ -43,12 +42,6 @@ def _account_type(name: str) -> str:
     return kind
 
 
-def _insert(model):
-    """INSERT … ON CONFLICT for the database in use."""
-    dialect = db.session.get_bind().dialect.name
-    return (postgresql.insert if dialect == "postgresql" else sqlite.insert)(model)
-
-
 def _ensure_accounts(names: Iterable[str], currency: str) -> dict[str, int]:
     """Ids of the named accounts, creating the missing ones (one query when all exist)."""
     names = sorted(set(names))
@@ -57,7 +50,7 @@ def _ensure_accounts(names: Iterable[str], currency: str) -> dict[str, int]:
     missing = [name for name in names if name not in found]
     if missing:
         for name in missing:
-            db.session.execute(_insert(LedgerAccount).values(
+            db.session.execute(insert_on_conflict(LedgerAccount).values(
                 name=name, type=_account_type(name), currency=currency, created_at=utcnow())
                 .on_conflict_do_nothing(index_elements=["name"]))
         found.update(db.session.execute(sa.select(LedgerAccount.name, LedgerAccount.id)
@@ -87,7 +80,7 @@ def post(key: str, kind: str, legs: list[tuple[str, int]], *, currency: str, mem
     # concurrent writer, whose commit this waits for) and that one is returned. Two round
     # trips fewer than looking first and inserting under a SAVEPOINT.
     transaction = db.session.scalar(
-        _insert(LedgerTransaction).values(idempotency_key=key, kind=kind, memo=memo[:255], order_id=order_id,
+        insert_on_conflict(LedgerTransaction).values(idempotency_key=key, kind=kind, memo=memo[:255], order_id=order_id,
                                           created_at=now or utcnow())
         .on_conflict_do_nothing(index_elements=["idempotency_key"]).returning(LedgerTransaction))
     if transaction is None:

@@ -15,11 +15,10 @@ from datetime import datetime, timedelta
 import sqlalchemy as sa
 import stripe
 from flask import current_app
-from sqlalchemy.dialects import postgresql, sqlite
 
 from app.commerce.errors import BadSignature, EventNotReady
 from app.commerce.models import PaymentEvent
-from app.dbtypes import utcnow
+from app.dbtypes import insert_on_conflict, utcnow
 from app.errors import DomainError
 from app.extensions import db
 
@@ -59,9 +58,7 @@ def receive_paypal(payload: bytes, headers) -> tuple[PaymentEvent, bool]:
 
 
 def store_event(provider: str, event_id: str, event_type: str, payload: dict) -> tuple[PaymentEvent, bool]:
-    dialect = db.session.get_bind().dialect.name
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    event = db.session.scalar(insert(PaymentEvent).values(
+    event = db.session.scalar(insert_on_conflict(PaymentEvent).values(
         provider=provider, event_id=event_id, type=event_type, payload=payload, status="pending",
         attempts=0, last_error="", received_at=utcnow())
         .on_conflict_do_nothing(index_elements=["provider", "event_id"]).returning(PaymentEvent))

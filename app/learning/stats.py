@@ -6,8 +6,8 @@ learners enrolling or reviewing at once never lose a count.
 from __future__ import annotations
 
 import sqlalchemy as sa
-from sqlalchemy.dialects import postgresql, sqlite
 
+from app.dbtypes import insert_on_conflict
 from app.extensions import db
 from app.learning.models import CourseStats
 
@@ -18,9 +18,7 @@ PRIOR_MEAN_MILLI = 3500
 
 
 def ensure_stats(course_id: int) -> None:
-    dialect = db.session.get_bind().dialect.name
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    db.session.execute(insert(CourseStats).values(course_id=course_id)
+    db.session.execute(insert_on_conflict(CourseStats).values(course_id=course_id)
                        .on_conflict_do_nothing(index_elements=["course_id"]))
 
 
