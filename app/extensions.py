@@ -36,8 +36,7 @@ def _reads_are_not_limited() -> bool:
     """Every limit of ours guards a write (sign-up, log-in, password reset, checkout: POSTs;
     chat and DMs have their own flood limit), so a read skips the limiter, whose search for
     the limits that might apply cost ~15% of a cached catalog page in an in-process profile.
-    A test fails if a limit
-    that applies to GET is ever declared."""
+    A test fails if a limit that applies to GET is ever declared."""
     return request.method in ("GET", "HEAD", "OPTIONS")
 
 # One in-process fake server for the embedded default: every client made from it shares
