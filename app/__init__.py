@@ -57,11 +57,13 @@ def create_app(config: type | dict | None = None) -> Flask:
 
     from app.blueprints.errors import register_error_handlers
     from app.blueprints.filters import register_filters
+    from app.blueprints.limits import register_body_limits
     from app.blueprints.security import register_security
     from app.cli import register_cli
     from app.policy import register_predicates
 
     register_error_handlers(app)
+    register_body_limits(app)
     register_security(app)
     register_filters(app)
     register_predicates(app)

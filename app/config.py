@@ -75,6 +75,9 @@ class Config:
     WTF_CSRF_TIME_LIMIT = None  # tied to the session instead of a clock
     # The largest request of all (a video upload); upload views lower it per kind of file.
     MAX_CONTENT_LENGTH = env_int("MAX_CONTENT_LENGTH", 1024 * 1024 * 1024 + 1024 * 1024)
+    # Every other request (forms, webhooks): refused with a 413 before its body is read
+    # (app/blueprints/limits.py).
+    REQUEST_MAX_BYTES = env_int("REQUEST_MAX_BYTES", 1024 * 1024)
 
     # Rate limits (flask-limiter): Redis storage with a real Redis, memory otherwise.
     RATELIMIT_ENABLED = env_bool("RATELIMIT_ENABLED", True)
