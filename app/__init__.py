@@ -11,6 +11,7 @@ from werkzeug.routing import IntegerConverter
 
 from app.config import Config
 from app.extensions import csrf, db, init_redis, limiter, login_manager, migrate, sock
+from app.proxy import trust_proxies
 
 BLUEPRINTS = (
     ("app.blueprints.main", "/"),
@@ -52,6 +53,7 @@ def create_app(config: type | dict | None = None) -> Flask:
         __import__(module)
     # Ids in URLs fit the database's integer columns: a larger one is a 404, not an overflow.
     app.url_map.converters["int"] = BoundedIntConverter
+    trust_proxies(app)
     _init_extensions(app)
     _register_blueprints(app)
 

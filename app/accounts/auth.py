@@ -15,6 +15,7 @@ from app.accounts.errors import AccountSuspended, BadToken, EmailTaken, InvalidC
 from app.accounts.models import User
 from app.accounts.passwords import check_password_strength, hash_password, needs_rehash, verify_password
 from app.accounts.queries import get_user, normalise_email, user_by_email
+from app.accounts.throttle import check_login_allowed, clear_login_failures, record_login_failure
 from app.accounts.tokens import fingerprint, make_token, read_token
 from app.dbtypes import utcnow
 from app.errors import Invalid
@@ -63,10 +64,16 @@ def ensure_not_suspended(user: User, now: datetime | None = None) -> None:
 
 
 def authenticate(*, email: str, password: str, now: datetime | None = None) -> User:
-    """The user for these credentials, or InvalidCredentials / AccountSuspended."""
+    """The user for these credentials, or InvalidCredentials / AccountSuspended; or
+    LoginThrottled, before the password is even checked, while this address must wait
+    after too many wrong ones (app/accounts/throttle.py)."""
+    now = now or utcnow()
+    check_login_allowed(email, now=now)
     user = user_by_email(email) if email else None
     if not verify_password(user.password_hash if user else None, password):
+        record_login_failure(email, now=now)
         raise InvalidCredentials()
+    clear_login_failures(email)
     ensure_not_suspended(user, now)
     if needs_rehash(user.password_hash):
         user.password_hash = hash_password(password)

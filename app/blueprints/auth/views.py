@@ -6,6 +6,7 @@ from flask_login import current_user, login_required, login_user, logout_user
 from requests import RequestException
 
 from app.accounts import auth, oauth, profile
+from app.accounts.errors import LoginThrottled
 from app.blueprints.auth import bp
 from app.blueprints.auth.forms import (
     AvatarForm,
@@ -77,6 +78,11 @@ def login():
             db.session.commit()  # a re-hashed password, if the cost changed
             login_user(user, remember=form.remember.data)
             return redirect_url(_safe_next())
+        except LoginThrottled as exc:  # too many wrong passwords for this address
+            attach_error(form, exc)
+            resp = render_page("auth/login.html", "login_form", form=form, status=429)
+            resp.headers["Retry-After"] = str(exc.retry_after)
+            return resp
         except DomainError as exc:
             db.session.rollback()
             attach_error(form, exc)
