@@ -96,6 +96,12 @@ def test_a_bad_signup_link_is_a_clear_400_page(client, link):
         assert "This link is invalid or has expired. Ask for a new one." in text(resp)
 
 
+def test_a_bad_signup_link_over_htmx_is_an_alert(htmx):
+    resp = htmx.post("/auth/signup/confirm/garbage")
+    assert resp.status_code == 400 and b"<html" not in resp.data
+    assert resp.headers["HX-Retarget"] == "#alerts" and "This link is invalid" in text(resp)
+
+
 def test_signup_over_htmx_answers_with_the_fragment(htmx, client, outbox):
     resp = htmx.post("/auth/signup", data=signup_form())
     assert resp.status_code == 200 and b"<html" not in resp.data
