@@ -11,7 +11,9 @@ graceful_timeout = 30
 keepalive = 5
 accesslog = "-"
 control_socket_disable = True  # gunicorn 27: two servers on one machine must not collide
-forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1")
+# Forwarded headers are believed in one place only, the app (PROXY_TRUSTED_HOPS, app/proxy.py):
+# gunicorn trusts none (its own default would take X-Forwarded-Proto from 127.0.0.1).
+forwarded_allow_ips = ""
 
 
 def post_fork(server, worker):

@@ -11,6 +11,7 @@ from werkzeug.routing import IntegerConverter
 
 from app.config import Config
 from app.extensions import csrf, db, init_redis, limiter, login_manager, migrate, sock
+from app.proxy import trust_proxies
 
 BLUEPRINTS = (
     ("app.blueprints.main", "/"),
@@ -52,16 +53,19 @@ def create_app(config: type | dict | None = None) -> Flask:
         __import__(module)
     # Ids in URLs fit the database's integer columns: a larger one is a 404, not an overflow.
     app.url_map.converters["int"] = BoundedIntConverter
+    trust_proxies(app)
     _init_extensions(app)
     _register_blueprints(app)
 
     from app.blueprints.errors import register_error_handlers
     from app.blueprints.filters import register_filters
+    from app.blueprints.limits import register_body_limits
     from app.blueprints.security import register_security
     from app.cli import register_cli
     from app.policy import register_predicates
 
     register_error_handlers(app)
+    register_body_limits(app)
     register_security(app)
     register_filters(app)
     register_predicates(app)

@@ -75,6 +75,9 @@ class Config:
     WTF_CSRF_TIME_LIMIT = None  # tied to the session instead of a clock
     # The largest request of all (a video upload); upload views lower it per kind of file.
     MAX_CONTENT_LENGTH = env_int("MAX_CONTENT_LENGTH", 1024 * 1024 * 1024 + 1024 * 1024)
+    # Every other request (forms, webhooks): refused with a 413 before its body is read
+    # (app/blueprints/limits.py).
+    REQUEST_MAX_BYTES = env_int("REQUEST_MAX_BYTES", 1024 * 1024)
 
     # Rate limits (flask-limiter): Redis storage with a real Redis, memory otherwise.
     RATELIMIT_ENABLED = env_bool("RATELIMIT_ENABLED", True)
@@ -86,6 +89,14 @@ class Config:
     RATELIMIT_LOGIN = env("RATELIMIT_LOGIN", "10 per minute;50 per hour")
     RATELIMIT_PASSWORD_RESET = env("RATELIMIT_PASSWORD_RESET", "5 per hour")
     RATELIMIT_CHECKOUT = env("RATELIMIT_CHECKOUT", "20 per hour")
+    # Per account, whatever the address: after this many wrong passwords for one e-mail,
+    # each further try waits BASE × 2^n seconds, at most MAX (app/accounts/throttle.py).
+    LOGIN_THROTTLE_FREE_ATTEMPTS = env_int("LOGIN_THROTTLE_FREE_ATTEMPTS", 5)
+    LOGIN_THROTTLE_BASE_SECONDS = env_int("LOGIN_THROTTLE_BASE_SECONDS", 60)
+    LOGIN_THROTTLE_MAX_SECONDS = env_int("LOGIN_THROTTLE_MAX_SECONDS", 60 * 60)
+    # Reverse proxies in front of the app (nginx, a load balancer) whose X-Forwarded-For
+    # and X-Forwarded-Proto entries are believed; 0: none, the peer is the client.
+    PROXY_TRUSTED_HOPS = env_int("PROXY_TRUSTED_HOPS", 0)
     # Chat and direct messages: per user, across rooms and conversations.
     MESSAGE_RATE_COUNT = env_int("MESSAGE_RATE_COUNT", 10)
     MESSAGE_RATE_SECONDS = env_int("MESSAGE_RATE_SECONDS", 10)

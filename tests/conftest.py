@@ -165,10 +165,11 @@ def db(app):
 @pytest.fixture(autouse=True)
 def _clean_limits_and_files(app):
     limiter.reset()
-    with app.app_context():  # message flood counters: user ids repeat once a test rolls back
-        redis = get_redis()
-        for key in redis.scan_iter(f"{app.config['CHANNEL_PREFIX']}:flood:*"):
-            redis.delete(key)
+    with app.app_context():  # message flood counters: user ids repeat once a test rolls back;
+        redis = get_redis()     # log-in throttles: the personas' addresses repeat in every test
+        for pattern in ("flood:*", "login-throttle:*"):
+            for key in redis.scan_iter(f"{app.config['CHANNEL_PREFIX']}:{pattern}"):
+                redis.delete(key)
     yield
     for key in ("MAIL_DIR",):
         shutil.rmtree(app.config[key], ignore_errors=True)

@@ -15,6 +15,7 @@ from app.accounts.errors import AccountSuspended, BadToken, EmailTaken, InvalidC
 from app.accounts.models import User
 from app.accounts.passwords import check_password_strength, hash_password, needs_rehash, verify_password
 from app.accounts.queries import get_user, normalise_email, user_by_email
+from app.accounts.throttle import check_login_allowed, clear_login_failures, record_login_failure
 from app.accounts.tokens import fingerprint, make_token, read_token
 from app.dbtypes import utcnow
 from app.errors import Invalid
@@ -23,6 +24,7 @@ from app.extensions import db
 from app.messaging.mail import send_mail
 
 EMAIL_CHANGE_MAX_AGE = 60 * 60 * 24
+SIGN_UP_LINK_MAX_AGE = 60 * 60 * 24
 MAX_ROW_ID = 2 ** 31 - 1  # users.id is a 32-bit INTEGER on PostgreSQL
 
 
@@ -57,16 +59,72 @@ def sign_up(*, email: str, display_name: str, password: str, now: datetime | Non
     return user
 
 
+def prepare_sign_up(*, email: str, display_name: str, password: str) -> dict:
+    """Check a sign-up form and hash its password: what `finish_sign_up` needs, the same
+    work whether or not the address already has an account (the answer to the form must
+    not tell). Raises Invalid / WeakPassword for input that is wrong in itself."""
+    email = clean_email(email)
+    display_name = clean_display_name(display_name)
+    check_password_strength(password, email=email, display_name=display_name)
+    return {"email": email, "display_name": display_name, "password_hash": hash_password(password)}
+
+
+def finish_sign_up(*, email: str, display_name: str, password_hash: str,
+                   now: datetime | None = None) -> User | None:
+    """Create the account and mail it a link that confirms the address and signs it in;
+    or, if the address already has an account, tell its owner by mail instead (nothing
+    changes). Returns the new user, or None."""
+    existing = user_by_email(email)
+    if existing is not None:
+        send_mail(existing.email, "Someone tried to sign up with your e-mail address", "signup_existing",
+                  user=existing, login_link=url_for("auth.login", _external=True),
+                  reset_link=url_for("auth.password_forgot", _external=True))
+        return None
+    user = User(email=email, display_name=display_name, password_hash=password_hash,
+                created_at=now or utcnow())
+    db.session.add(user)
+    db.session.flush()
+    emit("accounts.user.signed_up", user_id=user.id)
+    token = make_token("sign-up", {"uid": user.id, "fp": _email_fingerprint(user)})
+    send_mail(user.email, "Finish signing up to Lyceum", "signup_confirm", user=user,
+              link=url_for("auth.signup_confirm", token=token, _external=True),
+              hours=SIGN_UP_LINK_MAX_AGE // 3600)
+    return user
+
+
+def user_for_sign_up_token(token: str) -> User:
+    """The account a sign-up link confirms; a link works once (confirming changes the
+    fingerprint) and for SIGN_UP_LINK_MAX_AGE seconds."""
+    payload = read_token("sign-up", token, SIGN_UP_LINK_MAX_AGE)
+    user = get_user(payload.get("uid", 0))
+    if user is None or payload.get("fp") != _email_fingerprint(user):
+        raise BadToken()
+    return user
+
+
+def confirm_sign_up(*, token: str, now: datetime | None = None) -> User:
+    user = user_for_sign_up_token(token)
+    ensure_not_suspended(user, now)
+    user.email_verified_at = now or utcnow()
+    return user
+
+
 def ensure_not_suspended(user: User, now: datetime | None = None) -> None:
     if user.is_suspended(now):
         raise AccountSuspended(user.suspension_reason or "no reason given", user.suspended_until)
 
 
 def authenticate(*, email: str, password: str, now: datetime | None = None) -> User:
-    """The user for these credentials, or InvalidCredentials / AccountSuspended."""
+    """The user for these credentials, or InvalidCredentials / AccountSuspended; or
+    LoginThrottled, before the password is even checked, while this address must wait
+    after too many wrong ones (app/accounts/throttle.py)."""
+    now = now or utcnow()
+    check_login_allowed(email, now=now)
     user = user_by_email(email) if email else None
     if not verify_password(user.password_hash if user else None, password):
+        record_login_failure(email, now=now)
         raise InvalidCredentials()
+    clear_login_failures(email)
     ensure_not_suspended(user, now)
     if needs_rehash(user.password_hash):
         user.password_hash = hash_password(password)
@@ -88,7 +146,9 @@ def load_session_user(session_id: str) -> User | None:
 
 
 def request_password_reset(*, email: str) -> None:
-    """Mail a reset link if the account exists; say the same thing either way."""
+    """Mail a reset link if the account exists. Called by a job (app/jobs/accounts.py),
+    which the view enqueues for every address alike, so the request takes the same time
+    whether or not the account exists."""
     try:
         email = clean_email(email)
     except Invalid:

@@ -1,4 +1,4 @@
-from app.errors import Conflict, Invalid, NotAllowed
+from app.errors import Conflict, Invalid, NotAllowed, TooFast
 
 
 class EmailTaken(Conflict):
@@ -27,3 +27,10 @@ class AccountSuspended(NotAllowed):
 class BadToken(Invalid):
     def __init__(self):
         super().__init__("This link is invalid or has expired. Ask for a new one.")
+
+
+class LoginThrottled(TooFast):
+    def __init__(self, *, minutes: int, retry_after: int):
+        unit = "minute" if minutes == 1 else "minutes"
+        super().__init__(f"Too many attempts for this account; try again in {minutes} {unit}.",
+                         retry_after=retry_after)

@@ -12,6 +12,7 @@ from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException, InternalServerError
 
 from app.blueprints.htmx import wants_fragment
+from app.blueprints.limits import too_large_message
 from app.errors import DomainError
 
 log = logging.getLogger(__name__)
@@ -60,9 +61,10 @@ def register_error_handlers(app: Flask) -> None:
         messages = {
             404: "We could not find that page.",
             405: "That address does not accept this kind of request.",
-            413: "That upload is too large.",
             429: "You are doing that too often. Wait a little and try again.",
         }
+        if exc.code == 413:
+            messages[413] = too_large_message()
         message = messages.get(exc.code) or exc.description or TITLES.get(exc.code, "Error")
         headers = {}
         if exc.code == 405 and exc.valid_methods:

@@ -129,6 +129,32 @@ def log_in(page: Page, email: str, password: str = PASSWORD) -> None:
     page.get_by_role("main").get_by_role("button", name="Log in").click()
 
 
+def mailed_link(app, to: str, path: str, timeout: float = 10.0) -> str:
+    """The path of the link to `path…` in the newest mail the live server wrote to `to`
+    (its file mail backend), waiting for it up to `timeout` seconds."""
+    import email
+    import time
+    from email import policy
+
+    deadline = time.monotonic() + timeout
+    pattern = re.compile(r"https?://[^/\s]+(" + re.escape(path) + r"\S+)")
+    while True:
+        for file in sorted(Path(app.config["MAIL_DIR"]).glob("*.eml"), reverse=True):
+            message = email.message_from_bytes(file.read_bytes(), policy=policy.default)
+            match = pattern.search(message.get_content()) if message["To"] == to else None
+            if match:
+                return match.group(1)
+        assert time.monotonic() < deadline, f"no mail to {to} with a {path} link"
+        time.sleep(0.1)
+
+
+def finish_sign_up(page: Page, app, email: str) -> None:
+    """After the sign-up form: the page says to check the mail; follow its link and confirm."""
+    expect(page.get_by_role("heading", name="Check your e-mail to finish signing up")).to_be_visible()
+    page.goto(mailed_link(app, email, "/auth/signup/confirm/"))
+    page.get_by_role("button", name="Confirm and sign in").click()
+
+
 def expect_dashboard(page: Page, display_name: str) -> None:
     expect(page).to_have_url(re.compile(r"/dashboard/?$"))
     expect(page.get_by_role("heading", level=1)).to_have_text(f"Hello, {display_name}")

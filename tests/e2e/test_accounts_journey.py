@@ -1,5 +1,5 @@
-"""A new learner's first visit: sign up, log out, log in, edit the profile, read the
-welcome notification. Every page is checked with axe and photographed."""
+"""A new learner's first visit: sign up and confirm by the mailed link, log out, log in,
+edit the profile, read the welcome notification. Every page is checked with axe and photographed."""
 from __future__ import annotations
 
 import re
@@ -12,6 +12,7 @@ from tests.e2e.helpers import (
     alerts,
     check_a11y,
     expect_dashboard,
+    finish_sign_up,
     log_in,
     log_out,
     open_account_menu,
@@ -32,7 +33,7 @@ def sign_up(page, name: str, email: str) -> None:
     page.get_by_role("main").get_by_role("button", name="Sign up").click()
 
 
-def test_sign_up_log_in_edit_profile_and_read_the_welcome_notification(page):
+def test_sign_up_log_in_edit_profile_and_read_the_welcome_notification(page, live_server):
     email = unique_email("lena")
 
     page.goto("/")
@@ -42,6 +43,9 @@ def test_sign_up_log_in_edit_profile_and_read_the_welcome_notification(page):
     check_a11y(page, "accounts-02-signup")
 
     sign_up(page, "Lena Learner", email)
+    expect(page.get_by_role("heading", name="Check your e-mail to finish signing up")).to_be_visible()
+    check_a11y(page, "accounts-02b-check-mail")
+    finish_sign_up(page, live_server.app, email)
     expect_dashboard(page, "Lena Learner")
     expect(alerts(page)).to_have_text("Welcome to Lyceum, Lena Learner!")
     check_a11y(page, "accounts-03-dashboard")
@@ -98,13 +102,14 @@ def test_sign_up_log_in_edit_profile_and_read_the_welcome_notification(page):
     expect(page.locator("ul.notifications > li.unread")).to_have_count(0)
 
 
-def test_sign_up_log_out_and_log_in_without_javascript(new_context):
+def test_sign_up_log_out_and_log_in_without_javascript(new_context, live_server):
     context = new_context(java_script_enabled=False)
     page = context.new_page()
     email = unique_email("nojs")
 
     page.goto("/auth/signup")
     sign_up(page, "Noah Nojs", email)
+    finish_sign_up(page, live_server.app, email)
     expect_dashboard(page, "Noah Nojs")
     expect(alerts(page)).to_have_text("Welcome to Lyceum, Noah Nojs!")
     expect(page.get_by_role("link", name=ONE_UNREAD)).to_be_visible()

@@ -51,25 +51,62 @@ def test_signup_page_for_htmx_is_the_form_only(htmx):
     assert "HX-Request" in resp.headers["Vary"]
 
 
-def test_signup_creates_the_account_signs_in_and_redirects(client, emitted):
+CHECK_MAIL = "Check your e-mail to finish signing up"
+
+
+def confirm_link(outbox) -> str:
+    return link_in(outbox.last(), "/auth/signup/confirm/")
+
+
+def test_signup_asks_to_check_the_mail_and_its_link_signs_in(client, outbox, emitted):
     resp = client.post("/auth/signup", data=signup_form())
-    assert resp.status_code == 302
-    assert resp.headers["Location"] == "/dashboard/"
-    assert user_by_email("nora@example.test").display_name == "Nora Newcomer"
+    assert resp.status_code == 200 and b"<html" in resp.data
+    assert CHECK_MAIL in text(resp) and "nora@example.test" in text(resp)
+    assert_anonymous(client)
+    assert user_by_email("nora@example.test").email_verified_at is None
     assert "accounts.user.signed_up" in [e.name for e in emitted]
+
+    mail = outbox.last()
+    assert (mail["To"], mail["Subject"]) == ("nora@example.test", "Finish signing up to Lyceum")
+    page = client.get(confirm_link(outbox))
+    assert page.status_code == 200 and "Confirm and sign in" in text(page)
+    assert_anonymous(client)  # opening the link (a mail scanner may) does not sign in
+
+    resp = client.post(confirm_link(outbox))
+    assert resp.status_code == 302 and resp.headers["Location"] == "/dashboard/"
+    assert "Welcome to Lyceum, Nora Newcomer!" in text(client.get("/dashboard/"))
     assert_signed_in(client, "Nora Newcomer")
+    assert user_by_email("nora@example.test").email_verified_at is not None
 
 
-def test_signup_follows_a_same_site_next(client):
-    resp = client.post("/auth/signup?next=/notifications/", data=signup_form())
-    assert resp.headers["Location"] == "/notifications/"
+def test_the_signup_link_works_once(client, outbox):
+    client.post("/auth/signup", data=signup_form())
+    link = confirm_link(outbox)
+    client.post(link)
+    client.post("/auth/logout")
+    again = client.post(link)
+    assert again.status_code == 400 and "This link is invalid or has expired." in text(again)
+    assert_anonymous(client)
 
 
-def test_signup_over_htmx_redirects_with_hx_redirect(htmx, client):
+@pytest.mark.parametrize("link", ["/auth/signup/confirm/garbage", "/auth/signup/confirm/" + "x" * 3000])
+def test_a_bad_signup_link_is_a_clear_400_page(client, link):
+    for resp in (client.get(link), client.post(link)):
+        assert resp.status_code == 400 and b"<html" in resp.data
+        assert "This link is invalid or has expired. Ask for a new one." in text(resp)
+
+
+def test_a_bad_signup_link_over_htmx_is_an_alert(htmx):
+    resp = htmx.post("/auth/signup/confirm/garbage")
+    assert resp.status_code == 400 and b"<html" not in resp.data
+    assert resp.headers["HX-Retarget"] == "#alerts" and "This link is invalid" in text(resp)
+
+
+def test_signup_over_htmx_answers_with_the_fragment(htmx, client, outbox):
     resp = htmx.post("/auth/signup", data=signup_form())
-    assert resp.status_code == 204
-    assert resp.headers["HX-Redirect"] == "/dashboard/"
-    assert_signed_in(client, "Nora Newcomer")
+    assert resp.status_code == 200 and b"<html" not in resp.data
+    assert CHECK_MAIL in text(resp)
+    assert_anonymous(client)
 
 
 def test_signed_in_user_is_sent_from_signup_to_the_dashboard(client, login, learner):
@@ -85,14 +122,20 @@ def assert_kept(resp, name="Nora Newcomer", email="nora@example.test"):
     assert "plenty of entropy" not in body, "a password is never sent back"
 
 
-def test_signup_with_a_taken_email_shows_the_error_and_keeps_the_input(client, make_user):
-    make_user(email="nora@example.test")
-    resp = client.post("/auth/signup", data=signup_form(display_name="Nora Again"))
-    assert resp.status_code == 422
-    assert b"<html" in resp.data
-    assert "An account with this e-mail already exists." in text(resp)
-    assert_kept(resp, name="Nora Again")
-    assert 'aria-invalid="true"' in text(resp)
+def test_signup_with_a_taken_email_answers_as_for_a_new_one_and_tells_the_owner(client, make_user,
+                                                                              outbox):
+    owner = make_user(email="nora@example.test", display_name="Nora Owner")
+    taken = client.post("/auth/signup", data=signup_form(display_name="Nora Again"))
+    mail = outbox.last()
+    fresh = client.post("/auth/signup", data=signup_form(email="nina@example.test"))
+    assert taken.status_code == fresh.status_code == 200
+    assert text(taken).replace("nora@", "nina@") == text(fresh)
+    assert user_by_email("nora@example.test") is owner and owner.display_name == "Nora Owner"
+    assert (mail["To"], mail["Subject"]) == ("nora@example.test",
+                                            "Someone tried to sign up with your e-mail address")
+    assert "http://localhost/auth/login" in mail.get_content()
+    assert "http://localhost/auth/password/forgot" in mail.get_content()
+    assert_anonymous(client)
 
 
 def test_signup_with_a_weak_password_shows_why_and_keeps_the_input(client):
@@ -144,7 +187,7 @@ def test_signup_with_missing_fields_says_which(client):
 def test_signup_with_bad_input_is_never_a_server_error(client, form):
     resp = client.post("/auth/signup", data=form)
     assert resp.status_code < 500
-    assert resp.status_code in (302, 400, 422)
+    assert resp.status_code in (200, 400, 422)
 
 
 # --- log-in ----------------------------------------------------------------------------

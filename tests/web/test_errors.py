@@ -57,7 +57,7 @@ def test_413_for_an_oversized_request_keeps_the_layout(app, client, monkeypatch)
     monkeypatch.setitem(app.config, "MAX_CONTENT_LENGTH", 1024)
     resp = client.post("/auth/login", data={"email": "x" * 4096, "password": "y"})
     assert_error_page(resp, 413, "Too large")
-    assert "That upload is too large." in text(resp)
+    assert "That request is too large: this page accepts at most 1 KB." in text(resp)
 
 
 def test_413_for_an_oversized_upload_over_htmx_is_an_alert_fragment(app, client, login, learner,

@@ -6,6 +6,8 @@ from flask_login import current_user, login_required, login_user, logout_user
 from requests import RequestException
 
 from app.accounts import auth, oauth, profile
+from app.accounts.errors import LoginThrottled
+from app.accounts.queries import normalise_email
 from app.blueprints.auth import bp
 from app.blueprints.auth.forms import (
     AvatarForm,
@@ -24,6 +26,8 @@ from app.blueprints.htmx import redirect_to, redirect_url, render_page, wants_fr
 from app.blueprints.security import is_same_site_path
 from app.errors import DomainError
 from app.extensions import db, limiter
+from app.jobs import accounts as account_jobs
+from app.jobs import enqueue
 
 
 def _limit(key: str):
@@ -52,17 +56,39 @@ def signup():
     form = SignupForm()
     if form.validate_on_submit():
         try:
-            user = auth.sign_up(email=form.email.data, display_name=form.display_name.data,
-                                password=form.password.data)
+            pending = auth.prepare_sign_up(email=form.email.data, display_name=form.display_name.data,
+                                           password=form.password.data)
+        except DomainError as exc:
+            attach_error(form, exc)
+        else:
+            # The same answer, and the same work here, whether or not the address has an
+            # account: the job creates it and mails a link, or tells the owner (item 12).
+            enqueue(account_jobs.finish_sign_up, pending, request.url_root, queue="low")
+            db.session.commit()
+            return render_page("auth/signup_sent.html", "signup_form", email=pending["email"])
+    return render_page("auth/signup.html", "signup_form", form=form,
+                       status=422 if form.errors or form.form_errors else 200)
+
+
+@bp.route("/signup/confirm/<token>", methods=["GET", "POST"])
+@_limit("RATELIMIT_SIGNUP")
+def signup_confirm(token: str):
+    """The mailed link shows a button; the POST confirms and signs in (a mail scanner
+    that opens links does not use up the link or get the session)."""
+    try:
+        user = auth.user_for_sign_up_token(token)
+        if request.method == "POST":
+            user = auth.confirm_sign_up(token=token)
             db.session.commit()
             login_user(user)
             flash(f"Welcome to Lyceum, {user.display_name}!", "success")
-            return redirect_url(_safe_next())
-        except DomainError as exc:
-            db.session.rollback()
-            attach_error(form, exc)
-    return render_page("auth/signup.html", "signup_form", form=form,
-                       status=422 if form.errors or form.form_errors else 200)
+            return redirect_to("dashboard.home")
+    except DomainError as exc:
+        db.session.rollback()
+        if wants_fragment():
+            return error_response(400, exc.message)
+        return render_template("auth/signup_confirm.html", user=None, error=exc.message), 400
+    return render_template("auth/signup_confirm.html", user=user, error=None)
 
 
 @bp.route("/login", methods=["GET", "POST"])
@@ -77,6 +103,11 @@ def login():
             db.session.commit()  # a re-hashed password, if the cost changed
             login_user(user, remember=form.remember.data)
             return redirect_url(_safe_next())
+        except LoginThrottled as exc:  # too many wrong passwords for this address
+            attach_error(form, exc)
+            resp = render_page("auth/login.html", "login_form", form=form, status=429)
+            resp.headers["Retry-After"] = str(exc.retry_after)
+            return resp
         except DomainError as exc:
             db.session.rollback()
             attach_error(form, exc)
@@ -96,7 +127,10 @@ def logout():
 def password_forgot():
     form = ForgotPasswordForm()
     if form.validate_on_submit():
-        auth.request_password_reset(email=form.email.data)
+        # One job for every address: it looks the account up, so this request does the
+        # same work, in the same time, for real and unknown accounts (item 12).
+        enqueue(account_jobs.send_password_reset, normalise_email(form.email.data), request.url_root,
+                queue="low")
         db.session.commit()
         flash("If an account uses that e-mail, a reset link is on its way.", "info")
         return redirect_to("auth.login")
