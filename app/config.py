@@ -145,6 +145,8 @@ class Config:
     VIDEO_MAX_BYTES = env_int("VIDEO_MAX_BYTES", 1024 * 1024 * 1024)
     PDF_MAX_BYTES = env_int("PDF_MAX_BYTES", 50 * 1024 * 1024)
     COVER_MAX_BYTES = env_int("COVER_MAX_BYTES", 5 * 1024 * 1024)
+    # A video counts as watched (for the refund rule) once played past this many seconds.
+    VIDEO_WATCHED_SECONDS = env_int("VIDEO_WATCHED_SECONDS", 30)
 
     # Payments (issue: money): `local` test gateway by default, `stripe` in production.
     PAYMENT_GATEWAY = env("PAYMENT_GATEWAY", "local")

@@ -185,12 +185,16 @@ class S3Storage:
                                       Range=f"bytes={start}-{end}")["Body"]
         yield from body.iter_chunks(CHUNK)
 
-    def signed_url(self, key: str, *, content_type: str, disposition: str) -> str:
+    def signed_url(self, key: str, *, content_type: str, disposition: str,
+                   cache: str = "no-store") -> str:
+        """A short-lived URL whose response carries our type, disposition and caching (a paid
+        file's `no-store` too: the bucket would otherwise let the browser keep it)."""
         return self.client.generate_presigned_url(
             "get_object", ExpiresIn=self.url_ttl,
             Params={"Bucket": self.bucket, "Key": self._name(key),
                     "ResponseContentType": content_type,
-                    "ResponseContentDisposition": disposition})
+                    "ResponseContentDisposition": disposition,
+                    "ResponseCacheControl": cache})
 
 
 def get_storage() -> LocalStorage | S3Storage:

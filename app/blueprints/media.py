@@ -13,6 +13,41 @@ from app.storage import get_storage
 RANGE = re.compile(r"^bytes=(\d*)-(\d*)$", re.IGNORECASE)
 
 
+# Every stored file gets a policy of its own instead of the pages' one (security.py), so that
+# only pages of this site can frame it (the player shows a PDF in an <object>) while every
+# page keeps `frame-ancestors 'none'`. A PDF or image is served as a sandboxed document
+# (`sandbox` without `allow-scripts`: an opaque origin, no script) that loads nothing: a
+# viewer that renders an uploaded PDF as a page of its URL's origin runs none of it as this
+# site. Checked in Chromium 156: it still shows such a PDF inline in <object>, <embed> and
+# <iframe> (its viewer runs the PDF out of process), but not inside an <iframe sandbox>, so
+# the player does not use one. A video is not sandboxed: opened on its own, Chromium fetches
+# its bytes from the sandbox's opaque origin and refuses them (CORS), so it would not play;
+# a video document runs no script anyway.
+FRAMED_BY_US = "frame-ancestors 'self'"
+MEDIA_CSP = {
+    "application/pdf": f"sandbox; default-src 'none'; {FRAMED_BY_US}",
+    "video": f"default-src 'none'; media-src 'self'; {FRAMED_BY_US}",
+    "image": f"sandbox; default-src 'none'; img-src 'self'; style-src 'unsafe-inline'; {FRAMED_BY_US}",
+}
+# What a private file (a paid lesson's video or PDF) may be kept as: nothing, so a refunded
+# or revoked learner does not keep it in the browser's cache.
+NO_STORE = "no-store"
+
+
+def media_csp(content_type: str) -> str:
+    """The Content-Security-Policy a stored file is served with (the strictest for a type
+    not listed)."""
+    return MEDIA_CSP.get(content_type) or MEDIA_CSP.get(content_type.partition("/")[0]) \
+        or MEDIA_CSP["application/pdf"]
+
+
+def media_headers(resp: Response, content_type: str) -> Response:
+    resp.headers["Content-Security-Policy"] = media_csp(content_type)
+    resp.headers["X-Frame-Options"] = "SAMEORIGIN"
+    resp.headers["X-Content-Type-Options"] = "nosniff"
+    return resp
+
+
 class Unsatisfiable(Exception):
     pass
 
@@ -63,13 +98,16 @@ def content_disposition(filename: str, inline: bool = True) -> str:
 
 
 def send_stored(key: str, content_type: str, *, filename: str = "", inline: bool = True,
-                cache: str = "private, max-age=3600") -> Response:
+                cache: str = NO_STORE) -> Response:
+    """A stored file, Range-served, with its media policy. `cache` is `no-store` unless the
+    caller says the file is public."""
     storage = get_storage()
     if not storage.exists(key):
         abort(404)
     if storage.signed_urls:  # S3: the store serves the bytes (and Range) itself
         resp = redirect(storage.signed_url(key, content_type=content_type,
-                                           disposition=content_disposition(filename, inline)))
+                                           disposition=content_disposition(filename, inline),
+                                           cache=cache))
         resp.headers["Cache-Control"] = "private, no-store"
         return resp
     size = storage.size(key)
@@ -86,9 +124,8 @@ def send_stored(key: str, content_type: str, *, filename: str = "", inline: bool
     if status == 206:
         resp.headers["Content-Range"] = f"bytes {start}-{end}/{size}"
     resp.headers["Content-Disposition"] = content_disposition(filename, inline)
-    resp.headers["X-Content-Type-Options"] = "nosniff"
     resp.headers["Cache-Control"] = cache
-    return resp
+    return media_headers(resp, content_type)
 
 
 def _unsatisfiable(size: int) -> Response:

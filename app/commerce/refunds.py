@@ -15,8 +15,8 @@ from app.commerce.settings import can_manage_finance, get_setting
 from app.dbtypes import utcnow
 from app.errors import Conflict, Invalid, NotFound
 from app.extensions import db
+from app.learning.deliveries import taken_percent, what_counts
 from app.learning.enrollment import revoke
-from app.learning.progress import progress_percent
 from app.learning.queries import enrollment_for
 from app.messaging.notifications import notify
 from app.moderation.audit import record_audit
@@ -24,8 +24,20 @@ from app.policy import require
 
 
 def consumed_percent(order: Order) -> int:
+    """How much of the course the buyer has taken: lessons opened, files downloaded, videos
+    watched or lessons completed (learning/deliveries.py), not only completion."""
     enrollment = enrollment_for(order.buyer, order.course)
-    return progress_percent(enrollment) if enrollment is not None else 0
+    return taken_percent(enrollment) if enrollment is not None else 0
+
+
+def refund_rule(policy: dict | None = None) -> str:
+    """The automatic-refund rule in plain words: the checkout page and the refund form show
+    this text, and `refund_eligibility` applies the same settings, so they never drift."""
+    policy = policy or get_setting("refunds")
+    return (f"You get your money back at once if you ask within {policy['window_days']} days of "
+            f"buying and have taken no more than {policy['max_consumed_percent']}% of the "
+            f"course's lessons. Taking a lesson means you {what_counts()}. "
+            "Otherwise our team looks at your request and tells you the decision.")
 
 
 def refund_eligibility(order: Order, *, now: datetime | None = None) -> tuple[bool, str]:
@@ -36,7 +48,8 @@ def refund_eligibility(order: Order, *, now: datetime | None = None) -> tuple[bo
         return False, f"more than {policy['window_days']} days after the purchase"
     consumed = consumed_percent(order)
     if consumed > policy["max_consumed_percent"]:
-        return False, f"{consumed}% of the course was completed (the limit is {policy['max_consumed_percent']}%)"
+        return False, (f"{consumed}% of the course's lessons were opened, downloaded, watched or "
+                       f"completed (the limit is {policy['max_consumed_percent']}%)")
     return True, "inside the refund window and the consumption limit"
 
 

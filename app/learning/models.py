@@ -57,6 +57,24 @@ class LessonProgress(db.Model):
     lesson: Mapped[Lesson] = relationship()
 
 
+DELIVERY_KINDS = ("opened", "file", "watched")
+
+
+class LessonDelivery(db.Model):
+    """What a learner took of a lesson, once per kind: the page opened, its file (video or PDF)
+    sent, its video played past the threshold. The refund rule counts these, not only the
+    lessons marked complete (a file downloaded is kept whatever the progress bar says)."""
+
+    __tablename__ = "lesson_delivery"
+    __table_args__ = (sa.UniqueConstraint("user_id", "lesson_id", "kind"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id", ondelete="CASCADE"))
+    lesson_id: Mapped[int] = mapped_column(sa.ForeignKey("lesson.id", ondelete="CASCADE"), index=True)
+    kind: Mapped[str] = mapped_column(sa.String(10))  # one of DELIVERY_KINDS
+    delivered_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
 class QuizAttempt(db.Model):
     __tablename__ = "quiz_attempt"
 

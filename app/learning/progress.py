@@ -14,6 +14,7 @@ from app.dbtypes import utcnow
 from app.errors import Invalid, NotFound
 from app.events import emit
 from app.extensions import db
+from app.learning import deliveries
 from app.learning.errors import NotEnrolled
 from app.learning.models import Enrollment, LessonProgress, QuizAttempt
 from app.learning.queries import active_enrollment, completed_lesson_ids, ordered_lessons
@@ -38,6 +39,15 @@ def access_lesson(actor, course_id: int, lesson_id: int) -> LessonAccess:
     enrollment = active_enrollment(actor, course)
     require(can_view_lesson(actor, lesson, enrolled=enrollment is not None), "view this lesson")
     return LessonAccess(course, lesson, enrollment)
+
+
+def open_lesson(actor, access: LessonAccess, *, now: datetime | None = None) -> None:
+    """The enrolled learner opened a lesson: remember it for "continue" and count it as taken."""
+    if access.enrollment is None:
+        return
+    now = now or utcnow()
+    touch(access.enrollment, access.lesson, now)
+    deliveries.record_delivery(actor, access.lesson, "opened", now=now)
 
 
 def require_enrollment(actor, course: Course) -> Enrollment:
@@ -115,6 +125,7 @@ def save_position(actor, lesson: Lesson, seconds, *, now: datetime | None = None
     now = now or utcnow()
     progress_row(enrollment, lesson).position_seconds = seconds
     touch(enrollment, lesson, now)
+    deliveries.record_position(actor, lesson, seconds, now=now)
 
 
 def saved_position(enrollment: Enrollment | None, lesson: Lesson) -> int:

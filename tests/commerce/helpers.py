@@ -210,3 +210,11 @@ def complete_lessons(learner, course, count: int | None = None) -> None:
     for lesson in ordered_lessons(course.id)[:count]:
         progress.complete_lesson(learner, lesson)
     db.session.commit()
+
+
+def course_with_files(creator, approver, *, kinds=("video", "pdf") * 3, price: str = "29.99",
+                      title: str = "Paid files"):
+    """A published paid course whose lessons are videos and PDFs (none a free preview)."""
+    from tests.learning.conftest import build_course
+
+    return build_course(creator, approver, kinds=kinds, price=price, title=title, preview_first=False)

@@ -107,7 +107,7 @@ def test_media_headers_for_a_pdf_are_private(client, login, creator, lessons):
     assert resp.headers["Content-Type"] == "application/pdf"
     assert resp.headers["Content-Disposition"] == 'inline; filename="notes.pdf"'
     assert resp.headers["X-Content-Type-Options"] == "nosniff"
-    assert resp.headers["Cache-Control"] == "private, max-age=3600"
+    assert resp.headers["Cache-Control"] == "no-store"  # a paid lesson: see test_media_policy.py
     assert resp.data.startswith(b"%PDF-")
 
 

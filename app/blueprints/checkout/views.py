@@ -29,7 +29,8 @@ def checkout_page(course_id: int):
     course = get_course(course_id)
     orders.check_buyable(current_user, course)
     return render_page("checkout/checkout.html", "checkout", course=course,
-                       split=split_price(course.price_minor, rate_for_course(course)))
+                       split=split_price(course.price_minor, rate_for_course(course)),
+                       refund_rule=refunds.refund_rule())
 
 
 @bp.post("/courses/<int:course_id>")
@@ -109,6 +110,7 @@ def purchase_list():
     return render_page("checkout/purchases.html", "purchases", purchases=mine,
                        refunds=refunds_by_order, disputes=disputes_by_order,
                        eligibility={o.id: refunds.refund_eligibility(o) for o in mine if o.status == "paid"},
+                       refund_rule=refunds.refund_rule(),
                        reasons=disputes.REASONS, errors={})
 
 

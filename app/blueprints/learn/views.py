@@ -62,7 +62,7 @@ def course_player(course_id: int):
 def lesson_view(course_id: int, lesson_id: int):
     access = progress.access_lesson(current_user, course_id, lesson_id)
     if access.enrollment is not None:
-        progress.touch(access.enrollment, access.lesson, utcnow())
+        progress.open_lesson(current_user, access, now=utcnow())
         db.session.commit()
     return render_page("learn/player.html", "lesson_panel", **player_context(access))
 
