@@ -9,12 +9,10 @@ import socket
 import threading
 import time
 
-from simple_websocket import Client
-
 from app.extensions import db as _db
 from app.messaging.notifications import notify
 from tests import factories
-from tests.messaging.test_chat_socket import _clean_limits_and_files, ctx, db, live  # noqa: F401
+from tests.messaging.test_chat_socket import _clean_limits_and_files, db  # noqa: F401
 
 
 def open_stream(live, user, after: int = 0, *, cookie: str | None = None) -> socket.socket:
@@ -161,8 +159,7 @@ def test_idle_sockets_and_streams_hold_no_database_connection(live, ctx):
     try:
         time.sleep(0.5)
         assert engine.pool.checkedout() == 0, "an idle event stream holds a connection"
-        sockets = [Client.connect(live.ws_url(f"/ws/chat/{course_id}"), headers={"Cookie": cookie})
-                   for _ in range(3)]
+        sockets = [live.open_ws(f"/ws/chat/{course_id}", {"Cookie": cookie}) for _ in range(3)]
         for ws in sockets:
             frames(ws, until=r'id="online"')
         time.sleep(0.5)

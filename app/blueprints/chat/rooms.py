@@ -561,8 +561,9 @@ def room_socket(ws, course_id: int):
             raise NotAllowed("join this room: log in first")
         course = chat.access_room(actor, course_id)
     except (NotAllowed, NotFound) as exc:
-        db.session.rollback()
-        release_db()
+        # Nothing else: the request's teardown ends the session. Rolling back and removing
+        # it here left `current_user` expired and detached, and the response's own hooks
+        # (which read it) then failed after the close frame, under load before it went out.
         ws.close(reason=POLICY_VIOLATION, message=close_reason(exc.message))
         return
     socket = RoomSocket(ws, course, actor)
