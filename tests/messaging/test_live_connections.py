@@ -16,7 +16,9 @@ from app.blueprints.chat.origin import origin_allowed
 from app.events import emit
 from app.extensions import db as _db
 from app.learning.enrollment import enroll
-from app.messaging import connections
+from app.messaging import chat, connections
+from app.messaging.bus import bus
+from app.messaging.channels import user_notify
 from app.messaging.notifications import notify
 from tests import factories
 
@@ -67,8 +69,6 @@ def closed_with(ws, timeout: float = 5.0) -> ConnectionClosed:
 def still_receives(ws, live, creator, course) -> None:
     """A message posted now reaches `ws`: it is open (and everything published before it,
     on any channel of this process's bus, was handled first)."""
-    from app.messaging import chat
-
     message = chat.post_message(_db.session.merge(creator), _db.session.merge(course), "still here?")
     _db.session.commit()
     deadline = time.monotonic() + 5
@@ -320,3 +320,27 @@ def test_slots_whose_heartbeat_stopped_lapse(live, ctx):
     assert connections.open_count(user.id, now=now + 70) == 2
     connections.open_connection(user.id, None, limit=0, ttl=75, now=now + 100)
     assert connections.open_count(user.id, now=now + 100) == 2  # the first lapsed at now + 75
+
+
+def test_the_revocation_event_becomes_one_message_on_the_users_channel(live, ctx):
+    """The payload every process acts on (the event is the contract with accounts)."""
+    user = factories.make_user()
+    with bus(live.app).subscribe([user_notify(user.id)]) as sub:
+        sub.done()
+        revoke(user, [3, 4])
+        assert sub.get(timeout=5) == {"type": "session.end", "session_ids": [3, 4]}
+        revoke(user, None)
+        assert sub.get(timeout=5) == {"type": "session.end", "session_ids": None}
+
+
+def test_which_control_events_end_a_connection():
+    opened_by_7 = connections.LiveConnection(user_id=1, session_id=7)
+    before_sessions = connections.LiveConnection(user_id=1, session_id=None)
+    end = {"type": "session.end", "session_ids": [7, 8]}
+    assert opened_by_7.ended_by(end) and not before_sessions.ended_by(end)
+    assert opened_by_7.ended_by({"type": "session.end", "session_ids": None})
+    assert before_sessions.ended_by({"type": "session.end"})  # a suspension: every connection
+    assert not opened_by_7.ended_by({"type": "session.end", "session_ids": [8]})
+    assert opened_by_7.ended_by({"type": "connection.evicted", "connection_ids": [opened_by_7.id]})
+    assert not opened_by_7.ended_by({"type": "connection.evicted", "connection_ids": [before_sessions.id]})
+    assert not opened_by_7.ended_by({"type": "notification", "id": 1})
