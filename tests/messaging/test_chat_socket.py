@@ -245,51 +245,19 @@ def test_a_one_megabyte_frame_closes_the_socket_cleanly(live, room):
     assert closed_with(ws).reason == 1009
 
 
-SECOND_PROCESS = r"""
-import logging, sys, threading
-from werkzeug.serving import make_server
-from app import create_app
-from app.config import TestConfig
-
-class Config(TestConfig):
-    SQLALCHEMY_DATABASE_URI = sys.argv[1]
-    REDIS_URL = sys.argv[2]
-    CHANNEL_PREFIX = sys.argv[3]
-
-logging.getLogger("werkzeug").setLevel(logging.WARNING)
-server = make_server("127.0.0.1", 0, create_app(Config), threaded=True)
-print(server.server_port, flush=True)
-threading.Thread(target=server.serve_forever, daemon=True).start()
-sys.stdin.read()  # until the test closes our stdin
-"""
-
-
 @pytest.mark.real_services
-def test_a_message_posted_in_one_process_reaches_a_socket_on_another(live, room):
+def test_a_message_posted_in_one_process_reaches_a_socket_on_another(live, room, second_process):
     """Two app processes on one PostgreSQL and one Redis: this one posts, the other relays."""
-    import subprocess
-    import sys
-
     course, creator, learner = room
-    config = live.app.config
-    other = subprocess.Popen(
-        [sys.executable, "-c", SECOND_PROCESS, config["SQLALCHEMY_DATABASE_URI"], config["REDIS_URL"],
-         config["CHANNEL_PREFIX"]],
-        stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    cookie = live.cookie_for(_db.session.merge(learner))
+    ws = live.open_ws(f"/ws/chat/{course.id}", {"Cookie": cookie}, port=second_process)
     try:
-        port = int(other.stdout.readline())
-        cookie = live.cookie_for(_db.session.merge(learner))
-        ws = live.open_ws(f"/ws/chat/{course.id}", {"Cookie": cookie}, port=port)
-        try:
-            frames(ws, until=r'id="online"')
-            message_id = say(creator, course, "across processes")
-            got = frames(ws, until=rf'id="m-{message_id}"')
-        finally:
-            ws.close()
-        assert "across processes" in got[-1]
+        frames(ws, until=r'id="online"')
+        message_id = say(creator, course, "across processes")
+        got = frames(ws, until=rf'id="m-{message_id}"')
     finally:
-        other.stdin.close()
-        other.wait(timeout=10)
+        ws.close()
+    assert "across processes" in got[-1]
 
 
 def test_who_is_online_is_updated_live(live, room):

@@ -4,8 +4,6 @@ LIVE_CONNECTIONS_PER_USER per user (the oldest goes), and a dropped stream frees
 from __future__ import annotations
 
 import socket
-import subprocess
-import sys
 import time
 
 import pytest
@@ -212,50 +210,22 @@ def test_revoking_one_session_closes_only_what_it_opened(live, room):
         kept_stream.close()
 
 
-OTHER_PROCESS = r"""
-import logging, sys, threading
-from werkzeug.serving import make_server
-from app import create_app
-from app.config import TestConfig
-
-class Config(TestConfig):
-    SQLALCHEMY_DATABASE_URI = sys.argv[1]
-    REDIS_URL = sys.argv[2]
-    CHANNEL_PREFIX = sys.argv[3]
-
-logging.getLogger("werkzeug").setLevel(logging.WARNING)
-server = make_server("127.0.0.1", 0, create_app(Config), threaded=True)
-print(server.server_port, flush=True)
-threading.Thread(target=server.serve_forever, daemon=True).start()
-sys.stdin.read()  # until the test closes our stdin
-"""
-
-
 @pytest.mark.real_services
-def test_a_revocation_here_closes_a_socket_and_a_stream_held_by_another_process(live, room):
+def test_a_revocation_here_closes_a_socket_and_a_stream_held_by_another_process(live, room, second_process):
     course, _, learner, _ = room
-    config = live.app.config
-    other = subprocess.Popen(
-        [sys.executable, "-c", OTHER_PROCESS, config["SQLALCHEMY_DATABASE_URI"], config["REDIS_URL"],
-         config["CHANNEL_PREFIX"]], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    cookie = live.cookie_for(_db.session.merge(learner))
+    ws = live.open_ws(f"/ws/chat/{course.id}", {"Cookie": cookie}, port=second_process)
+    joined(ws)
+    sock = socket.create_connection(("127.0.0.1", second_process), timeout=10)
+    sock.sendall((f"GET /notifications/stream HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+                  f"Accept: text/event-stream\r\nCookie: {cookie}\r\n\r\n").encode())
     try:
-        port = int(other.stdout.readline())
-        cookie = live.cookie_for(_db.session.merge(learner))
-        ws = live.open_ws(f"/ws/chat/{course.id}", {"Cookie": cookie}, port=port)
-        joined(ws)
-        sock = socket.create_connection(("127.0.0.1", port), timeout=10)
-        sock.sendall((f"GET /notifications/stream HTTP/1.1\r\nHost: 127.0.0.1\r\n"
-                      f"Accept: text/event-stream\r\nCookie: {cookie}\r\n\r\n").encode())
         read_until(sock, b"retry: 3000")
-        try:
-            revoke(learner, None)  # emitted and published by this process
-            assert closed_with(ws).reason == 1008
-            ended(sock)
-        finally:
-            sock.close()
+        revoke(learner, None)  # emitted and published by this process
+        assert closed_with(ws).reason == 1008
+        ended(sock)
     finally:
-        other.stdin.close()
-        other.wait(timeout=10)
+        sock.close()
 
 
 # --- at most LIVE_CONNECTIONS_PER_USER each (issue #13, item 8) ------------------------------
