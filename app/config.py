@@ -104,6 +104,12 @@ class Config:
     # Real time (ARCHITECTURE §5): pub/sub channel names start with this prefix.
     CHANNEL_PREFIX = env("CHANNEL_PREFIX", "lyceum")
     SSE_HEARTBEAT_SECONDS = env_int("SSE_HEARTBEAT_SECONDS", 25)
+    # Open event streams and room sockets per user, on all processes; the oldest beyond it closes.
+    LIVE_CONNECTIONS_PER_USER = env_int("LIVE_CONNECTIONS_PER_USER", 10)
+    # Origins (scheme://host[:port], comma-separated) whose pages may open a room socket,
+    # besides the site's own (the request's scheme and host).
+    WS_ALLOWED_ORIGINS = tuple(o.strip().rstrip("/").lower()
+                               for o in (env("WS_ALLOWED_ORIGINS") or "").split(",") if o.strip())
     PRESENCE_ANNOUNCE_SECONDS = 1.0  # joins and leaves in a room are announced at most this often
     # A chat frame larger than this closes the socket (1009); messages are ≤ 2,000 characters.
     SOCK_SERVER_OPTIONS = {"ping_interval": 25, "max_message_size": 16 * 1024}

@@ -9,18 +9,26 @@ connection open. The browser's EventSource reconnects by itself with `Last-Event
 from __future__ import annotations
 
 import _socket
+import select
 import socket
 import threading
+import time
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 
 from flask import Response, current_app, request, stream_with_context
 
 from app.extensions import db
+from app.messaging import connections
 from app.messaging.bus import bus
+from app.messaging.connections import LiveConnection
 
 HEARTBEAT_SECONDS = 25
 MAX_EVENT_ID = 2**63 - 1
+SLOT_HEARTBEATS = 3  # a connection's slot lapses after this many heartbeats without renewal
+# Sent before a stream the server ends for good (session revoked, too many streams): the
+# pages' `sse-close="stream-closed"` makes htmx close the EventSource instead of reconnecting.
+CLOSED_EVENT = "event: stream-closed\ndata: closed\n\n"
 
 
 @dataclass(frozen=True)
@@ -53,6 +61,14 @@ def resume_id() -> int | None:
     return value if 0 <= value <= MAX_EVENT_ID else None
 
 
+def open_live_connection(user_id: int, session_id: int | None, *, heartbeat: float) -> LiveConnection:
+    """Count a new socket or stream of the user against LIVE_CONNECTIONS_PER_USER (the
+    oldest beyond it close, on whichever process holds them)."""
+    return connections.open_connection(
+        user_id, session_id, limit=current_app.config.get("LIVE_CONNECTIONS_PER_USER", 10),
+        ttl=SLOT_HEARTBEATS * heartbeat, now=time.time())
+
+
 def release_db() -> None:
     """Give the connection back to the pool before a long wait (ARCHITECTURE §5)."""
     db.session.remove()
@@ -63,13 +79,21 @@ def event_stream(channels: Iterable[str], *,
                  render: Callable[[dict], list[SSEEvent]],
                  after: int | None = None,
                  heartbeat: float | None = None,
-                 is_over: Callable[[dict], bool] = lambda event: False,
-                 render_is_pure: bool = False) -> Response:
+                 is_over: Callable[[dict], bool] | None = None,
+                 render_is_pure: bool = False,
+                 user_id: int | None = None,
+                 session_id: int | None = None) -> Response:
     """A `text/event-stream` response relaying `channels`.
 
     `backlog(after_id)` returns the stored events after an id (in id order); `render(event)`
     turns one bus event into zero or more SSE events; `is_over(event)` ends the stream
     (e.g. the user was suspended).
+
+    `user_id`/`session_id`: whose stream it is and the session it was opened by. The stream
+    then counts against the user's cap (the oldest beyond it is closed), ends when that
+    session is revoked (connections.py), and is let go as soon as the client hangs up: a
+    watcher waits for the client's socket to turn readable (an idle SSE client sends
+    nothing, so readable means closed), rather than for the next heartbeat's failed write.
 
     `render_is_pure`: `render` needs neither the database nor the request (it relays HTML
     rendered where the event was published). Then, while the stream is caught up, the bus's
@@ -80,18 +104,38 @@ def event_stream(channels: Iterable[str], *,
     the stream's own loop sends it, in order."""
     heartbeat = heartbeat or current_app.config.get("SSE_HEARTBEAT_SECONDS", HEARTBEAT_SECONDS)
     sub = bus().subscribe(channels)
+    conn = None
+    if user_id is not None:
+        conn = open_live_connection(user_id, session_id, heartbeat=heartbeat)
+        is_over = conn.ended_by if is_over is None else _either(conn.ended_by, is_over)
+    is_over = is_over or _never
     state = _StreamState(after, sub)
     environ = request.environ
     client = environ.get("gunicorn.socket") or environ.get("werkzeug.socket")
+    app = current_app._get_current_object()
     if render_is_pure and client is not None:
         state.raw = getattr(client, "_sock", client)  # gevent's socket wraps the OS one
         state.chunked = environ.get("SERVER_PROTOCOL") == "HTTP/1.1"
         sub.fast = lambda event: state.fast(event, render, is_over)
 
+    def end() -> None:
+        """Once, however the stream ends (also if the server never started it)."""
+        if state.ended:
+            return
+        state.ended = state.closed = True
+        sub.close()
+        if conn is not None:
+            with app.app_context():
+                connections.close_connection(conn)
+
     @stream_with_context
     def generate() -> Iterator[str]:
         try:
             yield "retry: 3000\n\n"
+            if conn is not None and client is not None:
+                threading.Thread(target=_watch_client, args=(client, state, heartbeat), daemon=True,
+                                 name="sse-client-watch").start()
+            renew_at = time.monotonic() + heartbeat
             pending = backlog(state.last)
             release_db()
             while True:
@@ -101,6 +145,9 @@ def event_stream(channels: Iterable[str], *,
                             yield item.encode()
                 sub.done()  # from here the listener may write to the client itself
                 event = sub.get(timeout=heartbeat)
+                if conn is not None and time.monotonic() >= renew_at:  # also while busy
+                    renew_at = time.monotonic() + heartbeat
+                    connections.renew(conn, ttl=SLOT_HEARTBEATS * heartbeat, now=time.time())
                 if event is None:
                     if sub.closed:
                         return
@@ -109,7 +156,11 @@ def event_stream(channels: Iterable[str], *,
                     pending = []
                     continue
                 kind = event.get("type")
-                if kind == "bus.closed" or is_over(event):
+                if kind == "bus.closed":
+                    return
+                if is_over(event):
+                    with state.lock:
+                        yield CLOSED_EVENT
                     return
                 if kind == "local.raw":  # the rest of what the listener began to write
                     with state.lock:
@@ -119,14 +170,53 @@ def event_stream(channels: Iterable[str], *,
                 pending = backlog(state.last) if kind == "bus.resync" else render(event)
                 release_db()
         finally:
-            state.closed = True
-            sub.close()
+            end()
             release_db()
 
     response = Response(generate(), mimetype="text/event-stream")
+    response.call_on_close(end)
     response.headers["Cache-Control"] = "no-cache, no-transform"
     response.headers["X-Accel-Buffering"] = "no"  # nginx: pass each event on at once
     return response
+
+
+def _never(event: dict) -> bool:
+    return False
+
+
+def _either(first: Callable[[dict], bool], second: Callable[[dict], bool]) -> Callable[[dict], bool]:
+    return lambda event: first(event) or second(event)
+
+
+def _watch_client(client, state: _StreamState, period: float) -> None:
+    """End the stream as soon as its client hangs up (a thread, or a greenlet under gevent,
+    asleep on the socket). An SSE client sends nothing after its request, so the socket
+    turns readable only when it closes; anything else it sends is left to the heartbeat."""
+    raw = getattr(client, "_sock", client)
+    try:
+        poller = select.poll()  # not select(): no limit on descriptor numbers (gevent: cooperative)
+        poller.register(client, select.POLLIN)
+    except (OSError, ValueError):
+        return
+    while not state.closed:
+        try:
+            ready = poller.poll(period * 1000)
+        except (OSError, ValueError):  # the server closed the socket: the stream is over
+            return
+        if state.closed:
+            return
+        if not ready:
+            continue
+        try:
+            data = _socket.socket.recv(raw, 1, socket.MSG_PEEK | socket.MSG_DONTWAIT)
+        except BlockingIOError:
+            continue
+        except OSError:
+            data = b""
+        if data:
+            return
+        state.sub.close()  # wakes the loop, which ends the stream and frees its slot
+        return
 
 
 class _StreamState:
@@ -139,6 +229,7 @@ class _StreamState:
         self.sub = sub
         self.lock = threading.Lock()
         self.closed = False
+        self.ended = False
         self.raw = None
         self.chunked = True
 

@@ -25,3 +25,9 @@ def user_notify(user_id: int) -> str:
 def room_presence(course_id: int) -> str:
     """Sorted set of `<user id>:<socket id>` scored by the socket's last heartbeat."""
     return redis_key("presence", "course", course_id)
+
+
+def user_connections(user_id: int) -> str:
+    """Sorted set of a user's open sockets and streams (`<opened ns>-<random>`), scored by
+    when each expires unless its heartbeat renews it (app/messaging/connections.py)."""
+    return redis_key("connections", "user", user_id)

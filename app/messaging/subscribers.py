@@ -6,7 +6,7 @@ from flask import current_app
 from app.accounts.queries import get_user
 from app.events import subscribe
 from app.extensions import db
-from app.messaging import bus, channels, direct
+from app.messaging import bus, channels, connections, direct
 from app.messaging.models import Notification
 from app.messaging.notifications import describe_anywhere, kind_label, notify, unread_count
 
@@ -46,3 +46,10 @@ def publish_notification(notification_id: int, user_id: int) -> None:
     if note is None or user is None:  # deleted in the meantime: nothing to show
         return
     bus.publish_now(channels.user_notify(user_id), notification_event(note, unread_count(user)))
+
+
+@subscribe("accounts.sessions.revoked")
+def close_revoked_sessions(user_id: int, session_ids: list[int] | None = None) -> None:
+    """Sockets and streams opened by revoked sessions close on every process (the contract
+    with accounts: None means every session of the user)."""
+    connections.end_sessions(user_id, session_ids)

@@ -9,12 +9,10 @@ import socket
 import threading
 import time
 
-from simple_websocket import Client
-
 from app.extensions import db as _db
 from app.messaging.notifications import notify
 from tests import factories
-from tests.messaging.test_chat_socket import _clean_limits_and_files, ctx, db, live  # noqa: F401
+from tests.messaging.test_chat_socket import _clean_limits_and_files, db  # noqa: F401
 
 
 def open_stream(live, user, after: int = 0, *, cookie: str | None = None) -> socket.socket:
@@ -142,8 +140,10 @@ def test_a_write_cut_short_is_finished_before_anything_else():
     client.close()
 
 
-def test_idle_sockets_and_streams_hold_no_database_connection(live, ctx):
+def test_idle_sockets_and_streams_hold_no_database_connection(live, ctx, wait_for):
     """Thousands of idle chat sockets and event streams must not pin the connection pool."""
+    import json
+
     from tests.messaging.test_chat_socket import frames
 
     course_owner, learner = factories.make_user(), factories.make_user()
@@ -159,14 +159,16 @@ def test_idle_sockets_and_streams_hold_no_database_connection(live, ctx):
     streams = [open_stream(live, None, cookie=cookie) for _ in range(3)]
     sockets = []
     try:
-        time.sleep(0.5)
-        assert engine.pool.checkedout() == 0, "an idle event stream holds a connection"
-        sockets = [Client.connect(live.ws_url(f"/ws/chat/{course_id}"), headers={"Cookie": cookie})
-                   for _ in range(3)]
-        for ws in sockets:
-            frames(ws, until=r'id="online"')
-        time.sleep(0.5)
-        assert engine.pool.checkedout() == 0, "an idle room socket holds a connection"
+        for sock in streams:  # each stream has started (and then loads its backlog)
+            received = b""
+            while b"retry: 3000" not in received:
+                received += sock.recv(4096)
+        wait_for(lambda: engine.pool.checkedout() == 0, what="idle event streams giving their connections back")
+        sockets = [live.open_ws(f"/ws/chat/{course_id}", {"Cookie": cookie}) for _ in range(3)]
+        for n, ws in enumerate(sockets):  # each socket is open and has stored a message
+            ws.send(json.dumps({"body": f"hello {n}"}))
+            frames(ws, until=r'data-sent="\d+"')
+        wait_for(lambda: engine.pool.checkedout() == 0, what="idle room sockets giving their connections back")
     finally:
         for ws in sockets:
             ws.close()

@@ -195,6 +195,7 @@ def dm_stream():
     """New messages, receipts, removals and unread counts for the signed-in user's pages.
     Event ids are message ids: a reconnect gets exactly the messages it missed."""
     me_id = current_user.id
+    session_id = getattr(current_user, "session_id", None)  # the contract with accounts
     with_inbox = request.args.get("inbox") == "1"
 
     def backlog(after_id: int | None) -> list[SSEEvent]:
@@ -222,4 +223,4 @@ def dm_stream():
 
     return event_stream([channels.user_dm(me_id), channels.user_notify(me_id)],
                         backlog=backlog, render=render, after=resume_id(),
-                        is_over=lambda event: event.get("type") == "session.end")
+                        user_id=me_id, session_id=session_id)

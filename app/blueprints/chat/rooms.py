@@ -22,11 +22,11 @@ from simple_websocket import ConnectionClosed
 from app.accounts.models import User
 from app.blueprints.chat import bp
 from app.blueprints.htmx import redirect_url, render_page, wants_fragment
-from app.blueprints.streaming import release_db, resume_id
+from app.blueprints.streaming import SLOT_HEARTBEATS, open_live_connection, release_db, resume_id
 from app.errors import DomainError, Invalid, NotAllowed, NotFound
 from app.extensions import db, sock
-from app.messaging import chat, presence
-from app.messaging.bus import bus
+from app.messaging import chat, connections, presence
+from app.messaging.bus import bus, publish_now
 from app.messaging.channels import course_chat, user_notify
 from app.messaging.permissions import can_ban_from_room, can_edit_chat_message, can_moderate_room
 
@@ -371,6 +371,7 @@ class RoomSocket:
         self.socket_id = uuid.uuid4().hex[:12]
         self.last_id = resume_id()
         self.sub = None
+        self.conn = None  # its slot among the user's live connections (connections.py)
         self.closing: tuple[int, str] | None = None
 
     # the sender ------------------------------------------------------------------------
@@ -465,8 +466,10 @@ class RoomSocket:
             return self._close(POLICY_VIOLATION, "You are banned from this room.")
         elif kind == "chat.user.sanctioned" and me:
             self._send(live_notice("You are muted in this room: you can read but not post."))
-        elif kind == "session.end":
-            return self._close(POLICY_VIOLATION, "Your session ended.")
+        elif kind in connections.CONTROL:
+            if self.conn.ended_by(event):
+                return self._close(POLICY_VIOLATION, "Your session ended." if kind == connections.SESSION_END
+                                   else "Too many pages are open: this one was closed.")
         elif kind == "local.send":  # from this socket's receive loop
             self._send(event["html"])
         elif kind == "local.close":
@@ -500,6 +503,7 @@ class RoomSocket:
     def _heartbeat(self) -> None:
         if presence.touch(self.course_id, self.user_id, self.socket_id):
             announce_presence(self.course_id)
+        connections.renew(self.conn, ttl=SLOT_HEARTBEATS * presence.REFRESH_SECONDS, now=time.time())
         release_db()
 
     # the receive loop --------------------------------------------------------------------
@@ -544,8 +548,6 @@ def close_reason(text: str) -> str:
 def announce_presence(course_id: int) -> None:
     """Tell the room who is online, coalesced (presence.announce) so a crowd joining sends a
     few lists rather than one per arrival."""
-    from app.messaging.bus import publish_now
-
     def publish(room_id: int, members: list, count: int) -> None:
         publish_now(course_chat(room_id), {"type": "presence.changed", "count": count, "seq": time.time_ns(),
                                            "online": [list(member) for member in members]})
@@ -561,13 +563,16 @@ def room_socket(ws, course_id: int):
             raise NotAllowed("join this room: log in first")
         course = chat.access_room(actor, course_id)
     except (NotAllowed, NotFound) as exc:
-        db.session.rollback()
-        release_db()
+        # Nothing else: the request's teardown ends the session. Rolling back and removing
+        # it here left `current_user` expired and detached, and the response's own hooks
+        # (which read it) then failed after the close frame, under load before it went out.
         ws.close(reason=POLICY_VIOLATION, message=close_reason(exc.message))
         return
     socket = RoomSocket(ws, course, actor)
+    session_id = getattr(actor, "session_id", None)  # the contract with accounts
     release_db()
     socket.sub = bus().subscribe([course_chat(course_id), user_notify(socket.user_id)])
+    socket.conn = open_live_connection(socket.user_id, session_id, heartbeat=presence.REFRESH_SECONDS)
     # The listener renders a message's frame (once per variant) in this request's context.
     socket.render_frame = copy_current_request_context(live_frame)
     socket.sub.fast = socket.fast
@@ -586,6 +591,7 @@ def room_socket(ws, course_id: int):
         pass
     finally:
         socket.sub.close()
+        connections.close_connection(socket.conn)
         sender.join(timeout=5)
         if presence.leave(course_id, socket.user_id, socket.socket_id):
             announce_presence(course_id)

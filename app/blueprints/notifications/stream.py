@@ -44,6 +44,7 @@ def stream():
         # Not a redirect: EventSource would follow it to an HTML page. A 401 ends it.
         return Response("Log in to receive live notifications.\n", 401, mimetype="text/plain")
     me = SimpleNamespace(id=current_user.id)
+    session_id = getattr(current_user, "session_id", None)  # the contract with accounts
     newest = latest_notification_id(me)
     after = resume_id()
     if after is None or after > newest:  # unreadable, or not an id of ours: start fresh
@@ -68,5 +69,5 @@ def stream():
         return [_toast(event)]
 
     return event_stream([channels.user_notify(me.id)], backlog=backlog, render=render, after=after,
-                        is_over=lambda event: event.get("type") == "session.end",
+                        user_id=me.id, session_id=session_id,
                         render_is_pure=True)  # toasts arrive rendered (subscribers.toast_html)

@@ -1,0 +1,202 @@
+"""A real server (werkzeug, threaded) for the socket and stream tests, and a WebSocket
+client that reads what the server sent together with its handshake reply.
+
+The server has its own app and database (as the browser tests do): its requests commit for
+real, so modules using it turn the suite's per-test rollback off and make their own users."""
+from __future__ import annotations
+
+import logging
+import socket
+import subprocess
+import sys
+import threading
+import time
+
+import pytest
+import simple_websocket
+from flask import got_request_exception, request, request_tearing_down, session
+from werkzeug.serving import make_server
+
+from app.extensions import db as _db
+from tests.conftest import build_app
+
+TEST_SESSION_KEY = "_test_live_session_id"
+
+
+class WsClient(simple_websocket.Client):
+    """simple-websocket's client, minus one race: when the server's first frames (say, a
+    close right after accepting) arrive in the same read as its handshake reply, the
+    library keeps them buffered and never looks at them, so the socket seems to drop
+    without a close frame (1005). A browser reads them; so does this client."""
+
+    def _thread(self):
+        if self.connected:
+            self.connected = self._handle_events()
+        if not self.connected:
+            self.event.set()
+            self.sock.close()
+            return
+        super()._thread()
+
+
+class Live:
+    def __init__(self, app, port: int):
+        self.app, self.port = app, port
+
+    def ws_url(self, path: str) -> str:
+        return f"ws://127.0.0.1:{self.port}{path}"
+
+    def cookie_for(self, user, *, session_id: int | None = None) -> str:
+        """A session cookie for `user`; `session_id` is the server-side session the request
+        is then authenticated by (`current_user.session_id`, the accounts contract)."""
+        client = self.app.test_client()
+        with client.session_transaction() as sess:
+            sess["_user_id"] = user.get_id()
+            sess["_fresh"] = True
+            if session_id is not None:
+                sess[TEST_SESSION_KEY] = session_id
+        return f"session={client.get_cookie('session').value}"
+
+    def open_ws(self, path: str, headers: dict | None = None, *, port: int | None = None) -> WsClient:
+        return WsClient.connect(f"ws://127.0.0.1:{port or self.port}{path}", headers=headers or {})
+
+    def connect(self, user, course_id: int, after: int | None = None, *,
+                session_id: int | None = None, headers: dict | None = None) -> WsClient:
+        with self.app.app_context():
+            cookie = self.cookie_for(_db.session.merge(user), session_id=session_id)
+        query = f"?after={after}" if after is not None else ""
+        return self.open_ws(f"/ws/chat/{course_id}{query}", {"Cookie": cookie, **(headers or {})})
+
+    def open_stream(self, path: str, cookie: str) -> socket.socket:
+        """An event stream read as raw HTTP (`path`: /notifications/stream?…)."""
+        sock = socket.create_connection(("127.0.0.1", self.port), timeout=10)
+        sock.sendall((f"GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+                      f"Accept: text/event-stream\r\nCookie: {cookie}\r\n\r\n").encode())
+        return sock
+
+
+def _with_test_session_ids(app) -> None:
+    """Until server-side sessions land, the user loader sets no `session_id`: a cookie made by
+    `cookie_for(..., session_id=)` supplies it, as the loader will (SESSIONS_INTERFACE.md)."""
+    load = app.login_manager._user_callback
+
+    def load_with_session(user_id):
+        user = load(user_id)
+        if user is not None and TEST_SESSION_KEY in session:
+            user.session_id = session[TEST_SESSION_KEY]
+        return user
+
+    app.login_manager._user_callback = load_with_session
+
+
+def serve(app):
+    """Serve `app` on a free port in a thread; returns (port, stop)."""
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+
+    def stop():
+        server.shutdown()
+        thread.join(timeout=10)
+        server.server_close()
+
+    return server.server_port, stop
+
+
+@pytest.fixture(scope="module")
+def live():
+    app, teardown = build_app()
+    _with_test_session_ids(app)
+    level = logging.getLogger("werkzeug").level
+    logging.getLogger("werkzeug").setLevel(logging.WARNING)
+    port, stop = serve(app)
+    try:
+        yield Live(app, port)
+    finally:
+        stop()
+        logging.getLogger("werkzeug").setLevel(level)
+        teardown()
+
+
+@pytest.fixture
+def ctx(live):
+    with live.app.app_context():
+        yield
+        _db.session.remove()
+
+
+@pytest.fixture
+def wait_for():
+    """`wait_for(condition, timeout=5, what=...)`: poll until `condition()` is true, or fail."""
+
+    def wait(condition, timeout: float = 5.0, what: str = "the condition"):
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            value = condition()
+            if value:
+                return value
+            time.sleep(0.02)
+        raise AssertionError(f"{what} did not happen within {timeout} s")
+
+    return wait
+
+
+class ServerRequests:
+    """The live server's requests that ended, and the exceptions they raised."""
+
+    def __init__(self):
+        self.ended: list[str] = []
+        self.errors: list[BaseException] = []
+
+    def on_error(self, sender, exception, **extra):
+        self.errors.append(exception)
+
+    def on_end(self, sender, **extra):
+        self.ended.append(request.path)
+
+
+@pytest.fixture
+def server_requests(live):
+    """Records the live app's finished requests and their exceptions (Flask's signals)."""
+    seen = ServerRequests()
+    got_request_exception.connect(seen.on_error, live.app)
+    request_tearing_down.connect(seen.on_end, live.app)
+    try:
+        yield seen
+    finally:
+        got_request_exception.disconnect(seen.on_error, live.app)
+        request_tearing_down.disconnect(seen.on_end, live.app)
+
+
+SECOND_PROCESS = r"""
+import logging, sys, threading
+from werkzeug.serving import make_server
+from app import create_app
+from app.config import TestConfig
+
+class Config(TestConfig):
+    SQLALCHEMY_DATABASE_URI = sys.argv[1]
+    REDIS_URL = sys.argv[2]
+    CHANNEL_PREFIX = sys.argv[3]
+
+logging.getLogger("werkzeug").setLevel(logging.WARNING)
+server = make_server("127.0.0.1", 0, create_app(Config), threaded=True)
+print(server.server_port, flush=True)
+threading.Thread(target=server.serve_forever, daemon=True).start()
+sys.stdin.read()  # until the test closes our stdin
+"""
+
+
+@pytest.fixture
+def second_process(live):
+    """The port of another app process on the live app's database and Redis (real services:
+    two processes share pub/sub only through a real Redis)."""
+    config = live.app.config
+    other = subprocess.Popen(
+        [sys.executable, "-c", SECOND_PROCESS, config["SQLALCHEMY_DATABASE_URI"], config["REDIS_URL"],
+         config["CHANNEL_PREFIX"]], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    try:
+        yield int(other.stdout.readline())
+    finally:
+        other.stdin.close()
+        other.wait(timeout=10)
