@@ -27,6 +27,7 @@ from app.policy import require
 
 log = logging.getLogger(__name__)
 
+
 def can_buy_course(actor, course) -> bool:
     return (actor is not None and getattr(actor, "is_authenticated", False)
             and not actor.is_suspended() and course.creator_id != actor.id)
