@@ -6,6 +6,10 @@ PORT ?= 5000
 # pytest-xdist processes for `make test`: one per core (TEST_WORKERS=0 runs in one process)
 TEST_WORKERS ?= auto
 export FLASK_APP := wsgi
+# LYCEUM_ENV (app/config.py): the suite runs as `test`, everything else here as `development`
+# (the Procfile's processes run as `production`, which refuses development settings).
+run demo-data migrate worker: export LYCEUM_ENV := development
+test: export LYCEUM_ENV := test
 
 .PHONY: run test worker lint bench vendor migrate demo-data install clean
 

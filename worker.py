@@ -8,11 +8,15 @@ from rq import Worker
 from rq.cron import CronScheduler
 
 from app import create_app
+from app.config import UnsafeConfiguration
 from app.extensions import get_queue, get_redis
 
 
 def main(argv: list[str]) -> None:
-    app = create_app()
+    try:
+        app = create_app()
+    except UnsafeConfiguration as exc:  # one line naming every unsafe setting, then exit 1
+        sys.exit(str(exc))
     if app.config["JOBS_INLINE"]:
         sys.exit("JOBS_INLINE is on (no REDIS_URL): jobs run in the web process; no worker needed.")
     with app.app_context():

@@ -9,7 +9,7 @@ from flask import Flask
 from sqlalchemy import event
 from werkzeug.routing import IntegerConverter
 
-from app.config import Config
+from app.config import Config, settle_environment
 from app.extensions import csrf, db, init_redis, limiter, login_manager, migrate, sock
 from app.proxy import trust_proxies
 
@@ -45,6 +45,8 @@ def create_app(config: type | dict | None = None) -> Flask:
         app.config.update(config)
     elif config is not None:
         app.config.from_object(config)
+    # Production refuses to start on a missing or development secret (UnsafeConfiguration).
+    settle_environment(app.config)
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
     logging.basicConfig(level=app.config["LOG_LEVEL"],
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")

@@ -4,10 +4,16 @@ With nothing set, Lyceum runs on one laptop (the "embedded default", ARCHITECTUR
 a SQLite file under `instance/`, fakeredis in-process, RQ jobs run inline, the `local`
 payment gateway and media on local disk. Setting `DATABASE_URL` / `REDIS_URL` switches to
 the real services; nothing else changes.
+
+`LYCEUM_ENV` says where we run (ARCHITECTURE §13): `development`, `test` or `production`
+(also what a server database without `LYCEUM_ENV` means). The development conveniences
+(a known secret key, a known webhook secret) are filled in only outside production, and
+`settle_environment` refuses to start production on any missing or unsafe setting.
 """
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping, MutableMapping
 from pathlib import Path
 
 from dotenv import load_dotenv
@@ -45,9 +51,19 @@ def normalise_database_url(url: str) -> str:
     return url
 
 
+ENVIRONMENTS = ("development", "test", "production")
+# Known to everyone who reads this file: filled in outside production only.
+DEV_SECRET_KEY = "dev-only-secret-change-me"
+DEV_STRIPE_WEBHOOK_SECRET = "whsec_local_development_only"
+DEVELOPMENT_DEFAULTS = {"SECRET_KEY": DEV_SECRET_KEY, "STRIPE_WEBHOOK_SECRET": DEV_STRIPE_WEBHOOK_SECRET}
+MIN_SECRET_KEY_LENGTH = 32
+
+
 class Config:
     INSTANCE_PATH = str(INSTANCE)
-    SECRET_KEY = env("SECRET_KEY", "dev-only-secret-change-me")
+    # development | test | production; unset: production on a server database (see environment_of).
+    LYCEUM_ENV = env("LYCEUM_ENV")
+    SECRET_KEY = env("SECRET_KEY")  # the development key outside production (settle_environment)
 
     SQLALCHEMY_DATABASE_URI = normalise_database_url(
         env("DATABASE_URL", f"sqlite:///{INSTANCE / 'lyceum.db'}"))
@@ -158,7 +174,7 @@ class Config:
     PAYMENT_GATEWAY = env("PAYMENT_GATEWAY", "local")
     STRIPE_SECRET_KEY = env("STRIPE_SECRET_KEY")
     STRIPE_API_BASE = env("STRIPE_API_BASE")  # e.g. stripe-mock in a staging environment
-    STRIPE_WEBHOOK_SECRET = env("STRIPE_WEBHOOK_SECRET", "whsec_local_development_only")
+    STRIPE_WEBHOOK_SECRET = env("STRIPE_WEBHOOK_SECRET")  # a development one outside production
 
     PAYPAL_CLIENT_ID = env("PAYPAL_CLIENT_ID")
     PAYPAL_SECRET = env("PAYPAL_SECRET")
@@ -178,6 +194,7 @@ class TestConfig(Config):
     """The suite's configuration: same services, fresh database, fast hashing, no HTTPS."""
 
     TESTING = True
+    LYCEUM_ENV = "test"
     WTF_CSRF_ENABLED = False  # the CSRF tests switch it back on (fixture `csrf_on`)
     SECRET_KEY = "test-secret"
     SESSION_COOKIE_SECURE = False
@@ -200,3 +217,86 @@ class TestConfig(Config):
     GOOGLE_CLIENT_SECRET = "google-test-secret"
     GITHUB_CLIENT_ID = "github-test-client"
     GITHUB_CLIENT_SECRET = "github-test-secret"
+
+
+# --- the environment and production's refusal to start ---------------------------------------
+
+class UnsafeConfiguration(RuntimeError):
+    """Production with a missing or development setting: the process must not start."""
+
+
+def environment_of(config: Mapping) -> str:
+    """`LYCEUM_ENV` when set; otherwise production on a server database, development on SQLite."""
+    explicit = (config.get("LYCEUM_ENV") or "").strip().lower()
+    if explicit:
+        return explicit
+    uri = config.get("SQLALCHEMY_DATABASE_URI") or "sqlite://"  # none: the embedded default's
+    return "development" if uri.startswith("sqlite") else "production"
+
+
+def production_problems(config: Mapping) -> list[str]:
+    """Every setting that makes this configuration unsafe (or broken) for production, each
+    named with what is wrong; empty when production may start. A pure function of `config`."""
+    problems = []
+    secret_key = config.get("SECRET_KEY") or ""
+    if not secret_key:
+        problems.append("SECRET_KEY is missing")
+    elif secret_key == DEV_SECRET_KEY:
+        problems.append("SECRET_KEY is the development key")
+    elif len(secret_key) < MIN_SECRET_KEY_LENGTH:
+        problems.append(f"SECRET_KEY is too short ({len(secret_key)} characters, at least "
+                        f"{MIN_SECRET_KEY_LENGTH})")
+    if (config.get("SQLALCHEMY_DATABASE_URI") or "sqlite").startswith("sqlite"):
+        problems.append("DATABASE_URL is missing or SQLite (production needs PostgreSQL)")
+    if not config.get("REDIS_URL"):
+        problems.append("REDIS_URL is missing (an in-process Redis shares no rate limits, live "
+                        "messages or jobs between processes)")
+    elif config.get("JOBS_INLINE"):
+        problems.append("JOBS_INLINE is on (jobs would run inside web requests, and no worker "
+                        "or clock would run)")
+    if not config.get("MAIL_SERVER"):
+        problems.append("MAIL_SERVER is missing (e-mails, password-reset links included, "
+                        "would be written to files instead of sent)")
+    gateway = config.get("PAYMENT_GATEWAY") or "local"
+    if gateway == "local":
+        problems.append("PAYMENT_GATEWAY=local is the test checkout for development (use stripe)")
+    elif gateway != "stripe":
+        problems.append(f"PAYMENT_GATEWAY={gateway} is not a payment gateway (use stripe)")
+    # /webhooks/stripe accepts whatever this secret signs, whichever gateway is selected.
+    if not config.get("STRIPE_SECRET_KEY"):
+        problems.append("STRIPE_SECRET_KEY is missing")
+    webhook_secret = config.get("STRIPE_WEBHOOK_SECRET") or ""
+    if not webhook_secret:
+        problems.append("STRIPE_WEBHOOK_SECRET is missing")
+    elif webhook_secret == DEV_STRIPE_WEBHOOK_SECRET:
+        problems.append("STRIPE_WEBHOOK_SECRET is the development default")
+    if config.get("PAYPAL_CLIENT_ID"):
+        if not config.get("PAYPAL_SECRET"):
+            problems.append("PAYPAL_SECRET is missing (PAYPAL_CLIENT_ID is set)")
+        if not config.get("PAYPAL_WEBHOOK_ID"):
+            problems.append("PAYPAL_WEBHOOK_ID is missing (PayPal payouts are configured)")
+    return problems
+
+
+def refusal(problems: list[str]) -> str:
+    """The one line production prints instead of starting."""
+    return f"Lyceum will not start in production: {'; '.join(problems)}. See README.md, Production."
+
+
+def settle_environment(config: MutableMapping) -> str:
+    """Resolve `LYCEUM_ENV` into `config`; in production refuse unsafe settings (raising
+    UnsafeConfiguration), elsewhere fill in the development conveniences. Returns the environment."""
+    name = environment_of(config)
+    if name not in ENVIRONMENTS:
+        raise UnsafeConfiguration(f"Lyceum will not start: LYCEUM_ENV={name} is not one of "
+                                  f"{', '.join(ENVIRONMENTS)}.")
+    config["LYCEUM_ENV"] = name
+    if name == "production":
+        problems = production_problems(config)
+        if problems:
+            raise UnsafeConfiguration(refusal(problems))
+        return name
+    for key, value in DEVELOPMENT_DEFAULTS.items():
+        if not config.get(key):
+            config[key] = value
+    return name

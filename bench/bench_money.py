@@ -21,6 +21,9 @@ import uuid
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+# Benchmarks use the local gateway and throwaway data: run as development (a server
+# DATABASE_URL alone would mean production, which refuses development settings).
+os.environ.setdefault("LYCEUM_ENV", "development")
 sys.path.insert(0, str(ROOT))
 PORT = 8766
 

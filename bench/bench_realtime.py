@@ -34,6 +34,9 @@ import urllib.request
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+# Benchmarks use the local gateway and throwaway data: run as development (a server
+# DATABASE_URL alone would mean production, which refuses development settings).
+os.environ.setdefault("LYCEUM_ENV", "development")
 sys.path.insert(0, str(ROOT))
 RESULTS = ROOT / "bench" / "results"
 SECRET = "bench-secret-key"

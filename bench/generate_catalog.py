@@ -17,6 +17,10 @@ import sys
 import time
 from pathlib import Path
 
+# Benchmarks use the local gateway and throwaway data: run as development (a server
+# DATABASE_URL alone would mean production, which refuses development settings).
+os.environ.setdefault("LYCEUM_ENV", "development")
+
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 TOPICS = ["Python", "SQL", "JavaScript", "Rust", "Go", "Kubernetes", "Docker", "Excel", "Photoshop",

@@ -9,7 +9,13 @@ import sqlalchemy as sa
 from app.commerce import disputes, refunds
 from app.commerce.errors import EventNotReady
 from app.commerce.models import PayoutAccount
-from app.commerce.orders import mark_paid, mark_unsuccessful, order_by_payment_intent, order_for_event
+from app.commerce.orders import (
+    confirm_paid_checkout,
+    mark_paid,
+    mark_unsuccessful,
+    order_by_payment_intent,
+    order_for_event,
+)
 from app.extensions import db
 
 
@@ -18,8 +24,7 @@ def checkout_completed(obj: dict, *, now: datetime) -> None:
     if order is None:
         raise EventNotReady(f"no order for checkout session {obj.get('id')}")
     if obj.get("payment_status") == "paid":
-        mark_paid(order, payment_intent=obj.get("payment_intent"), amount_minor=obj.get("amount_total"),
-                  now=now)
+        _fulfil(order, obj, now=now)
     elif order.payment_intent_id is None:  # delayed payment methods: wait for the outcome
         order.payment_intent_id = obj.get("payment_intent")
 
@@ -28,8 +33,15 @@ def async_payment_succeeded(obj: dict, *, now: datetime) -> None:
     order = order_for_event(obj)
     if order is None:
         raise EventNotReady(f"no order for checkout session {obj.get('id')}")
-    mark_paid(order, payment_intent=obj.get("payment_intent"), amount_minor=obj.get("amount_total"),
-              now=now)
+    _fulfil(order, obj, now=now)
+
+
+def _fulfil(order, obj: dict, *, now: datetime) -> None:
+    """Sell once the provider itself confirms the payment (the event alone is not enough)."""
+    if order.paid_at is not None:
+        return  # applied before: no need to ask the provider again
+    paid = confirm_paid_checkout(order, obj)
+    mark_paid(order, payment_intent=paid.get("payment_intent"), amount_minor=paid.get("amount_total"), now=now)
 
 
 def async_payment_failed(obj: dict, *, now: datetime) -> None:

@@ -3,6 +3,7 @@ snapshotted), then — when the provider says it is paid — the sale in the led
 enrollment, exactly once."""
 from __future__ import annotations
 
+import logging
 from datetime import datetime, timedelta
 
 import sqlalchemy as sa
@@ -12,6 +13,7 @@ from app.accounts.models import User
 from app.catalog.models import Course
 from app.commerce import ledger
 from app.commerce.commission import rate_for_course, split_price
+from app.commerce.errors import PaymentNotConfirmed
 from app.commerce.gateways import LEDGER_PROVIDER, get_gateway
 from app.commerce.models import Order
 from app.commerce.settings import get_setting
@@ -22,6 +24,8 @@ from app.learning.enrollment import enroll
 from app.learning.queries import active_enrollment
 from app.messaging.notifications import notify
 from app.policy import require
+
+log = logging.getLogger(__name__)
 
 
 def can_buy_course(actor, course) -> bool:
@@ -89,6 +93,33 @@ def order_by_payment_intent(payment_intent: str | None) -> Order | None:
     if not payment_intent:
         return None
     return db.session.scalar(sa.select(Order).where(Order.payment_intent_id == payment_intent))
+
+
+def confirm_paid_checkout(order: Order, notice: dict) -> dict:
+    """The provider's record of the checkout session `notice` (an event's object) names, once it
+    confirms this order was paid in full; raises PaymentNotConfirmed otherwise. Even a validly
+    signed event is only a notice: a leaked webhook secret must not be enough to enrol."""
+    record = get_gateway().confirm_checkout(notice)
+    if record is None:
+        problems = ["the payment provider has no such checkout session"]
+    else:
+        problems = _checkout_mismatches(order, record)
+    if problems:
+        reason = (f"Checkout session {notice.get('id')} does not confirm payment of order {order.id}: "
+                  + "; ".join(problems) + ".")
+        log.warning("payment not confirmed: %s", reason)
+        raise PaymentNotConfirmed(reason)
+    return record
+
+
+def _checkout_mismatches(order: Order, record: dict) -> list[str]:
+    expected = {"status": "complete", "payment_status": "paid", "amount_total": order.price_minor,
+                "currency": order.currency.lower(), "order_id": str(order.id)}
+    found = {"status": record.get("status"), "payment_status": record.get("payment_status"),
+             "amount_total": record.get("amount_total"), "currency": str(record.get("currency") or "").lower(),
+             "order_id": (record.get("metadata") or {}).get("order_id")}
+    return [f"{key} is {found[key]!r}, expected {value!r}" for key, value in expected.items()
+            if found[key] != value]
 
 
 def mark_paid(order: Order, *, payment_intent: str | None, amount_minor: int | None,

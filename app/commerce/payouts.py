@@ -7,6 +7,7 @@ from __future__ import annotations
 from datetime import datetime
 
 import sqlalchemy as sa
+from flask import current_app
 
 from app.commerce import ledger
 from app.commerce.gateways import LEDGER_PROVIDER, TransferResult, get_gateway
@@ -201,7 +202,11 @@ def _transfer(payout: Payout) -> TransferResult:
         from app.commerce.gateways.paypal import paypal_payouts
 
         client = paypal_payouts()
-        return client.send(payout) if client is not None else TransferResult(True, "paypal-local")
+        if client is not None:
+            return client.send(payout)
+        if current_app.config.get("LYCEUM_ENV") == "production":  # no pretend payouts there
+            return TransferResult(False, failure="PayPal payouts are not set up on this site.")
+        return TransferResult(True, "paypal-local")  # the embedded default: succeeds at once
     return get_gateway().transfer(payout)
 
 

@@ -185,6 +185,15 @@ def fake_stripe(app, monkeypatch):
         yield rsps
 
 
+def stripe_confirms(fake_stripe, event: dict, **changes) -> str:
+    """Stripe's API answers for the checkout session `event` names: the event's own session
+    with `changes` (what Stripe really holds). Returns the URL, to count the calls to it."""
+    session = {**event["data"]["object"], **changes}
+    url = f"{STRIPE_API}/v1/checkout/sessions/{session['id']}"
+    fake_stripe.get(url, json=session)
+    return url
+
+
 def form_body(call) -> dict[str, str]:
     """A Stripe API request's form-encoded body, as a flat dict (`metadata[order_id]`: …)."""
     from urllib.parse import parse_qsl

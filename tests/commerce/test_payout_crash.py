@@ -141,7 +141,8 @@ def test_a_worker_killed_mid_payout_pays_exactly_once_after_restart():
         env = {**os.environ, "DATABASE_URL": app.config["SQLALCHEMY_DATABASE_URI"],
                "JOBS_INLINE": "false", "PAYMENT_GATEWAY": "stripe",
                "STRIPE_SECRET_KEY": "sk_test_crash", "STRIPE_API_BASE": stripe_server.url,
-               "RQ_QUEUE_PREFIX": prefix, "SESSION_COOKIE_SECURE": "false"}
+               "RQ_QUEUE_PREFIX": prefix, "SESSION_COOKIE_SECURE": "false",
+               "LYCEUM_ENV": "test"}  # a server DATABASE_URL alone would mean production
         workers.append(start_worker(env))
         assert stripe_server.first_seen.wait(60), "the worker never called Stripe"
         kill_hard(workers[-1])  # the worker and its work horse, in the middle of the call

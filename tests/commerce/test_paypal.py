@@ -75,6 +75,24 @@ def test_without_credentials_there_is_no_paypal_client(app):
     assert app.config["PAYPAL_CLIENT_ID"] is None and paypal_payouts() is None
 
 
+def test_without_credentials_a_paypal_payout_succeeds_at_once_on_the_embedded_default(creator_with_paypal):
+    payout = request_payout(creator_with_paypal, 3000)
+    db.session.commit()
+    assert reload(payout).status == "paid"
+
+
+def test_without_credentials_a_paypal_payout_in_production_fails_and_returns_the_money(
+        creator_with_paypal, app, monkeypatch):
+    """Nothing would reach PayPal: production must not book it as paid."""
+    monkeypatch.setitem(app.config, "LYCEUM_ENV", "production")
+    payout = request_payout(creator_with_paypal, 3000)
+    db.session.commit()
+    payout = reload(payout)
+    assert payout.status == "failed" and "not set up" in payout.failure_reason
+    assert balances(creator_with_paypal) == {"escrow": 0, "available": 5098, "payout_in_flight": 0}
+    assert keys("payout-returned:") == [f"payout-returned:{payout.id}"]
+
+
 def test_a_payout_takes_a_token_then_sends_one_batch_keyed_by_the_payout(creator_with_paypal, fake_paypal):
     token(fake_paypal)
     fake_paypal.post(PAYOUTS_URL, status=201, json=batch_created())

@@ -22,6 +22,7 @@ from tests.commerce.helpers import (  # noqa: F401 (fake_stripe is a fixture)
     form_body,
     keys,
     paid_course,
+    stripe_confirms,
 )
 
 
@@ -75,7 +76,9 @@ def paid_order(learner, creator, fake_stripe):
     fake_stripe.post(f"{STRIPE_API}/v1/checkout/sessions", json=session_json())
     order = checkout(learner, paid_course(creator))
     db.session.commit()
-    deliver(checkout_completed(order, payment_intent="pi_test_paid"))
+    event = checkout_completed(order, payment_intent="pi_test_paid")
+    stripe_confirms(fake_stripe, event)
+    deliver(event)
     return db.session.get(Order, order.id)
 
 

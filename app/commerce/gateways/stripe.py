@@ -30,6 +30,19 @@ class StripeGateway:
         }, options={"idempotency_key": f"checkout-order-{order.id}"})
         return CheckoutSession(session.id, session.url)
 
+    def confirm_checkout(self, notice: dict) -> dict | None:
+        """Stripe's record of the session, fetched from its API (an event could be forged)."""
+        session_id = notice.get("id")
+        if not isinstance(session_id, str) or not session_id.startswith("cs_"):
+            return None  # also keeps an empty id from asking for the list of sessions
+        try:
+            session = self.client.v1.checkout.sessions.retrieve(session_id)
+        except stripe.InvalidRequestError as exc:
+            if exc.http_status == 404:
+                return None
+            raise  # anything else (Stripe down, rate limited): the job retries
+        return session.to_dict()
+
     def refund(self, order, *, amount_minor: int, refund_id: int) -> str:
         refund = self.client.v1.refunds.create(params={
             "payment_intent": order.payment_intent_id, "amount": amount_minor,
