@@ -16,7 +16,7 @@ from app.catalog.models import LANGUAGES, LEVELS, Category, Course
 from app.catalog.permissions import can_create_course, can_edit_course
 from app.catalog.queries import get_course, slug_taken
 from app.commerce.money import parse_amount
-from app.dbtypes import utcnow
+from app.dbtypes import row_id, utcnow
 from app.errors import Invalid
 from app.extensions import db
 from app.policy import require
@@ -61,11 +61,10 @@ def clean_title(title: str) -> str:
 
 
 def clean_category(category_id) -> int:
-    try:
-        category_id = int(category_id)
-    except (TypeError, ValueError):
-        raise Invalid("Choose a category.", field="category_id") from None
-    if db.session.get(Category, category_id) is None:
+    if category_id in (None, ""):
+        raise Invalid("Choose a category.", field="category_id")
+    category_id = row_id(category_id)
+    if category_id is None or db.session.get(Category, category_id) is None:
         raise Invalid("Choose a category from the list.", field="category_id")
     return category_id
 

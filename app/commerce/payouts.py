@@ -12,7 +12,7 @@ from app.commerce import ledger
 from app.commerce.gateways import LEDGER_PROVIDER, TransferResult, get_gateway
 from app.commerce.models import Payout, PayoutAccount
 from app.commerce.settings import can_manage_finance, get_setting
-from app.dbtypes import utcnow
+from app.dbtypes import row_id, utcnow
 from app.errors import Conflict, Invalid, NotFound
 from app.extensions import db
 from app.messaging.notifications import notify
@@ -175,7 +175,8 @@ def payout_for_item(sender_item_id: str | None) -> Payout | None:
     if not sender_item_id or not sender_item_id.startswith("payout-"):
         return None
     number = sender_item_id.removeprefix("payout-")
-    return db.session.get(Payout, int(number)) if number.isdigit() else None
+    payout_id = row_id(number) if number.isdigit() else None
+    return db.session.get(Payout, payout_id) if payout_id else None
 
 
 def poll_paypal_payouts() -> int:
