@@ -364,13 +364,14 @@ def section_delete(section_id: int):
 @bp.post("/sections/<int:section_id>/lessons")
 def lesson_add(section_id: int):
     section = owned_section(section_id)
+    course = section.course  # the section may be gone by the time the lesson would be added
     title, kind = request.form.get("title", ""), request.form.get("kind", "")
     try:
         lesson = structure.add_lesson(current_user, section, title=title, kind=kind)
     except DomainError as exc:
-        return curriculum_error(section.course, exc, f"lesson_new-{section.id}",
-                                {f"lesson_new-{section.id}": title})
-    return curriculum_changed(section.course, f"lesson-{lesson.id}")
+        return curriculum_error(course, exc, f"lesson_new-{section_id}",
+                                {f"lesson_new-{section_id}": title})
+    return curriculum_changed(course, f"lesson-{lesson.id}")
 
 
 @bp.post("/lessons/<int:lesson_id>/move")
