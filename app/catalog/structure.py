@@ -9,16 +9,14 @@ from __future__ import annotations
 
 from typing import BinaryIO
 
-import sqlalchemy as sa
-
 from app.accounts.models import User
-from app.catalog.courses import ensure_editable
+from app.catalog.courses import ensure_editable, lock_outline
 from app.catalog.errors import IllegalTransition
 from app.catalog.media import store_asset
 from app.catalog.models import LESSON_KINDS, Course, Lesson, Quiz, Section
 from app.catalog.permissions import can_edit_course
 from app.dbtypes import utcnow
-from app.errors import Conflict, Invalid, NotFound
+from app.errors import Conflict, Invalid
 from app.events import emit
 from app.extensions import db
 from app.policy import require
@@ -32,18 +30,6 @@ def _check(actor: User, course: Course) -> None:
     require(can_edit_course(actor, course), "edit this course")
     ensure_editable(course)
     course.updated_at = utcnow()
-
-
-def _lock_outline(course_id: int) -> Course:
-    """The course, its row locked until the transaction ends (SELECT ... FOR UPDATE on
-    PostgreSQL; SQLite's one writer at a time already serialises), and everything read before
-    the lock forgotten: the sections and lessons are read again as the last change left them."""
-    db.session.flush()
-    db.session.expire_all()
-    course = db.session.scalar(sa.select(Course).where(Course.id == course_id).with_for_update())
-    if course is None:
-        raise NotFound("No such course.")
-    return course
 
 
 def _still_there(model, row_id: int, what: str):
@@ -80,7 +66,7 @@ def _swap(items: list, item, direction: str) -> None:
 # --- sections ------------------------------------------------------------------------
 
 def add_section(actor: User, course: Course, *, title: str) -> Section:
-    course = _lock_outline(course.id)
+    course = lock_outline(course.id)
     _check(actor, course)
     section = Section(title=_clean_title(title, "section"), position=len(course.sections))
     course.sections.append(section)
@@ -96,7 +82,7 @@ def rename_section(actor: User, section: Section, *, title: str) -> Section:
 
 def delete_section(actor: User, section: Section) -> None:
     section_id = section.id
-    course = _lock_outline(section.course_id)
+    course = lock_outline(section.course_id)
     section = db.session.get(Section, section_id)
     if section is None:
         return  # deleted meanwhile: what was asked is done
@@ -111,7 +97,7 @@ def delete_section(actor: User, section: Section) -> None:
 
 def move_section(actor: User, section: Section, direction: str) -> None:
     section_id = section.id
-    course = _lock_outline(section.course_id)
+    course = lock_outline(section.course_id)
     section = _still_there(Section, section_id, "section")
     _check(actor, course)
     sections = list(course.sections)
@@ -123,7 +109,7 @@ def move_section(actor: User, section: Section, direction: str) -> None:
 
 def add_lesson(actor: User, section: Section, *, title: str, kind: str) -> Lesson:
     section_id = section.id
-    course = _lock_outline(section.course_id)
+    course = lock_outline(section.course_id)
     section = _still_there(Section, section_id, "section")
     _check(actor, course)
     if kind not in LESSON_KINDS:
@@ -178,7 +164,7 @@ def set_lesson_media(actor: User, lesson: Lesson, stream: BinaryIO, filename: st
 
 def delete_lesson(actor: User, lesson: Lesson) -> None:
     lesson_id = lesson.id
-    _lock_outline(lesson.course_id)
+    lock_outline(lesson.course_id)
     lesson = db.session.get(Lesson, lesson_id)
     if lesson is None:
         return  # deleted meanwhile: what was asked is done
@@ -192,7 +178,7 @@ def delete_lesson(actor: User, lesson: Lesson) -> None:
 def move_lesson(actor: User, lesson: Lesson, direction: str) -> None:
     """Up/down within its section; past the edge it moves into the neighbouring section."""
     lesson_id = lesson.id
-    course = _lock_outline(lesson.course_id)
+    course = lock_outline(lesson.course_id)
     lesson = _still_there(Lesson, lesson_id, "lesson")
     section = lesson.section
     _check(actor, course)

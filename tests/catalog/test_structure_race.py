@@ -13,8 +13,8 @@ import pytest
 import sqlalchemy as sa
 
 from app.accounts.models import User
-from app.catalog import structure
-from app.catalog.models import Course, Lesson, Section
+from app.catalog import quizzes, structure
+from app.catalog.models import Course, Lesson, QuizOption, QuizQuestion, Section
 from app.errors import Conflict
 from app.extensions import db as _db
 from tests import factories
@@ -197,3 +197,36 @@ def test_four_tabs_reordering_deleting_and_adding_at_once(outline, fast_switchin
     assert_contiguous(app, course_id)
     with tab(app) as session:
         assert session.get(Course, course_id).status == "draft"
+
+
+@pytest.mark.parametrize("change", ["delete_question", "add_option", "delete_option"])
+def test_a_quiz_question_another_tab_deleted(outline, change):
+    app, creator_id, course_id = outline
+    with tab(app) as session:
+        creator = session.get(User, creator_id)
+        section = session.scalar(sa.select(Section).where(Section.course_id == course_id).limit(1))
+        quiz = structure.add_lesson(creator, section, title="Check", kind="quiz").quiz
+        question = quizzes.add_question(creator, quiz, prompt="Two plus two?", kind="multiple")
+        for text in ("3", "4", "5"):
+            quizzes.add_option(creator, question, text=text)
+        session.commit()
+        question_id, option_id = question.id, question.options[0].id
+    with tab(app) as b:
+        question, actor = b.get(QuizQuestion, question_id), b.get(User, creator_id)
+        option = b.get(QuizOption, option_id)
+        assert question.quiz.lesson.section.course.id == course_id and option.question is question
+        with tab(app) as a:
+            quizzes.delete_question(a.get(User, creator_id), a.get(QuizQuestion, question_id))
+            a.commit()
+        if change == "add_option":
+            with pytest.raises(Conflict, match="deleted meanwhile"):
+                quizzes.add_option(actor, question, text="Late")
+        elif change == "delete_option":
+            quizzes.delete_option(actor, option)  # went with its question: nothing to do
+        else:
+            quizzes.delete_question(actor, question)
+        b.commit()
+    with tab(app) as session:
+        assert session.get(QuizQuestion, question_id) is None
+        assert session.scalar(sa.select(sa.func.count()).select_from(QuizOption)
+                              .where(QuizOption.question_id == question_id)) == 0

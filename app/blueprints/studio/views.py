@@ -464,6 +464,9 @@ def quiz_changed(quiz):
 
 
 def quiz_error(quiz, exc, key, typed=None):
+    if exc.status not in (413, 422):  # e.g. 409: the quiz may be gone, so no quiz page
+        db.session.rollback()
+        raise exc
     return lesson_error(quiz.lesson, exc, "quiz", key, typed)
 
 
@@ -513,14 +516,15 @@ def question_delete(question_id: int):
 @bp.post("/questions/<int:question_id>/options")
 def option_add(question_id: int):
     question = owned(QuizQuestion, question_id)
+    quiz = question.quiz  # the question may be gone by the time the option would be added
     form = request.form
     try:
         quizzes.add_option(current_user, question, text=form.get("text", ""),
                            is_correct=form.get("is_correct") == "on")
     except DomainError as exc:
-        return quiz_error(question.quiz, exc, f"option_new-{question.id}",
-                          {f"option_new-{question.id}": form.get("text", "")})
-    return quiz_changed(question.quiz)
+        return quiz_error(quiz, exc, f"option_new-{question_id}",
+                          {f"option_new-{question_id}": form.get("text", "")})
+    return quiz_changed(quiz)
 
 
 @bp.post("/options/<int:option_id>/correct")
