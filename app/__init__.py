@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
-from flask import Flask, has_request_context, request
+from flask import Flask, current_app, has_request_context, request
 from sqlalchemy import event
 from werkzeug.routing import IntegerConverter
 
@@ -103,12 +103,16 @@ READ_ONLY_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 def _expects_writes() -> bool:
     """Whether the transaction being opened is one that will write: any request but a plain
-    GET/HEAD/OPTIONS (a POST; a WebSocket, which is a GET that posts messages). Pages, streams
-    and work outside a request (the CLI, the tests' own sessions) read first and stay deferred."""
+    GET/HEAD/OPTIONS (a POST; a WebSocket, which is a GET that posts messages), and a GET of a
+    view marked `dbtypes.writes_on_get`. Pages, streams and work outside a request (the CLI,
+    the tests' own sessions) read first and stay deferred."""
     if not has_request_context():
         return False
-    return (request.method not in READ_ONLY_METHODS
-            or request.environ.get("HTTP_UPGRADE", "").lower() == "websocket")
+    if (request.method not in READ_ONLY_METHODS
+            or request.environ.get("HTTP_UPGRADE", "").lower() == "websocket"):
+        return True
+    view = current_app.view_functions.get(request.endpoint) if request.endpoint else None
+    return getattr(view, "writes_on_get", False)
 
 
 def _tune_sqlite(engine) -> None:

@@ -29,6 +29,14 @@ def row_id(value) -> int | None:
     return number if 0 < number <= MAX_ROW_ID else None
 
 
+def writes_on_get(view):
+    """Mark a view that writes on a GET (marks a conversation read, records a lesson opened):
+    on SQLite its transaction takes the write lock when it begins, as a POST's does
+    (app._tune_sqlite), instead of failing with "database is locked" when it comes to write."""
+    view.writes_on_get = True
+    return view
+
+
 def insert_on_conflict(model):
     """An INSERT that takes `.on_conflict_do_nothing(...)` on the database in use (both
     dialects spell it the same; the core `insert` has no such clause)."""

@@ -20,11 +20,13 @@ from simple_websocket import Client
 from werkzeug.serving import make_server
 
 from app.accounts.models import User
+from app.catalog import structure
 from app.commerce import ledger, payouts
 from app.commerce.models import Order, Payout
 from app.commerce.settings import set_setting
 from app.extensions import db as _db
 from app.learning.enrollment import enroll
+from app.messaging import direct
 from app.messaging.models import Conversation
 from tests import factories
 from tests.commerce.helpers import buy, paid_course
@@ -185,3 +187,42 @@ def test_direct_messages_started_while_a_room_socket_posts_all_go_through(live, 
     assert results[1:] == [302] * 6, results
     _db.session.remove()
     assert _db.session.scalar(sa.select(sa.func.count()).select_from(Conversation)) == 6
+
+
+def test_pages_that_write_on_get_read_while_messages_are_sent(live, ctx):
+    """Opening a conversation marks it read (a GET that writes): four tabs open it while the
+    other side sends eight messages."""
+    reader, writer = factories.make_user(), factories.make_user()
+    _db.session.commit()
+    conversation = direct.conversation_with(writer, reader)
+    _db.session.commit()
+    url = f"{live.url}/chat/messages/{conversation.id}"
+    readers = [live.signed_in(reader) for _ in range(4)]
+    writers = [live.signed_in(writer) for _ in range(4)]
+
+    def read(browser):
+        return lambda: [browser.get(url, allow_redirects=False).status_code for _ in range(4)]
+
+    def send(browser):
+        return lambda: [browser.post(url, data={"body": f"hello {n}"}, allow_redirects=False).status_code
+                        for n in range(2)]
+
+    results = at_once([read(b) for b in readers] + [send(b) for b in writers])
+
+    assert results == [[200] * 4] * 4 + [[302] * 2] * 4, results
+
+
+def test_a_lesson_opened_in_many_tabs_at_once(live, ctx):
+    """Opening a lesson records it as opened (a GET that writes): six tabs, three times each."""
+    creator, learner = factories.make_user(), factories.make_user()
+    course = factories.make_course(creator, status="published")
+    section = structure.add_section(creator, course, title="Start")
+    lesson = structure.add_lesson(creator, section, title="Welcome", kind="text")
+    enroll(learner, course)
+    _db.session.commit()
+    url = f"{live.url}/learn/{course.id}/lessons/{lesson.id}"
+    browsers = [live.signed_in(learner) for _ in range(6)]
+
+    results = at_once([lambda b=b: [b.get(url).status_code for _ in range(3)] for b in browsers])
+
+    assert results == [[200] * 3] * 6, results
