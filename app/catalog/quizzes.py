@@ -12,10 +12,11 @@ from app.policy import require
 PROMPT_MAX, OPTION_MAX, EXPLANATION_MAX = 2000, 500, 5000
 
 
-def _fresh(model, row_id: int, course_id: int):
-    """The question or option as the last change left it, after taking the course's outline
-    lock (two tabs at once run one after the other); None when it was deleted meanwhile."""
-    lock_outline(course_id)
+def _fresh(actor: User, model, row_id: int, course_id: int):
+    """The quiz, question or option as the last change left it, after taking the course's
+    outline lock (two tabs at once run one after the other); None when it was deleted meanwhile."""
+    course = lock_outline(course_id)
+    require(can_edit_course(actor, course), "edit this course")
     return db.session.get(model, row_id)
 
 
@@ -48,7 +49,7 @@ def _clean_prompt(prompt: str) -> str:
 
 def add_question(actor: User, quiz: Quiz, *, prompt: str, kind: str = "single",
                  explanation: str = "") -> QuizQuestion:
-    quiz = _fresh(Quiz, quiz.id, quiz.lesson.course_id)
+    quiz = _fresh(actor, Quiz, quiz.id, quiz.lesson.course_id)
     if quiz is None:
         raise Conflict("This quiz was deleted meanwhile (in another tab?). Reload the page.")
     _check(actor, quiz)
@@ -81,7 +82,7 @@ def update_question(actor: User, question: QuizQuestion, *, prompt: str,
 
 
 def delete_question(actor: User, question: QuizQuestion) -> None:
-    question = _fresh(QuizQuestion, question.id, question.quiz.lesson.course_id)
+    question = _fresh(actor, QuizQuestion, question.id, question.quiz.lesson.course_id)
     if question is None:
         return  # deleted meanwhile: what was asked is done
     quiz = question.quiz
@@ -94,7 +95,7 @@ def delete_question(actor: User, question: QuizQuestion) -> None:
 
 def add_option(actor: User, question: QuizQuestion, *, text: str,
                is_correct: bool = False) -> QuizOption:
-    question = _fresh(QuizQuestion, question.id, question.quiz.lesson.course_id)
+    question = _fresh(actor, QuizQuestion, question.id, question.quiz.lesson.course_id)
     if question is None:
         raise Conflict("This question was deleted meanwhile (in another tab?). Reload the page.")
     _check(actor, question.quiz)
@@ -130,7 +131,7 @@ def _mark(question: QuizQuestion, option: QuizOption, correct: bool) -> None:
 
 
 def delete_option(actor: User, option: QuizOption) -> None:
-    option = _fresh(QuizOption, option.id, option.question.quiz.lesson.course_id)
+    option = _fresh(actor, QuizOption, option.id, option.question.quiz.lesson.course_id)
     if option is None:
         return  # deleted meanwhile: what was asked is done
     question = option.question

@@ -83,10 +83,10 @@ def rename_section(actor: User, section: Section, *, title: str) -> Section:
 def delete_section(actor: User, section: Section) -> None:
     section_id = section.id
     course = lock_outline(section.course_id)
+    _check(actor, course)
     section = db.session.get(Section, section_id)
     if section is None:
         return  # deleted meanwhile: what was asked is done
-    _check(actor, course)
     if section.lessons and course.status == "published":
         raise IllegalTransition("Learners may be following these lessons: move or delete them "
                                 "one by one before deleting the section.")
@@ -164,12 +164,11 @@ def set_lesson_media(actor: User, lesson: Lesson, stream: BinaryIO, filename: st
 
 def delete_lesson(actor: User, lesson: Lesson) -> None:
     lesson_id = lesson.id
-    lock_outline(lesson.course_id)
+    _check(actor, lock_outline(lesson.course_id))
     lesson = db.session.get(Lesson, lesson_id)
     if lesson is None:
         return  # deleted meanwhile: what was asked is done
     section = lesson.section
-    _check(actor, section.course)
     section.lessons.remove(lesson)
     _renumber(section.lessons)
     db.session.flush()
