@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
-from flask import Flask
+from flask import Flask, current_app, has_request_context, request
 from sqlalchemy import event
 from werkzeug.routing import IntegerConverter
 
@@ -104,9 +104,33 @@ def _init_extensions(app: Flask) -> None:
     init_oauth(app)
 
 
+READ_ONLY_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+def _expects_writes() -> bool:
+    """Whether the transaction being opened is one that will write: any request but a plain
+    GET/HEAD/OPTIONS (a POST; a WebSocket, which is a GET that posts messages), and a GET of a
+    view marked `dbtypes.writes_on_get`. Pages, streams and work outside a request (the CLI,
+    the tests' own sessions) read first and stay deferred."""
+    if not has_request_context():
+        return False
+    if (request.method not in READ_ONLY_METHODS
+            or request.environ.get("HTTP_UPGRADE", "").lower() == "websocket"):
+        return True
+    view = current_app.view_functions.get(request.endpoint) if request.endpoint else None
+    return getattr(view, "writes_on_get", False)
+
+
 def _tune_sqlite(engine) -> None:
     """Foreign keys on, WAL for concurrent readers, and transactions that SQLAlchemy
-    controls itself (so SAVEPOINTs work: the pysqlite driver's own are broken)."""
+    controls itself (so SAVEPOINTs work: the pysqlite driver's own are broken).
+
+    A request that writes takes the write lock when its transaction begins (`BEGIN IMMEDIATE`),
+    waiting up to the busy timeout for another writer. Deferred, it would read first and then
+    ask to write: SQLite does not wait to upgrade a read transaction in WAL mode (its snapshot
+    may be stale), it fails at once with "database is locked", so two withdrawals at once were
+    a 500. Pages and streams keep deferred transactions: readers never wait on a writer, and a
+    read transaction left open would not hold everyone's write lock."""
 
     @event.listens_for(engine, "connect")
     def on_connect(dbapi_conn, _record):
@@ -119,7 +143,7 @@ def _tune_sqlite(engine) -> None:
 
     @event.listens_for(engine, "begin")
     def on_begin(conn):
-        conn.exec_driver_sql("BEGIN")
+        conn.exec_driver_sql("BEGIN IMMEDIATE" if _expects_writes() else "BEGIN")
 
 
 class BoundedIntConverter(IntegerConverter):

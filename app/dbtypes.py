@@ -9,9 +9,32 @@ from sqlalchemy.types import TypeDecorator
 
 from app.extensions import db
 
+MAX_ROW_ID = 2**31 - 1  # id columns are 32-bit INTEGERs on PostgreSQL
+
 
 def utcnow() -> datetime:
     return datetime.now(UTC)
+
+
+def row_id(value) -> int | None:
+    """`value` (a form field, a provider's reference) as a row id, or None when it is not a
+    whole number an id column can hold: a larger one makes the database raise (an overflow,
+    a 500) where "not found" is the answer."""
+    if isinstance(value, bool):
+        return None
+    try:
+        number = int(str(value).strip())
+    except (TypeError, ValueError):  # also digits past Python's int-from-text limit
+        return None
+    return number if 0 < number <= MAX_ROW_ID else None
+
+
+def writes_on_get(view):
+    """Mark a view that writes on a GET (marks a conversation read, records a lesson opened):
+    on SQLite its transaction takes the write lock when it begins, as a POST's does
+    (app._tune_sqlite), instead of failing with "database is locked" when it comes to write."""
+    view.writes_on_get = True
+    return view
 
 
 def insert_on_conflict(model):

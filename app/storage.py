@@ -75,8 +75,14 @@ def receive(stream: BinaryIO, tmp: BinaryIO, *, max_bytes: int, allowed: dict[st
     return StoredFile(key=key, content_type=content_type, size=size, sha256=digest.hexdigest())
 
 
+MAX_KEY_BYTES = 200  # our keys are ~40 characters; a file name may not pass 255 bytes
+
+
 def check_key(key: str) -> str:
-    if not key or "/" in key or "\\" in key or key.startswith("."):
+    """A key we could have made: one short file name, no path, no NUL (anything else would
+    reach the file system as "file name too long" or "embedded null byte")."""
+    if (not key or "/" in key or "\\" in key or "\0" in key or key.startswith(".")
+            or len(key.encode("utf-8", "surrogatepass")) > MAX_KEY_BYTES):
         raise Invalid("Bad file key.")
     return key
 

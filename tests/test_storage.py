@@ -117,7 +117,8 @@ def test_iter_range_stops_at_the_end_of_the_file(storage, tiny_png):
     assert b"".join(storage.iter_range(key, 5, 10_000)) == tiny_png[5:]
 
 
-@pytest.mark.parametrize("key", ["", "../secret", "a/b", ".hidden", "..", "/etc/passwd"])
+@pytest.mark.parametrize("key", ["", "../secret", "a/b", ".hidden", "..", "/etc/passwd", "a" * 5000,
+                                 "x\0.png"])
 def test_keys_that_could_leave_the_media_folder_are_refused(storage, key):
     with pytest.raises(Invalid):
         storage.path(key)

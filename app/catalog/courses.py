@@ -7,6 +7,7 @@ import unicodedata
 from datetime import datetime
 from typing import BinaryIO
 
+import sqlalchemy as sa
 from flask import current_app
 
 from app.accounts.models import User
@@ -16,8 +17,8 @@ from app.catalog.models import LANGUAGES, LEVELS, Category, Course
 from app.catalog.permissions import can_create_course, can_edit_course
 from app.catalog.queries import get_course, slug_taken
 from app.commerce.money import parse_amount
-from app.dbtypes import utcnow
-from app.errors import Invalid
+from app.dbtypes import row_id, utcnow
+from app.errors import Invalid, NotFound
 from app.extensions import db
 from app.policy import require
 
@@ -61,11 +62,10 @@ def clean_title(title: str) -> str:
 
 
 def clean_category(category_id) -> int:
-    try:
-        category_id = int(category_id)
-    except (TypeError, ValueError):
-        raise Invalid("Choose a category.", field="category_id") from None
-    if db.session.get(Category, category_id) is None:
+    if category_id in (None, ""):
+        raise Invalid("Choose a category.", field="category_id")
+    category_id = row_id(category_id)
+    if category_id is None or db.session.get(Category, category_id) is None:
         raise Invalid("Choose a category from the list.", field="category_id")
     return category_id
 
@@ -161,3 +161,13 @@ def delete_course(actor: User, course: Course) -> None:
     db.session.delete(course)
 
 
+def lock_outline(course_id: int) -> Course:
+    """The course, its row locked until the transaction ends (SELECT ... FOR UPDATE on
+    PostgreSQL; SQLite's one writer at a time already serialises), and everything read before
+    the lock forgotten: the sections and lessons are read again as the last change left them."""
+    db.session.flush()
+    db.session.expire_all()
+    course = db.session.scalar(sa.select(Course).where(Course.id == course_id).with_for_update())
+    if course is None:
+        raise NotFound("No such course.")
+    return course

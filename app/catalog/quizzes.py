@@ -2,14 +2,22 @@
 from __future__ import annotations
 
 from app.accounts.models import User
-from app.catalog.courses import ensure_editable
+from app.catalog.courses import ensure_editable, lock_outline
 from app.catalog.models import QUESTION_KINDS, Quiz, QuizOption, QuizQuestion
 from app.catalog.permissions import can_edit_course
-from app.errors import Invalid
+from app.errors import Conflict, Invalid
 from app.extensions import db
 from app.policy import require
 
 PROMPT_MAX, OPTION_MAX, EXPLANATION_MAX = 2000, 500, 5000
+
+
+def _fresh(actor: User, model, row_id: int, course_id: int):
+    """The quiz, question or option as the last change left it, after taking the course's
+    outline lock (two tabs at once run one after the other); None when it was deleted meanwhile."""
+    course = lock_outline(course_id)
+    require(can_edit_course(actor, course), "edit this course")
+    return db.session.get(model, row_id)
 
 
 def _check(actor: User, quiz: Quiz) -> None:
@@ -41,6 +49,9 @@ def _clean_prompt(prompt: str) -> str:
 
 def add_question(actor: User, quiz: Quiz, *, prompt: str, kind: str = "single",
                  explanation: str = "") -> QuizQuestion:
+    quiz = _fresh(actor, Quiz, quiz.id, quiz.lesson.course_id)
+    if quiz is None:
+        raise Conflict("This quiz was deleted meanwhile (in another tab?). Reload the page.")
     _check(actor, quiz)
     if kind not in QUESTION_KINDS:
         raise Invalid("Choose single choice, multiple choice or true/false.", field="kind")
@@ -71,6 +82,9 @@ def update_question(actor: User, question: QuizQuestion, *, prompt: str,
 
 
 def delete_question(actor: User, question: QuizQuestion) -> None:
+    question = _fresh(actor, QuizQuestion, question.id, question.quiz.lesson.course_id)
+    if question is None:
+        return  # deleted meanwhile: what was asked is done
     quiz = question.quiz
     _check(actor, quiz)
     quiz.questions.remove(question)
@@ -81,6 +95,9 @@ def delete_question(actor: User, question: QuizQuestion) -> None:
 
 def add_option(actor: User, question: QuizQuestion, *, text: str,
                is_correct: bool = False) -> QuizOption:
+    question = _fresh(actor, QuizQuestion, question.id, question.quiz.lesson.course_id)
+    if question is None:
+        raise Conflict("This question was deleted meanwhile (in another tab?). Reload the page.")
     _check(actor, question.quiz)
     if question.kind == "true_false":
         raise Invalid("True/false questions have exactly two answers.", field="text")
@@ -114,6 +131,9 @@ def _mark(question: QuizQuestion, option: QuizOption, correct: bool) -> None:
 
 
 def delete_option(actor: User, option: QuizOption) -> None:
+    option = _fresh(actor, QuizOption, option.id, option.question.quiz.lesson.course_id)
+    if option is None:
+        return  # deleted meanwhile: what was asked is done
     question = option.question
     _check(actor, question.quiz)
     if question.kind == "true_false":

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import asdict, dataclass, field, fields, replace
 from datetime import datetime
 
 import sqlalchemy as sa
@@ -158,6 +158,11 @@ def parse_query(args: Mapping[str, str]) -> tuple[CatalogQuery, list[str]]:
     return CatalogQuery(q=q, price=price, min_price=values["min_price"], max_price=values["max_price"],
                         min_rating=min_rating, category=category, creator=creator, level=level,
                         language=language, sort=sort, page=page), notes
+
+
+# Every query-string argument `parse_query` reads, in one fixed order: a catalog page depends
+# on these and nothing else, so they alone make its cache key (blueprints/caching.py).
+QUERY_ARGS = tuple(item.name for item in fields(CatalogQuery))
 
 
 def category_slugs() -> set[str]:

@@ -1,16 +1,22 @@
-"""Sections and lessons: add, rename, edit, delete, reorder (the studio's curriculum)."""
+"""Sections and lessons: add, rename, edit, delete, reorder (the studio's curriculum).
+
+Changes to a course's outline (adding, deleting, moving) take the course's row lock first and
+then read the outline afresh, so two at once (two tabs, a double click) run one after the
+other on what the first left, and positions stay 0, 1, 2, ... A section or lesson that the
+other change deleted is a 409 with a reason, or nothing to do when it was being deleted too.
+"""
 from __future__ import annotations
 
 from typing import BinaryIO
 
 from app.accounts.models import User
-from app.catalog.courses import ensure_editable
+from app.catalog.courses import ensure_editable, lock_outline
 from app.catalog.errors import IllegalTransition
 from app.catalog.media import store_asset
 from app.catalog.models import LESSON_KINDS, Course, Lesson, Quiz, Section
 from app.catalog.permissions import can_edit_course
 from app.dbtypes import utcnow
-from app.errors import Invalid
+from app.errors import Conflict, Invalid
 from app.events import emit
 from app.extensions import db
 from app.policy import require
@@ -24,6 +30,13 @@ def _check(actor: User, course: Course) -> None:
     require(can_edit_course(actor, course), "edit this course")
     ensure_editable(course)
     course.updated_at = utcnow()
+
+
+def _still_there(model, row_id: int, what: str):
+    found = db.session.get(model, row_id)
+    if found is None:
+        raise Conflict(f"This {what} was deleted meanwhile (in another tab?). Reload the page.")
+    return found
 
 
 def _clean_title(title: str, what: str) -> str:
@@ -53,6 +66,7 @@ def _swap(items: list, item, direction: str) -> None:
 # --- sections ------------------------------------------------------------------------
 
 def add_section(actor: User, course: Course, *, title: str) -> Section:
+    course = lock_outline(course.id)
     _check(actor, course)
     section = Section(title=_clean_title(title, "section"), position=len(course.sections))
     course.sections.append(section)
@@ -67,8 +81,12 @@ def rename_section(actor: User, section: Section, *, title: str) -> Section:
 
 
 def delete_section(actor: User, section: Section) -> None:
-    course = section.course
+    section_id = section.id
+    course = lock_outline(section.course_id)
     _check(actor, course)
+    section = db.session.get(Section, section_id)
+    if section is None:
+        return  # deleted meanwhile: what was asked is done
     if section.lessons and course.status == "published":
         raise IllegalTransition("Learners may be following these lessons: move or delete them "
                                 "one by one before deleting the section.")
@@ -78,7 +96,9 @@ def delete_section(actor: User, section: Section) -> None:
 
 
 def move_section(actor: User, section: Section, direction: str) -> None:
-    course = section.course
+    section_id = section.id
+    course = lock_outline(section.course_id)
+    section = _still_there(Section, section_id, "section")
     _check(actor, course)
     sections = list(course.sections)
     _swap(sections, section, direction)
@@ -88,7 +108,9 @@ def move_section(actor: User, section: Section, direction: str) -> None:
 # --- lessons -------------------------------------------------------------------------
 
 def add_lesson(actor: User, section: Section, *, title: str, kind: str) -> Lesson:
-    course = section.course
+    section_id = section.id
+    course = lock_outline(section.course_id)
+    section = _still_there(Section, section_id, "section")
     _check(actor, course)
     if kind not in LESSON_KINDS:
         raise Invalid("Choose a lesson type: video, PDF, text or quiz.", field="kind")
@@ -141,8 +163,12 @@ def set_lesson_media(actor: User, lesson: Lesson, stream: BinaryIO, filename: st
 
 
 def delete_lesson(actor: User, lesson: Lesson) -> None:
+    lesson_id = lesson.id
+    _check(actor, lock_outline(lesson.course_id))
+    lesson = db.session.get(Lesson, lesson_id)
+    if lesson is None:
+        return  # deleted meanwhile: what was asked is done
     section = lesson.section
-    _check(actor, section.course)
     section.lessons.remove(lesson)
     _renumber(section.lessons)
     db.session.flush()
@@ -150,8 +176,10 @@ def delete_lesson(actor: User, lesson: Lesson) -> None:
 
 def move_lesson(actor: User, lesson: Lesson, direction: str) -> None:
     """Up/down within its section; past the edge it moves into the neighbouring section."""
+    lesson_id = lesson.id
+    course = lock_outline(lesson.course_id)
+    lesson = _still_there(Lesson, lesson_id, "lesson")
     section = lesson.section
-    course = section.course
     _check(actor, course)
     if direction not in ("up", "down"):
         raise Invalid("Move up or down.")

@@ -9,11 +9,12 @@ from datetime import datetime
 import sqlalchemy as sa
 from flask import current_app
 
+from app.accounts.models import User
 from app.commerce import ledger
 from app.commerce.gateways import LEDGER_PROVIDER, TransferResult, get_gateway
 from app.commerce.models import Payout, PayoutAccount
 from app.commerce.settings import can_manage_finance, get_setting
-from app.dbtypes import utcnow
+from app.dbtypes import row_id, utcnow
 from app.errors import Conflict, Invalid, NotFound
 from app.extensions import db
 from app.messaging.notifications import notify
@@ -25,11 +26,21 @@ def payout_account_of(user) -> PayoutAccount | None:
     return db.session.scalar(sa.select(PayoutAccount).where(PayoutAccount.user_id == user.id))
 
 
+def _locked_account_of(actor) -> PayoutAccount | None:
+    """The creator's payout account as committed, after taking the creator's row lock: two
+    "connect" requests at once run one after the other, and the second updates the account the
+    first made instead of inserting a second (a unique violation, a 500). SQLite's one writer at
+    a time serialises them already."""
+    db.session.execute(sa.select(User.id).where(User.id == actor.id).with_for_update())
+    return db.session.scalar(sa.select(PayoutAccount).where(PayoutAccount.user_id == actor.id)
+                             .execution_options(populate_existing=True))
+
+
 def connect_stripe(actor, *, return_url: str, refresh_url: str) -> str:
     """Create (or reuse) the creator's Connect Express account; returns the onboarding URL."""
     require(getattr(actor, "is_authenticated", False) and not actor.is_suspended(), "set up payouts")
     gateway = get_gateway()
-    account = payout_account_of(actor)
+    account = _locked_account_of(actor)
     if account is None or account.provider != "stripe":
         if account is not None:
             db.session.delete(account)
@@ -46,7 +57,7 @@ def connect_paypal(actor, *, email: str) -> PayoutAccount:
 
     require(getattr(actor, "is_authenticated", False) and not actor.is_suspended(), "set up payouts")
     email = clean_email(email)
-    account = payout_account_of(actor)
+    account = _locked_account_of(actor)
     if account is None:
         account = PayoutAccount(user_id=actor.id, provider="paypal", external_id=email)
         db.session.add(account)
@@ -176,7 +187,8 @@ def payout_for_item(sender_item_id: str | None) -> Payout | None:
     if not sender_item_id or not sender_item_id.startswith("payout-"):
         return None
     number = sender_item_id.removeprefix("payout-")
-    return db.session.get(Payout, int(number)) if number.isdigit() else None
+    payout_id = row_id(number) if number.isdigit() else None
+    return db.session.get(Payout, payout_id) if payout_id else None
 
 
 def poll_paypal_payouts() -> int:

@@ -105,3 +105,8 @@ def test_the_webhook_endpoint_answers_400_to_a_forgery(client, paypal):
     resp = client.post("/webhooks/paypal", data=event("PAYMENT.PAYOUTS-ITEM.SUCCEEDED", 1),
                        content_type="application/json")
     assert resp.status_code == 400
+
+
+@pytest.mark.parametrize("reference", ["payout-" + "9" * 30, "payout-0", "payout-", "payout-x1", "other-1"])
+def test_a_payout_reference_no_id_column_can_hold_finds_nothing(reference):
+    assert payouts.payout_for_item(reference) is None

@@ -59,7 +59,8 @@ def test_uploaded_avatar_is_served_with_its_sniffed_type(client, learner):
     assert resp.data == png()
 
 
-@pytest.mark.parametrize("key", ["missing.png", "..secret", ".hidden.png", "x.exe"])
+@pytest.mark.parametrize("key", ["missing.png", "..secret", ".hidden.png", "x.exe", "a" * 5000 + ".png",
+                                 "é" * 200 + ".png"])
 def test_unknown_avatar_is_a_404_page(client, key):
     resp = client.get(f"/avatars/{key}")
     assert resp.status_code == 404

@@ -1,8 +1,11 @@
 """Visitors' catalog pages are cached a few seconds; signed-in users' pages never are."""
+import uuid
+
 import pytest
 
 from app.blueprints import caching
 from app.blueprints.caching import LocalPages, local_pages
+from app.catalog.search import QUERY_ARGS, parse_query
 from app.extensions import get_redis, redis_key
 
 
@@ -96,3 +99,52 @@ def test_the_memory_keeps_the_newest_pages_and_only_until_they_expire():
     none = LocalPages(0)
     none.put("a", 100.0, b"A")
     assert none.get("a", now=0.0) is None
+
+
+def cached_keys() -> set[bytes]:
+    return set(get_redis().scan_iter(redis_key("page", "*")))
+
+
+def test_arguments_the_catalog_does_not_read_make_no_new_entry(client, page_cache):
+    first = client.get("/courses/?q=cache-test-nine")
+    for n in range(1000):
+        page = client.get(f"/courses/?q=cache-test-nine&pad={n}-{uuid.uuid4().hex}&utm_{n}=x")
+        assert page.headers["X-Cache"] == "hit" and page.data == first.data
+    assert len(cached_keys()) == 1 and len(local_pages()) == 1
+
+
+def test_the_same_arguments_in_another_order_are_the_same_entry(client, page_cache):
+    client.get("/courses/?q=cache-test-ten&sort=newest&level=beginner&page=1")
+    again = client.get("/courses/?page=1&level=beginner&sort=newest&q=cache-test-ten&level=expert")
+    assert again.headers["X-Cache"] == "hit" and len(cached_keys()) == 1
+
+
+def test_an_argument_the_catalog_reads_changes_the_entry(client, page_cache):
+    client.get("/courses/?q=cache-test-eleven")
+    other = client.get("/courses/?q=cache-test-eleven&sort=newest")
+    assert other.headers["X-Cache"] == "miss" and len(cached_keys()) == 2
+
+
+def test_a_category_page_ignores_a_category_argument(client, page_cache, make_course):
+    slug = make_course(status="published").category.slug
+    client.get(f"/courses/categories/{slug}?q=cache-test-twelve")
+    again = client.get(f"/courses/categories/{slug}?q=cache-test-twelve&category={uuid.uuid4().hex}")
+    assert again.headers["X-Cache"] == "hit" and len(cached_keys()) == 1
+
+
+def test_the_catalog_reads_no_argument_outside_its_list():
+    class Recording(dict):
+        read: set[str] = set()
+
+        def get(self, key, default=None):
+            self.read.add(key)
+            return super().get(key, default)
+
+        def __getitem__(self, key):
+            self.read.add(key)
+            return super().__getitem__(key)
+
+    args = Recording(q="x", price="free", min_price="1", max_price="2", min_rating="3",
+                     creator="4", level="beginner", language="en", sort="newest", page="2")
+    parse_query(args)
+    assert Recording.read == set(QUERY_ARGS)

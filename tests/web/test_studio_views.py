@@ -230,7 +230,7 @@ def test_a_bad_title_is_refused_and_kept(client, login, creator, title, message)
     assert db.session.scalar(sa.select(sa.func.count()).select_from(Course)) == 0
 
 
-@pytest.mark.parametrize("category_id", ["", "999999", "abc"])
+@pytest.mark.parametrize("category_id", ["", "999999", "abc", "9" * 30, "-1", "1" * 5000])
 def test_a_bad_category_is_refused(client, login, creator, category_id):
     login(creator)
     resp = client.post("/studio/courses/new", data={"title": "Fine", "category_id": category_id,
@@ -355,6 +355,15 @@ def test_field_update_without_javascript_redirects_to_the_editor(client, login, 
     assert resp.headers["Location"] == f"/studio/courses/{course.id}#field-{field}"
     page = client.get(resp.headers["Location"])
     assert shown in (page.get_data(as_text=True) if field == "description" else text(page))
+
+
+@pytest.mark.parametrize("value", [str(2**31), "9" * 40, "-5"])
+def test_a_category_id_no_column_can_hold_is_a_form_message(htmx, login, creator, value):
+    course = build_course(creator, complete=False)
+    login(creator)
+    resp = htmx.post(f"/studio/courses/{course.id}/fields/category_id", data={"value": value})
+    assert_fragment(resp, 'id="field-category_id-input"', 422)
+    assert "Choose a category from the list." in text(resp)
 
 
 @pytest.mark.parametrize("field", FIELD_CASES)

@@ -14,7 +14,7 @@ from app.catalog.models import LANGUAGES, LESSON_KINDS, LEVELS, Category, Course
 from app.catalog.permissions import can_preview_course, can_view_lesson
 from app.catalog.queries import categories, creator_summary, get_course, get_lesson
 from app.catalog.recommendations import also_took
-from app.catalog.search import PRICES, RATINGS, SORTS, parse_query, search_courses
+from app.catalog.search import PRICES, QUERY_ARGS, RATINGS, SORTS, parse_query, search_courses
 from app.extensions import db
 from app.learning import deliveries
 from app.learning.queries import active_enrollment
@@ -84,7 +84,7 @@ def catalog_page(query, notes, *, category=None):
 
 
 @bp.get("/")
-@public_page_cache
+@public_page_cache(QUERY_ARGS)
 def course_list():
     """The public catalog: every state lives in the query string."""
     query, notes = parse_query(request.args)
@@ -92,7 +92,7 @@ def course_list():
 
 
 @bp.get("/categories/<slug>")
-@public_page_cache
+@public_page_cache(name for name in QUERY_ARGS if name != "category")  # the path names it
 def category_detail(slug: str):
     category = db.session.scalar(sa.select(Category).where(Category.slug == slug))
     if category is None:

@@ -10,6 +10,7 @@ from app.accounts.queries import get_user
 from app.blueprints.chat import bp
 from app.blueprints.htmx import redirect_to, render_page, wants_fragment
 from app.blueprints.streaming import SSEEvent, event_stream, resume_id
+from app.dbtypes import writes_on_get
 from app.errors import Invalid, NotAllowed, NotFound, TooFast
 from app.extensions import db
 from app.messaging import channels, direct
@@ -57,6 +58,7 @@ def conversation_page(conversation, *, status: int = 200, block: str = "conversa
 
 @bp.get("/chat/messages/<int:conversation_id>")
 @login_required
+@writes_on_get  # marks the conversation read
 def conversation_detail(conversation_id: int):
     conversation = direct.access_conversation(current_user, conversation_id)
     before = request.args.get("before", type=_row_id)

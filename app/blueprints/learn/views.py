@@ -8,7 +8,7 @@ from app.blueprints.htmx import page_arg, redirect_to, redirect_url, render_page
 from app.blueprints.learn import bp
 from app.catalog.models import LESSON_KINDS
 from app.catalog.queries import get_course
-from app.dbtypes import utcnow
+from app.dbtypes import utcnow, writes_on_get
 from app.errors import Invalid, NotFound
 from app.extensions import db
 from app.learning import attempts, certificates, discussions, enrollment, progress, reviews
@@ -59,6 +59,7 @@ def course_player(course_id: int):
 
 
 @bp.get("/<int:course_id>/lessons/<int:lesson_id>")
+@writes_on_get  # records the lesson as opened
 def lesson_view(course_id: int, lesson_id: int):
     access = progress.access_lesson(current_user, course_id, lesson_id)
     if access.enrollment is not None:

@@ -364,13 +364,14 @@ def section_delete(section_id: int):
 @bp.post("/sections/<int:section_id>/lessons")
 def lesson_add(section_id: int):
     section = owned_section(section_id)
+    course = section.course  # the section may be gone by the time the lesson would be added
     title, kind = request.form.get("title", ""), request.form.get("kind", "")
     try:
         lesson = structure.add_lesson(current_user, section, title=title, kind=kind)
     except DomainError as exc:
-        return curriculum_error(section.course, exc, f"lesson_new-{section.id}",
-                                {f"lesson_new-{section.id}": title})
-    return curriculum_changed(section.course, f"lesson-{lesson.id}")
+        return curriculum_error(course, exc, f"lesson_new-{section_id}",
+                                {f"lesson_new-{section_id}": title})
+    return curriculum_changed(course, f"lesson-{lesson.id}")
 
 
 @bp.post("/lessons/<int:lesson_id>/move")
@@ -463,6 +464,9 @@ def quiz_changed(quiz):
 
 
 def quiz_error(quiz, exc, key, typed=None):
+    if exc.status not in (413, 422):  # e.g. 409: the quiz may be gone, so no quiz page
+        db.session.rollback()
+        raise exc
     return lesson_error(quiz.lesson, exc, "quiz", key, typed)
 
 
@@ -512,14 +516,15 @@ def question_delete(question_id: int):
 @bp.post("/questions/<int:question_id>/options")
 def option_add(question_id: int):
     question = owned(QuizQuestion, question_id)
+    quiz = question.quiz  # the question may be gone by the time the option would be added
     form = request.form
     try:
         quizzes.add_option(current_user, question, text=form.get("text", ""),
                            is_correct=form.get("is_correct") == "on")
     except DomainError as exc:
-        return quiz_error(question.quiz, exc, f"option_new-{question.id}",
-                          {f"option_new-{question.id}": form.get("text", "")})
-    return quiz_changed(question.quiz)
+        return quiz_error(quiz, exc, f"option_new-{question_id}",
+                          {f"option_new-{question_id}": form.get("text", "")})
+    return quiz_changed(quiz)
 
 
 @bp.post("/options/<int:option_id>/correct")
