@@ -12,7 +12,7 @@ from app.commerce import ledger
 from app.commerce.gateways import LEDGER_PROVIDER, get_gateway
 from app.commerce.models import Dispute, Order, Refund
 from app.commerce.settings import can_manage_finance, get_setting
-from app.dbtypes import utcnow
+from app.dbtypes import row_id, utcnow
 from app.errors import Conflict, Invalid, NotFound
 from app.extensions import db
 from app.learning.deliveries import taken_percent, what_counts
@@ -154,8 +154,8 @@ def settle_refund(order: Order, *, gateway_refund_id: str, amount_minor: int,
     """The provider confirmed a refund: book it once (also refunds made in Stripe's dashboard)."""
     now = now or utcnow()
     refund = db.session.scalar(sa.select(Refund).where(Refund.gateway_refund_id == gateway_refund_id))
-    if refund is None and refund_id is not None and str(refund_id).isdigit():
-        refund = db.session.get(Refund, int(refund_id))
+    if refund is None and row_id(refund_id) is not None:
+        refund = db.session.get(Refund, row_id(refund_id))
     if refund is None:
         refund = Refund(order_id=order.id, amount_minor=amount_minor, reason="Refunded at the provider",
                         status="approved", gateway_refund_id=gateway_refund_id, created_at=now)

@@ -165,6 +165,17 @@ def test_an_unknown_event_type_is_stored_and_ignored(order):
     assert ledger.check_invariants() == [] and keys("") == []
 
 
+
+def test_a_refund_reference_past_the_id_column_is_booked_as_a_new_refund(order):
+    """Stripe's metadata is outside text: a `refund_id` no id column can hold must not reach
+    the database (an overflow on PostgreSQL) but be read as "not one of ours"."""
+    deliver(checkout_completed(order))
+    stored, _ = deliver(charge_refunded(order, amount=order.price_minor, refund_id=10 ** 30))
+    assert stored.status == "applied"
+    refund = db.session.scalar(sa.select(Refund).where(Refund.order_id == order.id))
+    assert refund.reason == "Refunded at the provider" and refund.amount_minor == order.price_minor
+    assert ledger.check_invariants() == []
+
 # --- out of order ----------------------------------------------------------------------------
 
 def test_a_refund_before_its_checkout_is_parked_then_applied(order, learner, creator):
