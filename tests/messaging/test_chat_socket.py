@@ -21,7 +21,7 @@ from app.learning.enrollment import enroll
 from app.learning.queries import active_enrollment
 from app.messaging import chat
 from tests import factories
-from tests.conftest import build_app
+from tests.conftest import build_app, sign_in_client
 
 
 @pytest.fixture(autouse=True)
@@ -44,9 +44,7 @@ class Live:
 
     def cookie_for(self, user) -> str:
         client = self.app.test_client()
-        with client.session_transaction() as sess:
-            sess["_user_id"] = user.get_id()
-            sess["_fresh"] = True
+        sign_in_client(client, user)
         return f"session={client.get_cookie('session').value}"
 
     def connect(self, user, course_id: int, after: int | None = None) -> Client:
