@@ -205,6 +205,10 @@ def sign_in_client(test_client: FlaskClient, user, *, remember: bool = False,
     sessions.start_session(user, ip="127.0.0.1", user_agent=user_agent, remembered=remember,
                            now=utcnow())
     _db.session.commit()
+    # Reload the user at once: the test's session is then inside its SAVEPOINT before a
+    # request (a stream that stays open) opens its own on the shared connection; savepoints
+    # opened out of order there are released in the wrong order.
+    assert user.id
     with test_client.session_transaction() as sess:
         sess["_user_id"] = user.get_id()
         sess["_fresh"] = True
