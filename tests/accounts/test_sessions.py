@@ -12,6 +12,8 @@ from app.accounts import sessions
 from app.accounts.devices import describe_device
 from app.accounts.models import UserSession
 from app.errors import NotFound
+from app.jobs.schedule import PERIODIC
+from app.jobs.sessions import end_expired_sessions as end_expired_sessions_job
 
 T0 = datetime(2030, 6, 1, 12, 0, tzinfo=UTC)
 CHROME_LINUX = ("Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) "
@@ -280,3 +282,10 @@ def test_a_long_user_agent_is_cut(db, learner, open_session):
 ])
 def test_devices_are_described_in_words(user_agent, words):
     assert describe_device(user_agent) == words
+
+
+def test_the_sweep_runs_every_ten_minutes_as_a_job(db, learner, open_session, signed_in_as, limits):
+    token = open_session(learner, now=T0)
+    assert (end_expired_sessions_job, "low", 600) in PERIODIC
+    assert end_expired_sessions_job(now=T0 + limits["SESSION_IDLE_SECONDS"]) == 1
+    assert signed_in_as(token, now=T0) is None  # gone, even for a clock that has not moved
