@@ -13,6 +13,7 @@ import threading
 import time
 
 import pytest
+from flask import has_app_context
 from simple_websocket import Client, ConnectionClosed
 from werkzeug.serving import make_server
 
@@ -48,6 +49,10 @@ class Live:
         return f"session={client.get_cookie('session').value}"
 
     def connect(self, user, course_id: int, after: int | None = None) -> Client:
+        if has_app_context():
+            # Signing in commits a session row from another connection: end this thread's
+            # read snapshot first, or its next write is refused (SQLite WAL: "locked").
+            _db.session.commit()
         with self.app.app_context():
             cookie = self.cookie_for(_db.session.merge(user))
         query = f"?after={after}" if after is not None else ""
