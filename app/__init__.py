@@ -97,10 +97,10 @@ def _init_extensions(app: Flask) -> None:
     login_manager.login_message = "Please log in to continue."
     login_manager.login_message_category = "info"
 
-    from app.accounts.auth import load_session_user
     from app.accounts.oauth import init_oauth
+    from app.blueprints.auth.session_loader import load_user
 
-    login_manager.user_loader(load_session_user)
+    login_manager.user_loader(load_user)
     init_oauth(app)
 
 

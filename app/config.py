@@ -84,7 +84,8 @@ class Config:
     REMEMBER_COOKIE_HTTPONLY = True
     REMEMBER_COOKIE_SAMESITE = "Lax"
     REMEMBER_COOKIE_SECURE = SESSION_COOKIE_SECURE
-    REMEMBER_COOKIE_DURATION = 60 * 60 * 24 * 30
+    # The remember cookie lives as long as a session may (the server ends it sooner if idle).
+    REMEMBER_COOKIE_DURATION = env_int("SESSION_MAX_SECONDS", 30 * 24 * 3600)
     PREFERRED_URL_SCHEME = env("PREFERRED_URL_SCHEME", "http")
     SERVER_NAME = env("SERVER_NAME")
 
@@ -136,6 +137,15 @@ class Config:
     ARGON2_TIME_COST = 3
     ARGON2_MEMORY_COST = 64 * 1024
     PASSWORD_RESET_MAX_AGE = env_int("PASSWORD_RESET_MAX_AGE", 60 * 60)
+    # Server-side sessions (app/accounts/sessions.py): a session ends after this long without
+    # a request (idle) or this long after signing in (lifetime), whichever comes first.
+    # "Remember me" sessions may idle longer; anyone holding an admin permission gets the
+    # shorter admin limits, remembered or not.
+    SESSION_IDLE_SECONDS = env_int("SESSION_IDLE_SECONDS", 12 * 3600)
+    REMEMBER_SESSION_IDLE_SECONDS = env_int("REMEMBER_SESSION_IDLE_SECONDS", 14 * 24 * 3600)
+    SESSION_MAX_SECONDS = env_int("SESSION_MAX_SECONDS", 30 * 24 * 3600)
+    ADMIN_SESSION_IDLE_SECONDS = env_int("ADMIN_SESSION_IDLE_SECONDS", 30 * 60)
+    ADMIN_SESSION_MAX_SECONDS = env_int("ADMIN_SESSION_MAX_SECONDS", 12 * 3600)
     AVATAR_MAX_BYTES = env_int("AVATAR_MAX_BYTES", 2 * 1024 * 1024)
 
     # Mail: an SMTP server when MAIL_SERVER is set, else files under instance/mail/.

@@ -64,16 +64,16 @@ def prepare(users: int) -> dict:
             "TRUNCATE users, course, enrollment, chat_message, notification RESTART IDENTITY CASCADE"))
         db.session.commit()
         creator_id = db.session.execute(text(
-            "INSERT INTO users (email, display_name, headline, bio, created_at, auth_version, balance) "
-            "VALUES ('creator@bench.test', 'Bench Creator', '', '', now(), 1, 0) RETURNING id")).scalar()
+            "INSERT INTO users (email, display_name, headline, bio, created_at, balance) "
+            "VALUES ('creator@bench.test', 'Bench Creator', '', '', now(), 0) RETURNING id")).scalar()
         course_id = db.session.execute(text(
             "INSERT INTO course (creator_id, title, slug, subtitle, description, status, price_minor, "
             "currency, level, language, created_at, updated_at, published_at) VALUES "
             "(:c, 'Benchmark room', 'benchmark-room', '', '', 'published', 0, 'USD', 'beginner', 'en', "
             "now(), now(), now()) RETURNING id"), {"c": creator_id}).scalar()
         db.session.execute(text(
-            "INSERT INTO users (email, display_name, headline, bio, created_at, auth_version, balance) "
-            "SELECT 'u' || g || '@bench.test', 'Learner ' || g, '', '', now(), 1, 0 "
+            "INSERT INTO users (email, display_name, headline, bio, created_at, balance) "
+            "SELECT 'u' || g || '@bench.test', 'Learner ' || g, '', '', now(), 0 "
             "FROM generate_series(1, :n) g"), {"n": users})
         db.session.execute(text(
             "INSERT INTO enrollment (course_id, learner_id, source, payment_status, enrolled_at) "
@@ -81,10 +81,14 @@ def prepare(users: int) -> dict:
             {"course": course_id, "c": creator_id})
         db.session.commit()
         from app.accounts.models import User
+        from app.accounts.sessions import start_session
+        from app.dbtypes import utcnow
         serializer = app.session_interface.get_signing_serializer(app)
         cookies = {}
         for user in db.session.scalars(db.select(User).order_by(User.id)):
+            start_session(user, ip="127.0.0.1", user_agent="bench", now=utcnow())  # a server-side session
             cookies[user.id] = serializer.dumps({"_user_id": user.get_id(), "_fresh": True})
+        db.session.commit()
         return {"creator_id": creator_id, "course_id": course_id, "cookies": cookies}
 
 

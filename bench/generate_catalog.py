@@ -75,7 +75,7 @@ def main() -> None:
         users = [{"email": f"creator{i}@bench.test", "name": f"Creator {i}"} for i in range(args.creators)]
         conn.execute(sa.text(
             "INSERT INTO users (email, display_name, password_hash, headline, bio, created_at, "
-            "auth_version, balance) VALUES (:email, :name, NULL, '', '', now(), 1, 0)"), users)
+            "balance) VALUES (:email, :name, NULL, '', '', now(), 0)"), users)
         creator_ids = [row[0] for row in conn.execute(
             sa.text("SELECT id FROM users WHERE email LIKE 'creator%@bench.test'"))]
         batch = []

@@ -18,13 +18,16 @@ import email_validator
 import pytest
 import sqlalchemy as sa
 from flask.testing import FlaskClient
+from flask_login.utils import encode_cookie
 from flask_migrate import upgrade
 from flask_sqlalchemy.session import Session as _FlaskSession
 from redis.exceptions import ConnectionError as RedisConnectionError
 from sqlalchemy.engine import make_url
 
 from app import create_app
+from app.accounts import sessions
 from app.config import TestConfig, normalise_database_url
+from app.dbtypes import utcnow
 from app.events import ANY, subscribe, unsubscribe
 from app.extensions import db as _db
 from app.extensions import get_redis, limiter
@@ -196,17 +199,61 @@ def htmx(client):
     return Htmx()
 
 
+def sign_in_client(test_client: FlaskClient, user, *, remember: bool = False,
+                   user_agent: str = "pytest") -> None:
+    """Start a real server-side session for `user` and put its token in `test_client`'s
+    session cookie (and remember cookie), as a log-in through the form would."""
+    sessions.start_session(user, ip="127.0.0.1", user_agent=user_agent, remembered=remember,
+                           now=utcnow())
+    _db.session.commit()
+    # Reload the user at once: the test's session is then inside its SAVEPOINT before a
+    # request (a stream that stays open) opens its own on the shared connection; savepoints
+    # opened out of order there are released in the wrong order.
+    assert user.id
+    with test_client.session_transaction() as sess:
+        sess["_user_id"] = user.get_id()
+        sess["_fresh"] = True
+    if remember:
+        test_client.set_cookie("remember_token", encode_cookie(user.get_id()))
+
+
 @pytest.fixture
 def login(client):
-    """`login(user)` signs `user` in on `client` (as Flask-Login would after a log-in)."""
+    """`login(user)` signs `user` in on `client` (or `on=`) with a real server-side session;
+    `user.session_id` is then that session's id."""
 
-    def do_login(user, on=None):
-        with (on or client).session_transaction() as sess:
-            sess["_user_id"] = user.get_id()
-            sess["_fresh"] = True
+    def do_login(user, on=None, **options):
+        sign_in_client(on or client, user, **options)
         return user
 
     return do_login
+
+
+@pytest.fixture
+def open_session():
+    """`open_session(user, now=…, remembered=…, user_agent=…)` starts and commits a
+    server-side session (what a log-in does) and returns its token."""
+
+    def start(user, *, now=None, remembered=False, user_agent="pytest", ip="127.0.0.1"):
+        sessions.start_session(user, ip=ip, user_agent=user_agent, remembered=remembered,
+                               now=now or utcnow())
+        _db.session.commit()
+        return user.session_token
+
+    return start
+
+
+@pytest.fixture
+def signed_in_as():
+    """`signed_in_as(token, now=…)`: the user a session token signs in now, or None
+    (the loader's service, as each request calls it)."""
+
+    def load(token, *, now=None):
+        user = sessions.resume_session(token, now=now or utcnow()).user
+        _db.session.commit()
+        return user
+
+    return load
 
 
 @pytest.fixture

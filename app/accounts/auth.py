@@ -1,7 +1,8 @@
 """Sign-up, log-in, password reset and e-mail change.
 
 Services take explicit arguments and never read the request; the views own the
-transaction and the Flask-Login session.
+transaction and the Flask-Login session. Changing the password or the e-mail address
+ends the user's sessions (app/accounts/sessions.py).
 """
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ from app.accounts.errors import AccountSuspended, BadToken, EmailTaken, InvalidC
 from app.accounts.models import User
 from app.accounts.passwords import check_password_strength, hash_password, needs_rehash, verify_password
 from app.accounts.queries import get_user, normalise_email, user_by_email
+from app.accounts.sessions import end_all_sessions, renew_token
 from app.accounts.throttle import check_login_allowed, clear_login_failures, record_login_failure
 from app.accounts.tokens import fingerprint, make_token, read_token
 from app.dbtypes import utcnow
@@ -131,20 +133,6 @@ def authenticate(*, email: str, password: str, now: datetime | None = None) -> U
     return user
 
 
-def load_session_user(session_id: str) -> User | None:
-    """Flask-Login's loader: `<id>:<auth_version>`; a stale version or a suspension ends it."""
-    try:
-        user_id, version = (int(part) for part in session_id.split(":"))
-    except (ValueError, AttributeError):
-        return None
-    if not 0 < user_id <= MAX_ROW_ID:  # out of the id column's range: the database would raise
-        return None
-    user = get_user(user_id)
-    if user is None or user.auth_version != version or user.is_suspended():
-        return None
-    return user
-
-
 def request_password_reset(*, email: str) -> None:
     """Mail a reset link if the account exists. Called by a job (app/jobs/accounts.py),
     which the view enqueues for every address alike, so the request takes the same time
@@ -171,22 +159,32 @@ def user_for_reset_token(token: str) -> User:
 
 
 def reset_password(*, token: str, password: str) -> User:
+    """Set a new password from an e-mailed link: every session of the account ends."""
     user = user_for_reset_token(token)
     check_password_strength(password, email=user.email, display_name=user.display_name)
     _set_password(user, password)
+    end_all_sessions(user)
     return user
 
 
-def change_password(user: User, *, current_password: str, new_password: str) -> None:
+def change_password(user: User, *, current_password: str, new_password: str,
+                    current_session_id: int | None = None) -> None:
+    """Change the password in the settings: every other session ends; the one it was done
+    from (`current_session_id`) stays signed in under a new token, so a copy of its old
+    cookies stops working as well."""
     if user.password_hash and not verify_password(user.password_hash, current_password):
         raise Invalid("Your current password is not right.", field="current_password")
     check_password_strength(new_password, email=user.email, display_name=user.display_name)
     _set_password(user, new_password)
+    if current_session_id is None:
+        end_all_sessions(user)
+    else:
+        end_all_sessions(user, keep=current_session_id)
+        renew_token(user, current_session_id)
 
 
 def _set_password(user: User, password: str) -> None:
     user.password_hash = hash_password(password)
-    user.auth_version += 1  # log out every other session
     send_mail(user.email, "Your Lyceum password was changed", "password_changed", user=user)
 
 
@@ -222,6 +220,7 @@ def confirm_email_change(*, token: str) -> User:
         raise EmailTaken()
     old_email, user.email = user.email, new_email
     user.email_verified_at = utcnow()
+    end_all_sessions(user)  # whoever held a session under the old address signs in again
     send_mail(old_email, "Your Lyceum e-mail address was changed", "email_changed", user=user,
               new_email=new_email)
     return user

@@ -32,8 +32,6 @@ class User(UserMixin, db.Model):
     avatar_key: Mapped[str | None] = mapped_column(sa.String(80))
     email_verified_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-    # Bumped on password change or suspension: every older session cookie stops working.
-    auth_version: Mapped[int] = mapped_column(default=1)
     suspended_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     suspended_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
     suspension_reason: Mapped[str | None] = mapped_column(sa.Text)
@@ -46,8 +44,16 @@ class User(UserMixin, db.Model):
         back_populates="user", cascade="all, delete-orphan", lazy="selectin",
         foreign_keys="AdminPermission.user_id")
 
+    # Not columns: the server-side session this object was signed in or loaded with
+    # (app/accounts/sessions.py). Flask-Login keeps `get_id()` in the session and remember
+    # cookies, so the cookies carry the session's token, never the user id.
+    session_id = None  # int: the UserSession row of this request (live connections keep it)
+    session_token = None  # str: the secret whose sha256 is that row's token_hash
+
     def get_id(self) -> str:
-        return f"{self.id}:{self.auth_version}"
+        if not self.session_token:
+            raise RuntimeError("start a session (accounts.sessions.start_session) before login_user")
+        return self.session_token
 
     @property
     def permissions(self) -> frozenset[str]:
@@ -106,3 +112,25 @@ class OAuthIdentity(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     user: Mapped[User] = relationship()
+
+
+class UserSession(db.Model):
+    """One signed-in browser. The cookies carry a random token; the row keeps only its
+    sha256, so a copy of the table signs no one in. Ending a session deletes its row (a
+    revoked session has nothing left worth keeping, and the loader needs no extra test)."""
+
+    __tablename__ = "user_sessions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    token_hash: Mapped[str] = mapped_column(sa.String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    last_seen_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    ip: Mapped[str | None] = mapped_column(sa.String(45))
+    user_agent: Mapped[str] = mapped_column(sa.String(255), default="")
+    remembered: Mapped[bool] = mapped_column(default=False)  # "Remember me": a longer idle timeout
+
+    user: Mapped[User] = relationship()
+
+    def __repr__(self) -> str:
+        return f"<UserSession {self.id} of user {self.user_id}>"

@@ -43,3 +43,8 @@ def can_revoke_permission(actor, target, permission: str) -> bool:
 def can_view_audit_log(actor) -> bool:
     return is_signed_in(actor) and (actor.has_permission("manage_users")
                                     or actor.has_permission("superuser"))
+
+
+def can_revoke_session(actor, session) -> bool:
+    """Only the session's own user ends it from the settings (admins suspend instead)."""
+    return is_signed_in(actor) and session is not None and session.user_id == actor.id

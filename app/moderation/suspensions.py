@@ -5,6 +5,7 @@ from datetime import datetime
 
 from app.accounts.models import User
 from app.accounts.permissions import can_suspend_user
+from app.accounts.sessions import end_all_sessions
 from app.dbtypes import utcnow
 from app.errors import Invalid
 from app.events import emit
@@ -20,7 +21,7 @@ def _state(user: User) -> dict:
 
 def suspend_user(actor: User, target: User, *, reason: str, until: datetime | None = None,
                  now: datetime | None = None, ip: str | None = None) -> User:
-    """Lock `target` out: their sessions end at the next request and log-in is refused."""
+    """Lock `target` out: every session of theirs ends now and log-in is refused."""
     require(can_suspend_user(actor, target), "suspend this user")
     now = now or utcnow()
     reason = (reason or "").strip()
@@ -30,7 +31,7 @@ def suspend_user(actor: User, target: User, *, reason: str, until: datetime | No
         raise Invalid("The end date must be in the future.", field="until")
     before = _state(target)
     target.suspended_at, target.suspended_until, target.suspension_reason = now, until, reason
-    target.auth_version += 1
+    end_all_sessions(target)
     record_audit(actor, "user.suspended", target, before=before, after=_state(target),
                  reason=reason, ip=ip)
     emit("accounts.user.suspended", user_id=target.id)

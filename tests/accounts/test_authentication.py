@@ -1,4 +1,4 @@
-"""authenticate and the session loader (app/accounts/auth.py)."""
+"""authenticate (app/accounts/auth.py); the session loader is in test_sessions.py."""
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from argon2 import PasswordHasher
 
-from app.accounts.auth import authenticate, load_session_user
+from app.accounts.auth import authenticate
 from app.accounts.errors import AccountSuspended, InvalidCredentials
 from app.accounts.passwords import verify_password
 from tests.factories import PASSWORD
@@ -97,44 +97,3 @@ def test_hash_made_with_other_costs_is_upgraded_on_log_in(db, make_user):
     db.session.commit()
     assert user.password_hash != old_hash
     assert "t=1," in user.password_hash and verify_password(user.password_hash, PASSWORD)
-
-
-def test_session_loader_returns_the_user_for_a_current_session(learner):
-    assert load_session_user(learner.get_id()) is learner
-
-
-def test_session_loader_refuses_a_session_older_than_a_password_change(db, learner):
-    old_session = learner.get_id()
-    learner.auth_version += 1
-    db.session.commit()
-    assert load_session_user(old_session) is None
-    assert load_session_user(learner.get_id()) is learner
-
-
-def test_session_loader_refuses_a_suspended_user(db, learner):
-    session_id = learner.get_id()
-    _suspend(db, learner)
-    assert load_session_user(session_id) is None
-
-
-def test_session_loader_accepts_a_user_whose_suspension_ended(db, learner):
-    _suspend(db, learner, until=datetime(2020, 1, 1, tzinfo=UTC),
-             at=datetime(2019, 1, 1, tzinfo=UTC))
-    assert load_session_user(learner.get_id()) is learner
-
-
-def test_session_loader_returns_none_for_an_unknown_user(learner):
-    assert load_session_user(f"{learner.id + 1000}:1") is None
-
-
-@pytest.mark.parametrize("session_id", [
-    "", "abc", "1", "1:", ":1", "1:2:3", "x:1", "1:x", "1.0:1", None, 17,
-    "99999999999999999999:1", "-1:1", "0:1",
-])
-def test_session_loader_returns_none_for_garbage(learner, session_id):
-    assert load_session_user(session_id) is None
-
-
-def test_session_loader_survives_garbage_and_still_works(learner):
-    assert load_session_user("99999999999999999999:1") is None
-    assert load_session_user(learner.get_id()) is learner  # the session is not poisoned

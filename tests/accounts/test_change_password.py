@@ -19,12 +19,27 @@ def test_change_with_the_right_current_password(db, learner):
     assert learner.password_hash.startswith("$argon2id$")
 
 
-def test_change_ends_every_other_session(db, learner):
-    old_session, version = learner.get_id(), learner.auth_version
+def test_change_ends_every_other_session_and_renews_this_ones_token(db, learner, open_session,
+                                                                     signed_in_as, emitted):
+    other = open_session(learner)
+    other_id = learner.session_id
+    mine = open_session(learner)
+    mine_id = learner.session_id
+    change_password(learner, current_password=PASSWORD, new_password=NEW, current_session_id=mine_id)
+    db.session.commit()
+    renewed = learner.get_id()
+    assert signed_in_as(other) is None
+    assert signed_in_as(mine) is None  # a copy of this browser's old cookie is void too
+    assert renewed != mine and signed_in_as(renewed).session_id == mine_id
+    assert [e.payload for e in emitted if e.name == "accounts.sessions.revoked"] == \
+        [{"user_id": learner.id, "session_ids": [other_id]}]
+
+
+def test_change_without_a_current_session_ends_every_session(db, learner, open_session, signed_in_as):
+    token = open_session(learner)
     change_password(learner, current_password=PASSWORD, new_password=NEW)
     db.session.commit()
-    assert learner.auth_version == version + 1
-    assert learner.get_id() != old_session
+    assert signed_in_as(token) is None
 
 
 def test_change_is_confirmed_by_mail_after_commit(db, learner, outbox):
@@ -36,13 +51,15 @@ def test_change_is_confirmed_by_mail_after_commit(db, learner, outbox):
     assert "every other session was logged out" in message.get_content()
 
 
-def test_wrong_current_password_changes_nothing(db, learner, outbox):
-    old_hash, version = learner.password_hash, learner.auth_version
+def test_wrong_current_password_changes_nothing(db, learner, outbox, open_session, signed_in_as):
+    token = open_session(learner)
+    old_hash = learner.password_hash
     with pytest.raises(Invalid) as caught:
         change_password(learner, current_password="not my password", new_password=NEW)
     assert caught.value.field == "current_password"
     db.session.commit()
-    assert (learner.password_hash, learner.auth_version) == (old_hash, version)
+    assert learner.password_hash == old_hash
+    assert signed_in_as(token) is learner
     assert len(outbox) == 0
 
 

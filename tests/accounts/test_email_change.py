@@ -77,6 +77,18 @@ def test_confirm_changes_the_address_and_marks_it_verified(db, learner, change_t
     assert learner.email_verified_at is not None
 
 
+def test_confirm_ends_every_session(db, learner, open_session, signed_in_as, emitted, outbox, link_in):
+    tokens = [open_session(learner), open_session(learner, remembered=True)]
+    request_email_change(learner, new_email="new@example.com", password=PASSWORD)
+    db.session.commit()
+    assert [signed_in_as(token) for token in tokens] == [learner, learner]  # asking ends nothing
+    confirm_email_change(token=link_in(outbox.last(), CONFIRM_PATH))
+    db.session.commit()
+    assert [signed_in_as(token) for token in tokens] == [None, None]
+    assert [e.payload for e in emitted if e.name == "accounts.sessions.revoked"] == \
+        [{"user_id": learner.id, "session_ids": None}]
+
+
 def test_confirm_tells_the_old_address(db, learner, change_token, outbox):
     confirm_email_change(token=change_token)
     db.session.commit()

@@ -92,11 +92,13 @@ def test_reset_changes_the_password(db, learner, reset_token):
     assert not verify_password(learner.password_hash, PASSWORD)
 
 
-def test_reset_ends_every_other_session(db, learner, reset_token):
-    version = learner.auth_version
+def test_reset_ends_every_session(db, learner, reset_token, open_session, signed_in_as, emitted):
+    tokens = [open_session(learner), open_session(learner, remembered=True)]
     reset_password(token=reset_token, password=NEW)
     db.session.commit()
-    assert learner.auth_version == version + 1
+    assert [signed_in_as(token) for token in tokens] == [None, None]
+    assert [e.payload for e in emitted if e.name == "accounts.sessions.revoked"] == \
+        [{"user_id": learner.id, "session_ids": None}]
 
 
 def test_reset_tells_the_user_by_mail(db, learner, reset_token, outbox):
@@ -170,12 +172,14 @@ def test_token_for_a_deleted_user_is_refused(db, learner):
         user_for_reset_token(token)
 
 
-def test_weak_new_password_is_refused_and_nothing_changes(db, learner, reset_token, outbox):
-    old_hash, version, mails = learner.password_hash, learner.auth_version, len(outbox)
+def test_weak_new_password_is_refused_and_nothing_changes(db, learner, reset_token, outbox,
+                                                           open_session, signed_in_as):
+    token = open_session(learner)
+    old_hash, mails = learner.password_hash, len(outbox)
     with pytest.raises(WeakPassword):
         reset_password(token=reset_token, password="password123")
     db.session.commit()
-    assert (learner.password_hash, learner.auth_version) == (old_hash, version)
+    assert learner.password_hash == old_hash and signed_in_as(token) is learner
     assert len(outbox) == mails
     assert user_for_reset_token(reset_token) is learner  # the link still works
 

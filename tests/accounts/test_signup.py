@@ -22,7 +22,7 @@ def test_sign_up_creates_the_user(db):
     db.session.commit()
     assert user.id is not None
     assert (user.email, user.display_name) == ("ada@example.com", "Ada Lovelace")
-    assert user.auth_version == 1 and user.permissions == frozenset()
+    assert user.permissions == frozenset()
 
 
 def test_email_is_stored_lower_case_and_trimmed(db):

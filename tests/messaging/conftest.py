@@ -14,14 +14,11 @@ import time
 
 import pytest
 import simple_websocket
-from flask import got_request_exception, request, request_tearing_down, session
+from flask import got_request_exception, has_app_context, request, request_tearing_down
 from werkzeug.serving import make_server
 
 from app.extensions import db as _db
-from tests.conftest import build_app
-
-TEST_SESSION_KEY = "_test_live_session_id"
-
+from tests.conftest import build_app, sign_in_client
 
 class WsClient(simple_websocket.Client):
     """simple-websocket's client, minus one race: when the server's first frames (say, a
@@ -46,26 +43,30 @@ class Live:
     def ws_url(self, path: str) -> str:
         return f"ws://127.0.0.1:{self.port}{path}"
 
-    def cookie_for(self, user, *, session_id: int | None = None) -> str:
-        """A session cookie for `user`; `session_id` is the server-side session the request
-        is then authenticated by (`current_user.session_id`, the accounts contract)."""
-        client = self.app.test_client()
-        with client.session_transaction() as sess:
-            sess["_user_id"] = user.get_id()
-            sess["_fresh"] = True
-            if session_id is not None:
-                sess[TEST_SESSION_KEY] = session_id
-        return f"session={client.get_cookie('session').value}"
+    def sign_in(self, user) -> tuple[str, int]:
+        """A real server-side session for `user` (what a log-in starts): its session cookie,
+        and its id, which connections opened with the cookie keep (`current_user.session_id`)."""
+        if has_app_context():
+            # Signing in commits a session row from another connection: end this thread's
+            # read snapshot first, or its next write is refused (SQLite WAL: "locked").
+            _db.session.commit()
+        with self.app.app_context():
+            user = _db.session.merge(user)
+            client = self.app.test_client()
+            sign_in_client(client, user)
+            return f"session={client.get_cookie('session').value}", user.session_id
+
+    def cookie_for(self, user) -> str:
+        return self.sign_in(user)[0]
 
     def open_ws(self, path: str, headers: dict | None = None, *, port: int | None = None) -> WsClient:
         return WsClient.connect(f"ws://127.0.0.1:{port or self.port}{path}", headers=headers or {})
 
     def connect(self, user, course_id: int, after: int | None = None, *,
-                session_id: int | None = None, headers: dict | None = None) -> WsClient:
-        with self.app.app_context():
-            cookie = self.cookie_for(_db.session.merge(user), session_id=session_id)
+                cookie: str | None = None, headers: dict | None = None) -> WsClient:
         query = f"?after={after}" if after is not None else ""
-        return self.open_ws(f"/ws/chat/{course_id}{query}", {"Cookie": cookie, **(headers or {})})
+        return self.open_ws(f"/ws/chat/{course_id}{query}",
+                            {"Cookie": cookie or self.cookie_for(user), **(headers or {})})
 
     def open_stream(self, path: str, cookie: str) -> socket.socket:
         """An event stream read as raw HTTP (`path`: /notifications/stream?…)."""
@@ -73,20 +74,6 @@ class Live:
         sock.sendall((f"GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\n"
                       f"Accept: text/event-stream\r\nCookie: {cookie}\r\n\r\n").encode())
         return sock
-
-
-def _with_test_session_ids(app) -> None:
-    """Until server-side sessions land, the user loader sets no `session_id`: a cookie made by
-    `cookie_for(..., session_id=)` supplies it, as the loader will (SESSIONS_INTERFACE.md)."""
-    load = app.login_manager._user_callback
-
-    def load_with_session(user_id):
-        user = load(user_id)
-        if user is not None and TEST_SESSION_KEY in session:
-            user.session_id = session[TEST_SESSION_KEY]
-        return user
-
-    app.login_manager._user_callback = load_with_session
 
 
 def serve(app):
@@ -106,7 +93,6 @@ def serve(app):
 @pytest.fixture(scope="module")
 def live():
     app, teardown = build_app()
-    _with_test_session_ids(app)
     level = logging.getLogger("werkzeug").level
     logging.getLogger("werkzeug").setLevel(logging.WARNING)
     port, stop = serve(app)

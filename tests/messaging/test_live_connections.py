@@ -10,6 +10,7 @@ import pytest
 from simple_websocket import ConnectionClosed
 from simple_websocket import ConnectionError as HandshakeRefused
 
+from app.accounts import sessions
 from app.blueprints.chat.origin import origin_allowed
 from app.events import emit
 from app.extensions import db as _db
@@ -77,9 +78,9 @@ def still_receives(ws, live, creator, course) -> None:
     raise AssertionError("the socket got nothing")
 
 
-def stream(live, user, path: str = "/notifications/stream", *, session_id: int | None = None) -> socket.socket:
+def stream(live, user, path: str = "/notifications/stream", *, cookie: str | None = None) -> socket.socket:
     """An open, subscribed event stream (its first line, `retry:`, has arrived)."""
-    sock = live.open_stream(path, live.cookie_for(_db.session.merge(user), session_id=session_id))
+    sock = live.open_stream(path, cookie or live.cookie_for(_db.session.merge(user)))
     read_until(sock, b"retry: 3000")
     return sock
 
@@ -173,7 +174,8 @@ def test_revoking_every_session_closes_the_users_sockets_and_streams(live, room)
     other_notes = stream(live, other)
     try:
         started = time.monotonic()
-        revoke(learner, None)
+        sessions.end_all_sessions(_db.session.merge(learner))  # a password reset, a suspension
+        _db.session.commit()
         exc = closed_with(ws)
         ended(notes)
         ended(dms)
@@ -187,26 +189,28 @@ def test_revoking_every_session_closes_the_users_sockets_and_streams(live, room)
             sock.close()
 
 
-def test_revoking_one_session_closes_only_what_it_opened(live, room):
+def test_ending_one_session_closes_only_what_it_opened(live, room):
     course, creator, learner, _ = room
-    revoked_ws = live.connect(learner, course.id, session_id=101)
-    kept_ws = live.connect(learner, course.id, session_id=102)
-    unknown_ws = live.connect(learner, course.id)  # opened before server-side sessions
-    for ws in (revoked_ws, kept_ws, unknown_ws):  # (only a user's first socket gets "online")
+    (ended_cookie, ended_id), (kept_cookie, kept_id) = live.sign_in(learner), live.sign_in(learner)
+    ended_ws = live.connect(learner, course.id, cookie=ended_cookie)
+    kept_ws = live.connect(learner, course.id, cookie=kept_cookie)
+    for ws in (ended_ws, kept_ws):  # (only a user's first socket gets "online")
         still_receives(ws, live, creator, course)
-    revoked_stream = stream(live, learner, session_id=101)
-    kept_stream = stream(live, learner, "/chat/messages/stream", session_id=102)
+    ended_stream = stream(live, learner, cookie=ended_cookie)
+    kept_stream = stream(live, learner, "/chat/messages/stream", cookie=kept_cookie)
     try:
-        revoke(learner, [101])
-        assert closed_with(revoked_ws).reason == 1008
-        ended(revoked_stream)
+        assert sessions.end_session(_db.session.merge(learner), ended_id)  # a log-out there
+        _db.session.commit()
+        assert closed_with(ended_ws).reason == 1008
+        ended(ended_stream)
         still_receives(kept_ws, live, creator, course)
-        still_receives(unknown_ws, live, creator, course)  # only a revocation of all ends it
-        revoke(learner, None)
-        assert closed_with(kept_ws).reason == 1008 and closed_with(unknown_ws).reason == 1008
+        still_streams(kept_stream, learner)
+        sessions.end_session(_db.session.merge(learner), kept_id)
+        _db.session.commit()
+        assert closed_with(kept_ws).reason == 1008
         ended(kept_stream)
     finally:
-        revoked_stream.close()
+        ended_stream.close()
         kept_stream.close()
 
 
@@ -221,7 +225,8 @@ def test_a_revocation_here_closes_a_socket_and_a_stream_held_by_another_process(
                   f"Accept: text/event-stream\r\nCookie: {cookie}\r\n\r\n").encode())
     try:
         read_until(sock, b"retry: 3000")
-        revoke(learner, None)  # emitted and published by this process
+        sessions.end_all_sessions(_db.session.merge(learner))  # emitted and published here
+        _db.session.commit()
         assert closed_with(ws).reason == 1008
         ended(sock)
     finally:

@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 import sqlalchemy as sa
 
-from app.accounts.auth import authenticate, load_session_user
+from app.accounts.auth import authenticate
 from app.accounts.errors import AccountSuspended
 from app.errors import Invalid, NotAllowed
 from app.moderation.models import AuditLog
@@ -30,12 +30,13 @@ def test_suspension_locks_the_user_out(db, user_admin, learner):
         authenticate(email=learner.email, password=PASSWORD, now=NOW)
 
 
-def test_suspension_ends_every_session(db, user_admin, learner):
-    session_id, version = learner.get_id(), learner.auth_version
+def test_suspension_ends_every_session(db, user_admin, learner, open_session, signed_in_as, emitted):
+    tokens = [open_session(learner), open_session(learner, remembered=True)]
     suspend_user(user_admin, learner, reason="Spam")
     db.session.commit()
-    assert learner.auth_version == version + 1
-    assert load_session_user(session_id) is None
+    assert [signed_in_as(token) for token in tokens] == [None, None]
+    assert [e.payload for e in emitted if e.name == "accounts.sessions.revoked"] == \
+        [{"user_id": learner.id, "session_ids": None}]
 
 
 def test_suspension_until_a_date_ends_by_itself(db, user_admin, learner):
@@ -63,8 +64,9 @@ def test_suspension_is_emitted_after_commit(db, user_admin, learner, emitted):
     suspend_user(user_admin, learner, reason="Spam")
     assert emitted == []
     db.session.commit()
-    assert [(e.name, e.payload) for e in emitted] == [("accounts.user.suspended",
-                                                       {"user_id": learner.id})]
+    assert [(e.name, e.payload) for e in emitted] == [
+        ("accounts.sessions.revoked", {"user_id": learner.id, "session_ids": None}),
+        ("accounts.user.suspended", {"user_id": learner.id})]
 
 
 @pytest.mark.parametrize("reason", ["", "   ", None])
@@ -121,7 +123,8 @@ def test_unsuspend_reinstates_the_user(db, user_admin, learner, emitted):
     assert (entry.action, entry.ip) == ("user.unsuspended", "203.0.113.5")
     assert entry.before["reason"] == "Spam" and entry.after == {
         "suspended_at": None, "suspended_until": None, "reason": None}
-    assert [e.name for e in emitted] == ["accounts.user.suspended", "accounts.user.unsuspended"]
+    assert [e.name for e in emitted] == ["accounts.sessions.revoked", "accounts.user.suspended",
+                                         "accounts.user.unsuspended"]
 
 
 def test_unsuspending_someone_not_suspended_changes_nothing(db, user_admin, learner, emitted):

@@ -70,11 +70,10 @@ def webm_lesson(lessons):
 
 @pytest.mark.parametrize("who", PEOPLE)
 @pytest.mark.parametrize("case", ALLOWED)
-def test_the_media_access_matrix(app, lessons, people, who, case):
+def test_the_media_access_matrix(app, login, lessons, people, who, case):
     client = app.test_client()
     if people[who] is not None:
-        with client.session_transaction() as sess:
-            sess["_user_id"] = people[who].get_id()
+        login(people[who], on=client)
     lesson = lessons[case]
     resp = client.get(f"/courses/lessons/{lesson.id}/media")
     if who in ALLOWED[case]:

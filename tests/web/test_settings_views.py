@@ -236,8 +236,9 @@ def test_email_change_mails_a_link_that_changes_the_address(client, signed_in, o
     assert mail["To"] == "lena.new@example.test"
     link = link_in(mail, "/auth/email/confirm/")
     resp = client.get(link)
-    assert resp.status_code == 302 and resp.headers["Location"] == "/auth/settings"
-    assert "Your e-mail address is changed." in text(client.get("/auth/settings"))
+    assert resp.status_code == 302 and resp.headers["Location"] == "/auth/login"
+    assert "Your e-mail address is changed. Log in with the new address." in text(client.get("/auth/login"))
+    assert client.get("/auth/settings").status_code == 302  # every session ended, this one too
     assert fresh(signed_in).email == "lena.new@example.test"
     assert user_by_email("learner@example.test") is None
     assert outbox.last()["To"] == "learner@example.test"  # the old address is told

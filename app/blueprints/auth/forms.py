@@ -54,3 +54,7 @@ class ChangeEmailForm(FlaskForm):
 class DeleteAccountForm(FlaskForm):
     confirm = BooleanField("I understand my account and my courses will be removed",
                            validators=[DataRequired("Tick the box to confirm.")])
+
+
+class EmptyForm(FlaskForm):
+    """A CSRF-protected button."""

@@ -2,10 +2,10 @@ from __future__ import annotations
 
 from authlib.integrations.base_client import OAuthError
 from flask import abort, current_app, flash, redirect, render_template, request, url_for
-from flask_login import current_user, login_required, login_user, logout_user
+from flask_login import current_user, login_required, login_user
 from requests import RequestException
 
-from app.accounts import auth, oauth, profile
+from app.accounts import auth, oauth, profile, sessions
 from app.accounts.errors import LoginThrottled
 from app.accounts.queries import normalise_email
 from app.blueprints.auth import bp
@@ -14,16 +14,19 @@ from app.blueprints.auth.forms import (
     ChangeEmailForm,
     ChangePasswordForm,
     DeleteAccountForm,
+    EmptyForm,
     ForgotPasswordForm,
     LoginForm,
     ProfileForm,
     ResetPasswordForm,
     SignupForm,
 )
+from app.blueprints.auth.session_loader import sign_in, sign_out
 from app.blueprints.errors import error_response
 from app.blueprints.forms import attach_error
 from app.blueprints.htmx import redirect_to, redirect_url, render_page, wants_fragment
 from app.blueprints.security import is_same_site_path
+from app.dbtypes import utcnow
 from app.errors import DomainError
 from app.extensions import db, limiter
 from app.jobs import accounts as account_jobs
@@ -79,8 +82,7 @@ def signup_confirm(token: str):
         user = auth.user_for_sign_up_token(token)
         if request.method == "POST":
             user = auth.confirm_sign_up(token=token)
-            db.session.commit()
-            login_user(user)
+            sign_in(user)  # commits the confirmation with the new session
             flash(f"Welcome to Lyceum, {user.display_name}!", "success")
             return redirect_to("dashboard.home")
     except DomainError as exc:
@@ -100,8 +102,7 @@ def login():
     if form.validate_on_submit():
         try:
             user = auth.authenticate(email=form.email.data, password=form.password.data)
-            db.session.commit()  # a re-hashed password, if the cost changed
-            login_user(user, remember=form.remember.data)
+            sign_in(user, remember=form.remember.data)  # commits a re-hashed password too
             return redirect_url(_safe_next())
         except LoginThrottled as exc:  # too many wrong passwords for this address
             attach_error(form, exc)
@@ -117,7 +118,7 @@ def login():
 
 @bp.post("/logout")
 def logout():
-    logout_user()
+    sign_out()
     flash("You are logged out.", "info")
     return redirect_to("main.home")
 
@@ -190,7 +191,7 @@ def oauth_callback(provider: str):
         db.session.rollback()
         flash(exc.message, "error")
         return redirect(url_for("auth.login"))
-    login_user(user)
+    sign_in(user)
     return redirect(url_for("dashboard.home"))
 
 
@@ -204,6 +205,9 @@ def _settings_forms(**overrides):
         "password_form": ChangePasswordForm(formdata=None),
         "email_form": ChangeEmailForm(formdata=None),
         "delete_form": DeleteAccountForm(formdata=None),
+        "session_form": EmptyForm(formdata=None),
+        "user_sessions": sessions.list_sessions(current_user, now=utcnow(),
+                                                current_id=current_user.session_id),
     }
     forms.update(overrides)
     return forms
@@ -259,10 +263,16 @@ def password_change():
     return _settings_action(
         ChangePasswordForm(), "password",
         lambda f: auth.change_password(current_user, current_password=f.current_password.data or "",
-                                       new_password=f.new_password.data),
+                                       new_password=f.new_password.data,
+                                       current_session_id=current_user.session_id),
         "Password changed. Other sessions are logged out.", renames={"password": "new_password"},
-        # keep this session (its auth version just changed), end the others
-        after=lambda: login_user(current_user._get_current_object()))
+        # this session goes on under a new token: put it in the cookies
+        after=_renew_cookies)
+
+
+def _renew_cookies() -> None:
+    user = current_user._get_current_object()
+    login_user(user, remember=sessions.is_remembered(user.session_id))
 
 
 @bp.post("/settings/email")
@@ -278,15 +288,18 @@ def email_change():
 
 @bp.get("/email/confirm/<token>")
 def email_confirm(token: str):
+    signed_in_as = current_user.id if current_user.is_authenticated else None
     try:
-        auth.confirm_email_change(token=token)
+        user = auth.confirm_email_change(token=token)
         db.session.commit()
     except DomainError as exc:
         db.session.rollback()
         flash(exc.message, "error")
         return redirect(url_for("main.home"))
-    flash("Your e-mail address is changed.", "success")
-    return redirect(url_for("auth.settings") if current_user.is_authenticated else url_for("auth.login"))
+    if signed_in_as == user.id:
+        sign_out()  # its session ended with all the others
+    flash("Your e-mail address is changed. Log in with the new address.", "success")
+    return redirect(url_for("auth.login"))
 
 
 @bp.post("/settings/delete")
@@ -296,7 +309,44 @@ def account_delete():
     if form.validate_on_submit():
         profile.request_account_deletion(current_user)
         db.session.commit()
-        logout_user()
+        sign_out()
         flash("We received your deletion request; we will e-mail you when it is done.", "info")
         return redirect_to("main.home")
     return _settings_page("delete", 422, delete_form=form)
+
+
+@bp.post("/settings/sessions/<int:session_id>/revoke")
+@login_required
+def session_revoke(session_id: int):
+    """Log out one of your sessions (another user's is not found)."""
+    form = EmptyForm()
+    if not form.validate_on_submit():
+        return _settings_page("sessions", 400)
+    if session_id == current_user.session_id:
+        sign_out()
+        flash("You are logged out.", "info")
+        return redirect_to("main.home")
+    sessions.revoke_session(current_user, session_id)
+    db.session.commit()
+    return _after_sessions_change("That session is logged out.")
+
+
+@bp.post("/settings/sessions/revoke-others")
+@login_required
+def sessions_revoke_others():
+    form = EmptyForm()
+    if not form.validate_on_submit():
+        return _settings_page("sessions", 400)
+    ended = sessions.end_all_sessions(current_user, keep=current_user.session_id)
+    db.session.commit()
+    return _after_sessions_change(
+        f"Logged out everywhere else ({len(ended)} session{'' if len(ended) == 1 else 's'})."
+        if ended else "No other session was signed in.")
+
+
+def _after_sessions_change(message: str):
+    """The sessions block again for htmx (with the message in it), the settings page otherwise."""
+    if wants_fragment():
+        return _settings_page("sessions", sessions_message=message)
+    flash(message, "success")
+    return redirect(url_for("auth.settings") + "#sessions-h")

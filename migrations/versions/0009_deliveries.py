@@ -1,7 +1,7 @@
 """deliveries: what each learner took of each lesson (opened, file sent, video watched)
 
-Revision ID: 0011_deliveries
-Revises: 0007_realtime
+Revision ID: 0009_deliveries
+Revises: 0008_sessions
 Create Date: 2026-12-07 03:30:00.000000
 
 """
@@ -10,8 +10,8 @@ import sqlalchemy as sa
 
 
 # revision identifiers, used by Alembic.
-revision = '0011_deliveries'
-down_revision = '0007_realtime'
+revision = '0009_deliveries'
+down_revision = '0008_sessions'
 branch_labels = None
 depends_on = None
 
