@@ -10,6 +10,7 @@ from sqlalchemy import event
 from werkzeug.routing import IntegerConverter
 
 from app.config import Config, settle_environment
+from app.dbtypes import declared_writing
 from app.extensions import csrf, db, init_redis, limiter, login_manager, migrate, sock
 from app.proxy import trust_proxies
 
@@ -111,7 +112,9 @@ def _expects_writes() -> bool:
     """Whether the transaction being opened is one that will write: any request but a plain
     GET/HEAD/OPTIONS (a POST; a WebSocket, which is a GET that posts messages), and a GET of a
     view marked `dbtypes.writes_on_get`. Pages, streams and work outside a request (the CLI,
-    the tests' own sessions) read first and stay deferred."""
+    the tests' own sessions) read first and stay deferred, unless they declare `dbtypes.writing()`."""
+    if declared_writing():
+        return True
     if not has_request_context():
         return False
     if (request.method not in READ_ONLY_METHODS

@@ -1,6 +1,9 @@
 """Column types and the clock shared by every domain's models."""
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from datetime import UTC, datetime
 
 import sqlalchemy as sa
@@ -35,6 +38,32 @@ def writes_on_get(view):
     (app._tune_sqlite), instead of failing with "database is locked" when it comes to write."""
     view.writes_on_get = True
     return view
+
+
+_writing: ContextVar[bool] = ContextVar("lyceum_writing", default=False)
+
+
+@contextmanager
+def writing() -> Iterator[None]:
+    """Declare, outside a request, that the transactions opened in this block will write (a
+    script or a test writing beside a live server): on SQLite they then take the write lock
+    when they begin, as a POST's do (app._tune_sqlite), and wait for another writer instead
+    of failing with "database is locked" when they come to write after reading."""
+    token = _writing.set(True)
+    try:
+        yield
+    finally:
+        _writing.reset(token)
+
+
+def declared_writing() -> bool:
+    return _writing.get()
+
+
+def is_sqlite_lock_upgrade(exc: Exception) -> bool:
+    """SQLite's "database is locked": a transaction that had read could not start writing
+    (another connection held the write lock, or wrote since this one's snapshot)."""
+    return "database is locked" in str(getattr(exc, "orig", exc))
 
 
 def insert_on_conflict(model):

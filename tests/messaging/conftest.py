@@ -11,14 +11,17 @@ import subprocess
 import sys
 import threading
 import time
+from contextlib import contextmanager
 
 import pytest
 import simple_websocket
 from flask import got_request_exception, has_app_context, request, request_tearing_down
 from werkzeug.serving import make_server
 
+from app.dbtypes import writing
 from app.extensions import db as _db
 from tests.conftest import build_app, sign_in_client
+
 
 class WsClient(simple_websocket.Client):
     """simple-websocket's client, minus one race: when the server's first frames (say, a
@@ -51,7 +54,9 @@ class Live:
             # read snapshot first, or its next write is refused (SQLite WAL: "locked").
             _db.session.commit()
         with self.app.app_context():
-            user = _db.session.merge(user)
+            # No SELECT first: the INSERT opens the transaction, so SQLite waits for a server
+            # thread's write (a socket being set up) instead of refusing to upgrade a read.
+            user = _db.session.merge(user, load=False)
             client = self.app.test_client()
             sign_in_client(client, user)
             return f"session={client.get_cookie('session').value}", user.session_id
@@ -109,6 +114,18 @@ def ctx(live):
     with live.app.app_context():
         yield
         _db.session.remove()
+
+
+@contextmanager
+def server_side_write():
+    """A write by the test beside the live server, committed at the end. It starts a new
+    transaction that declares it writes (`dbtypes.writing`): on SQLite one that had read
+    first could not wait for a server thread's write lock when it came to write, and failed
+    with "database is locked" on a busy machine."""
+    _db.session.commit()
+    with writing():
+        yield
+        _db.session.commit()
 
 
 @pytest.fixture

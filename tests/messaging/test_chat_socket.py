@@ -23,6 +23,7 @@ from app.learning.enrollment import enroll
 from app.learning.queries import active_enrollment
 from app.messaging import chat
 from tests import factories
+from tests.messaging.conftest import server_side_write
 
 
 @pytest.fixture(autouse=True)
@@ -76,8 +77,8 @@ def message_ids(data: list[str]) -> list[int]:
 
 
 def say(actor, course, body):
-    message = chat.post_message(_db.session.merge(actor), _db.session.merge(course), body)
-    _db.session.commit()
+    with server_side_write():
+        message = chat.post_message(_db.session.merge(actor), _db.session.merge(course), body)
     return message.id
 
 
@@ -190,8 +191,8 @@ def test_a_refund_closes_the_learners_socket_at_once(live, room):
     ws = live.connect(learner, course.id)
     frames(ws, until=r'id="online"')
     from app.learning.enrollment import revoke
-    revoke(active_enrollment(_db.session.merge(learner), _db.session.merge(course)), reason="refund")
-    _db.session.commit()
+    with server_side_write():
+        revoke(active_enrollment(_db.session.merge(learner), _db.session.merge(course)), reason="refund")
     exc = closed_with(ws, timeout=3)
     assert exc.reason == 1008 and "no longer enrolled" in exc.message
 
@@ -201,9 +202,9 @@ def test_a_ban_closes_the_socket(live, room):
     moderator = factories.make_user(permissions=("moderate",))
     ws = live.connect(learner, course.id)
     frames(ws, until=r'id="online"')
-    chat.sanction_user(moderator, _db.session.merge(course), _db.session.merge(learner), kind="ban",
-                       minutes=None, reason="abuse")
-    _db.session.commit()
+    with server_side_write():
+        chat.sanction_user(_db.session.merge(moderator), _db.session.merge(course), _db.session.merge(learner),
+                           kind="ban", minutes=None, reason="abuse")
     assert closed_with(ws, timeout=3).reason == 1008
 
 
@@ -212,9 +213,9 @@ def test_a_muted_members_send_gets_a_visible_error(live, room):
     ws = live.connect(learner, course.id)
     try:
         frames(ws, until=r'id="online"')
-        chat.sanction_user(_db.session.merge(creator), _db.session.merge(course), _db.session.merge(learner),
-                           kind="mute", minutes=10, reason="")
-        _db.session.commit()
+        with server_side_write():
+            chat.sanction_user(_db.session.merge(creator), _db.session.merge(course), _db.session.merge(learner),
+                               kind="mute", minutes=10, reason="")
         ws.send(json.dumps({"body": "can I talk?"}))
         got = frames(ws, until=r'id="chat-error".*not allowed to post')
     finally:
@@ -280,11 +281,11 @@ def test_edits_and_deletions_replace_the_message_live(live, room):
     ws = live.connect(learner, course.id, after=message_id)
     try:
         frames(ws, until=r'id="online"')
-        chat.edit_message(_db.session.merge(creator), message_id, "second draft")
-        _db.session.commit()
+        with server_side_write():
+            chat.edit_message(_db.session.merge(creator), message_id, "second draft")
         edited = frames(ws, until=rf'<li id="m-{message_id}".*hx-swap-oob="true"')[-1]
-        chat.delete_message(_db.session.merge(creator), message_id)
-        _db.session.commit()
+        with server_side_write():
+            chat.delete_message(_db.session.merge(creator), message_id)
         deleted = frames(ws, until=r"This message was deleted")[-1]
     finally:
         ws.close()

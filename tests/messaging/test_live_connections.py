@@ -20,6 +20,7 @@ from app.messaging.bus import bus
 from app.messaging.channels import user_notify
 from app.messaging.notifications import notify
 from tests import factories
+from tests.messaging.conftest import server_side_write
 
 
 @pytest.fixture(autouse=True)
@@ -68,8 +69,8 @@ def closed_with(ws, timeout: float = 5.0) -> ConnectionClosed:
 def still_receives(ws, live, creator, course) -> None:
     """A message posted now reaches `ws`: it is open (and everything published before it,
     on any channel of this process's bus, was handled first)."""
-    message = chat.post_message(_db.session.merge(creator), _db.session.merge(course), "still here?")
-    _db.session.commit()
+    with server_side_write():
+        message = chat.post_message(_db.session.merge(creator), _db.session.merge(course), "still here?")
     deadline = time.monotonic() + 5
     while time.monotonic() < deadline:
         data = ws.receive(timeout=max(deadline - time.monotonic(), 0.01))
@@ -113,15 +114,15 @@ def ended(sock: socket.socket) -> bytes:
 
 
 def still_streams(sock: socket.socket, user) -> None:
-    note = notify(_db.session.merge(user), "welcome", name="still here")
-    _db.session.commit()
+    with server_side_write():
+        note = notify(_db.session.merge(user), "welcome", name="still here")
     read_until(sock, f"id: {note.id}".encode())
 
 
 def revoke(user, session_ids=None) -> None:
     """What the accounts service does when sessions end (SESSIONS_INTERFACE.md)."""
-    emit("accounts.sessions.revoked", user_id=user.id, session_ids=session_ids)
-    _db.session.commit()  # delivered after the commit
+    with server_side_write():  # delivered after the commit
+        emit("accounts.sessions.revoked", user_id=user.id, session_ids=session_ids)
 
 
 # --- Origin (issue #13, item 4) -------------------------------------------------------------
@@ -174,8 +175,8 @@ def test_revoking_every_session_closes_the_users_sockets_and_streams(live, room)
     other_notes = stream(live, other)
     try:
         started = time.monotonic()
-        sessions.end_all_sessions(_db.session.merge(learner))  # a password reset, a suspension
-        _db.session.commit()
+        with server_side_write():  # a password reset, a suspension
+            sessions.end_all_sessions(_db.session.merge(learner))
         exc = closed_with(ws)
         ended(notes)
         ended(dms)
@@ -196,17 +197,17 @@ def test_ending_one_session_closes_only_what_it_opened(live, room):
     kept_ws = live.connect(learner, course.id, cookie=kept_cookie)
     for ws in (ended_ws, kept_ws):  # (only a user's first socket gets "online")
         still_receives(ws, live, creator, course)
-    ended_stream = stream(live, learner, cookie=ended_cookie)
-    kept_stream = stream(live, learner, "/chat/messages/stream", cookie=kept_cookie)
+    ended_stream = stream(live, learner, "/chat/messages/stream", cookie=ended_cookie)
+    kept_stream = stream(live, learner, cookie=kept_cookie)
     try:
-        assert sessions.end_session(_db.session.merge(learner), ended_id)  # a log-out there
-        _db.session.commit()
+        with server_side_write():  # a log-out there
+            assert sessions.end_session(_db.session.merge(learner), ended_id)
         assert closed_with(ended_ws).reason == 1008
         ended(ended_stream)
         still_receives(kept_ws, live, creator, course)
         still_streams(kept_stream, learner)
-        sessions.end_session(_db.session.merge(learner), kept_id)
-        _db.session.commit()
+        with server_side_write():
+            sessions.end_session(_db.session.merge(learner), kept_id)
         assert closed_with(kept_ws).reason == 1008
         ended(kept_stream)
     finally:
@@ -225,8 +226,8 @@ def test_a_revocation_here_closes_a_socket_and_a_stream_held_by_another_process(
                   f"Accept: text/event-stream\r\nCookie: {cookie}\r\n\r\n").encode())
     try:
         read_until(sock, b"retry: 3000")
-        sessions.end_all_sessions(_db.session.merge(learner))  # emitted and published here
-        _db.session.commit()
+        with server_side_write():  # emitted and published here
+            sessions.end_all_sessions(_db.session.merge(learner))
         assert closed_with(ws).reason == 1008
         ended(sock)
     finally:

@@ -12,6 +12,7 @@ import time
 from app.extensions import db as _db
 from app.messaging.notifications import notify
 from tests import factories
+from tests.messaging.conftest import server_side_write
 from tests.messaging.test_chat_socket import _clean_limits_and_files, db  # noqa: F401
 
 
@@ -63,8 +64,8 @@ def test_live_notifications_arrive_whole_once_and_in_order(live, ctx):
         time.sleep(0.3)  # the stream is open and caught up
         ids = []
         for n in range(5):
-            ids.append(notify(_db.session.merge(user), "welcome", name=f"n{n}").id)
-            _db.session.commit()
+            with server_side_write():
+                ids.append(notify(_db.session.merge(user), "welcome", name=f"n{n}").id)
         text, got = read_events(sock, until_id=ids[-1])
     finally:
         sock.close()
@@ -80,9 +81,9 @@ def test_a_stream_that_falls_behind_gets_every_event_whole_and_in_order(live, ct
     try:
         time.sleep(0.3)
         ids = []
-        for n in range(150):  # ~300 KB of toasts that nobody reads for a while
-            ids.append(notify(_db.session.merge(user), "welcome", name=f"{n:03d} " + "y" * 1800).id)
-        _db.session.commit()
+        with server_side_write():
+            for n in range(150):  # ~300 KB of toasts that nobody reads for a while
+                ids.append(notify(_db.session.merge(user), "welcome", name=f"{n:03d} " + "y" * 1800).id)
         time.sleep(0.5)
         _, got = read_events(sock, until_id=ids[-1], timeout=20)
     finally:

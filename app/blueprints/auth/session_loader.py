@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from flask import request
 from flask_login import current_user, login_user, logout_user
+from sqlalchemy.exc import OperationalError
 
 from app.accounts import sessions
 from app.accounts.models import User
 from app.blueprints.htmx import client_ip
-from app.dbtypes import utcnow
+from app.dbtypes import is_sqlite_lock_upgrade, utcnow, writing
 from app.extensions import db
 
 
@@ -21,7 +22,17 @@ def load_user(token: str) -> User | None:
     own commit, or waits for the next request."""
     session = db.session()
     untouched = not session.in_transaction()
-    resumed = sessions.resume_session(token, now=utcnow(), ip=client_ip())
+    try:
+        resumed = sessions.resume_session(token, now=utcnow(), ip=client_ip())
+    except OperationalError as exc:
+        if not (untouched and is_sqlite_lock_upgrade(exc)):
+            raise
+        # SQLite (the embedded default): this page's transaction read the session, then
+        # came to write last_seen_at while another request held the write lock, which a
+        # read transaction may not wait for. Again, in one that takes the lock first.
+        session.rollback()
+        with writing():
+            resumed = sessions.resume_session(token, now=utcnow(), ip=client_ip())
     if resumed.wrote and untouched:
         keep = session.expire_on_commit
         session.expire_on_commit = False  # the loaded user stays loaded: no reload per page
