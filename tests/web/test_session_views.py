@@ -300,3 +300,4 @@ def test_the_loader_is_one_statement(app, client, admin):
 def _token_of(client) -> str:
     with client.session_transaction() as sess:
         return sess["_user_id"]
+
