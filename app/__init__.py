@@ -110,15 +110,16 @@ READ_ONLY_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 def _expects_writes() -> bool:
     """Whether the transaction being opened is one that will write: any request but a plain
-    GET/HEAD/OPTIONS (a POST; a WebSocket, which is a GET that posts messages), and a GET of a
-    view marked `dbtypes.writes_on_get`. Pages, streams and work outside a request (the CLI,
-    the tests' own sessions) read first and stay deferred, unless they declare `dbtypes.writing()`."""
+    GET/HEAD/OPTIONS (a POST), a GET of a view marked `dbtypes.writes_on_get`, and whatever
+    declares `dbtypes.writing()` (each chat frame a room socket stores). Pages, streams, a room
+    socket's reads and work outside a request (the CLI, the tests' own sessions) stay
+    deferred: a socket or stream that held the write lock while it waited would stop every
+    other writer."""
     if declared_writing():
         return True
     if not has_request_context():
         return False
-    if (request.method not in READ_ONLY_METHODS
-            or request.environ.get("HTTP_UPGRADE", "").lower() == "websocket"):
+    if request.method not in READ_ONLY_METHODS:
         return True
     view = current_app.view_functions.get(request.endpoint) if request.endpoint else None
     return getattr(view, "writes_on_get", False)

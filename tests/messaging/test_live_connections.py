@@ -3,6 +3,7 @@ who may open a socket (Origin), revoked sessions close them on every process, at
 LIVE_CONNECTIONS_PER_USER per user (the oldest goes), and a dropped stream frees its slot."""
 from __future__ import annotations
 
+import json
 import socket
 import time
 
@@ -64,6 +65,17 @@ def closed_with(ws, timeout: float = 5.0) -> ConnectionClosed:
     except ConnectionClosed as exc:
         return exc
     raise AssertionError(f"the socket stayed open for {timeout} s")
+
+
+def settled(ws) -> None:
+    """The socket is in its receive loop, so subscribed: it stores a frame and says so."""
+    ws.send(json.dumps({"body": "ready?"}))
+    deadline = time.monotonic() + 5
+    while time.monotonic() < deadline:
+        data = ws.receive(timeout=max(deadline - time.monotonic(), 0.01))
+        if data is not None and 'data-sent="' in data:
+            return
+    raise AssertionError("the socket did not store a frame")
 
 
 def still_receives(ws, live, creator, course) -> None:
@@ -196,6 +208,7 @@ def test_ending_one_session_closes_only_what_it_opened(live, room):
     ended_ws = live.connect(learner, course.id, cookie=ended_cookie)
     kept_ws = live.connect(learner, course.id, cookie=kept_cookie)
     for ws in (ended_ws, kept_ws):  # (only a user's first socket gets "online")
+        settled(ws)
         still_receives(ws, live, creator, course)
     ended_stream = stream(live, learner, "/chat/messages/stream", cookie=ended_cookie)
     kept_stream = stream(live, learner, cookie=kept_cookie)

@@ -14,7 +14,7 @@ from app.blueprints.auth.session_loader import load_user
 from app.dbtypes import utcnow
 from app.extensions import db
 from tests.factories import PASSWORD
-from tests.web.conftest import form_token, text
+from tests.web.conftest import form_token, link_in, text
 
 CHROME_LINUX = {"User-Agent": "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like "
                               "Gecko) Chrome/120.0.0.0 Safari/537.36"}
@@ -111,9 +111,11 @@ def test_a_log_in_records_the_device_and_address(client, learner):
     assert (row.user_agent, row.ip, row.remembered) == (CHROME_LINUX["User-Agent"], "127.0.0.1", True)
 
 
-def test_sign_up_starts_a_session(client):
+def test_confirming_a_sign_up_starts_a_session(client, outbox):
     client.post("/auth/signup", data={"display_name": "Nora", "email": "nora@example.test",
                                       "password": "plenty of entropy here"})
+    assert not signed_in(client)  # the mailed link signs in
+    assert client.post(link_in(outbox.last(), "/auth/signup/confirm/")).status_code == 302
     assert signed_in(client)
     assert db.session.scalar(sa.select(sa.func.count()).select_from(UserSession)) == 1
 

@@ -23,6 +23,7 @@ from app.accounts.models import User
 from app.blueprints.chat import bp
 from app.blueprints.htmx import redirect_url, render_page, wants_fragment
 from app.blueprints.streaming import SLOT_HEARTBEATS, open_live_connection, release_db, resume_id
+from app.dbtypes import writing
 from app.errors import DomainError, Invalid, NotAllowed, NotFound
 from app.extensions import db, sock
 from app.messaging import chat, connections, presence
@@ -379,6 +380,7 @@ class RoomSocket:
         next_beat = time.monotonic() + presence.REFRESH_SECONDS
         try:
             self._send_backlog()
+            release_db()  # hold no connection (on SQLite, no lock) while waiting for events
             self.sub.done()  # caught up: live messages may now go out from the listener
             while not self.sub.closed:
                 event = self.sub.get(timeout=max(next_beat - time.monotonic(), 0.01))
@@ -522,9 +524,10 @@ class RoomSocket:
             self.sub.put({"type": "local.send", "html": live_notice("We could not read that message.")})
             return
         try:
-            actor, course = self._reload()
-            message = chat.post_message(actor, course, body)
-            db.session.commit()
+            with writing():  # on SQLite, take the write lock first: this reads, then stores
+                actor, course = self._reload()
+                message = chat.post_message(actor, course, body)
+                db.session.commit()
             self.sub.put({"type": "local.send", "html": live_notice("", sent_id=message.id)})
         except NotAllowed as exc:
             db.session.rollback()
