@@ -8,10 +8,14 @@ key prefix that is deleted at the end.
 """
 from __future__ import annotations
 
+import json
 import os
 import shutil
+import subprocess
+import sys
 import tempfile
 import uuid
+from contextlib import contextmanager
 from pathlib import Path
 
 import email_validator
@@ -126,6 +130,44 @@ def build_app(**overrides):
             shutil.rmtree(scratch, ignore_errors=True)
 
     return app, teardown
+
+
+SERVER_PROCESS = r"""
+import json, logging, sys, threading
+from werkzeug.serving import make_server
+from app import create_app
+from app.config import TestConfig
+
+class Config(TestConfig):
+    SQLALCHEMY_DATABASE_URI = sys.argv[1]
+    REDIS_URL = sys.argv[2] or None
+    CHANNEL_PREFIX = sys.argv[3]
+
+for key, value in json.loads(sys.argv[4]).items():
+    setattr(Config, key, value)
+logging.getLogger("werkzeug").setLevel(logging.WARNING)
+server = make_server("127.0.0.1", 0, create_app(Config), threaded=True)
+print(server.server_port, flush=True)
+threading.Thread(target=server.serve_forever, daemon=True).start()
+sys.stdin.read()  # until the test closes our stdin
+"""
+
+
+@contextmanager
+def app_in_another_process(config, **overrides):
+    """Another process serving the app (werkzeug, threaded) on `config`'s database, Redis and
+    key prefix, with `overrides` on top; yields the process, its port as `.port`."""
+    proc = subprocess.Popen(
+        [sys.executable, "-c", SERVER_PROCESS, config["SQLALCHEMY_DATABASE_URI"],
+         config["REDIS_URL"] or "", config["CHANNEL_PREFIX"], json.dumps(overrides)],
+        cwd=Path(__file__).resolve().parents[1], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+        text=True)
+    try:
+        proc.port = int(proc.stdout.readline())
+        yield proc
+    finally:
+        proc.stdin.close()
+        proc.wait(timeout=10)
 
 
 @pytest.fixture(scope="session")

@@ -7,8 +7,6 @@ from __future__ import annotations
 
 import logging
 import socket
-import subprocess
-import sys
 import threading
 import time
 from contextlib import contextmanager
@@ -20,7 +18,7 @@ from werkzeug.serving import make_server
 
 from app.dbtypes import writing
 from app.extensions import db as _db
-from tests.conftest import build_app, sign_in_client
+from tests.conftest import app_in_another_process, build_app, sign_in_client
 
 
 class WsClient(simple_websocket.Client):
@@ -171,35 +169,9 @@ def server_requests(live):
         request_tearing_down.disconnect(seen.on_end, live.app)
 
 
-SECOND_PROCESS = r"""
-import logging, sys, threading
-from werkzeug.serving import make_server
-from app import create_app
-from app.config import TestConfig
-
-class Config(TestConfig):
-    SQLALCHEMY_DATABASE_URI = sys.argv[1]
-    REDIS_URL = sys.argv[2]
-    CHANNEL_PREFIX = sys.argv[3]
-
-logging.getLogger("werkzeug").setLevel(logging.WARNING)
-server = make_server("127.0.0.1", 0, create_app(Config), threaded=True)
-print(server.server_port, flush=True)
-threading.Thread(target=server.serve_forever, daemon=True).start()
-sys.stdin.read()  # until the test closes our stdin
-"""
-
-
 @pytest.fixture
 def second_process(live):
     """The port of another app process on the live app's database and Redis (real services:
     two processes share pub/sub only through a real Redis)."""
-    config = live.app.config
-    other = subprocess.Popen(
-        [sys.executable, "-c", SECOND_PROCESS, config["SQLALCHEMY_DATABASE_URI"], config["REDIS_URL"],
-         config["CHANNEL_PREFIX"]], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
-    try:
-        yield int(other.stdout.readline())
-    finally:
-        other.stdin.close()
-        other.wait(timeout=10)
+    with app_in_another_process(live.app.config) as other:
+        yield other.port

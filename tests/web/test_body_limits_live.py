@@ -7,48 +7,21 @@ from __future__ import annotations
 
 import select
 import socket
-import subprocess
-import sys
 import threading
 from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[2]
+from tests.conftest import app_in_another_process
+
 MB = 1024 * 1024
-SERVER = r"""
-import logging, sys, threading
-from werkzeug.serving import make_server
-from app import create_app
-from app.config import TestConfig
-
-class Config(TestConfig):
-    SQLALCHEMY_DATABASE_URI = sys.argv[1]
-    REDIS_URL = sys.argv[2] or None
-    CHANNEL_PREFIX = sys.argv[3]
-    WTF_CSRF_ENABLED = True  # its check parses the form: the cap must come first
-
-logging.getLogger("werkzeug").setLevel(logging.WARNING)
-server = make_server("127.0.0.1", 0, create_app(Config), threaded=True)
-print(server.server_port, flush=True)
-threading.Thread(target=server.serve_forever, daemon=True).start()
-sys.stdin.read()  # until the test closes our stdin
-"""
 
 
 @pytest.fixture
 def server(app):
-    config = app.config
-    proc = subprocess.Popen(
-        [sys.executable, "-c", SERVER, config["SQLALCHEMY_DATABASE_URI"], config["REDIS_URL"] or "",
-         config["CHANNEL_PREFIX"]],
-        cwd=ROOT, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
-    try:
-        proc.port = int(proc.stdout.readline())
+    # With CSRF on, its check parses the form: the cap must come first.
+    with app_in_another_process(app.config, WTF_CSRF_ENABLED=True) as proc:
         yield proc
-    finally:
-        proc.stdin.close()
-        proc.wait(timeout=10)
 
 
 def rss(pid: int) -> int:
