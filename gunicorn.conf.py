@@ -1,6 +1,8 @@
 """gunicorn settings for production (Procfile `web`)."""
+import importlib.util
 import multiprocessing
 import os
+from pathlib import Path
 
 bind = f"0.0.0.0:{os.environ.get('PORT', '8000')}"
 worker_class = "gevent"
@@ -9,11 +11,27 @@ worker_connections = int(os.environ.get("WORKER_CONNECTIONS", "2000"))
 timeout = 60
 graceful_timeout = 30
 keepalive = 5
-accesslog = "-"
 control_socket_disable = True  # gunicorn 27: two servers on one machine must not collide
 # Forwarded headers are believed in one place only, the app (PROXY_TRUSTED_HOPS, app/proxy.py):
 # gunicorn trusts none (its own default would take X-Forwarded-Proto from 127.0.0.1).
 forwarded_allow_ips = ""
+
+
+def _load_logs():
+    """app/logs.py on its own: importing the `app` package here, in the master, would import
+    the whole app (its thread-locals, locks and ssl) before gevent patches the workers."""
+    spec = importlib.util.spec_from_file_location("lyceum_logs", Path(__file__).with_name("app") / "logs.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+# The master's and the workers' lines, access lines included, through app/logs.py's handler:
+# JSON unless LOG_FORMAT or LYCEUM_ENV (production when unset: gunicorn is how it runs) say text.
+_logs = _load_logs()
+logconfig_dict = _logs.gunicorn_logconfig(
+    _logs.resolve_format(os.environ.get("LOG_FORMAT"), os.environ.get("LYCEUM_ENV") or "production"))
+access_log_format = _logs.GUNICORN_ACCESS_FORMAT
 
 
 def post_fork(server, worker):

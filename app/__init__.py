@@ -2,7 +2,6 @@
 blueprints, CLI commands and the error handlers."""
 from __future__ import annotations
 
-import logging
 from pathlib import Path
 
 from flask import Flask, current_app, has_request_context, request
@@ -12,6 +11,7 @@ from werkzeug.routing import IntegerConverter
 from app.config import Config, settle_environment
 from app.dbtypes import declared_writing
 from app.extensions import csrf, db, init_redis, limiter, login_manager, migrate, sock
+from app.logs import RequestIds, configure_logging, init_error_reports, resolve_format
 from app.proxy import trust_proxies
 
 BLUEPRINTS = (
@@ -49,14 +49,17 @@ def create_app(config: type | dict | None = None) -> Flask:
     # Production refuses to start on a missing or development secret (UnsafeConfiguration).
     settle_environment(app.config)
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
-    logging.basicConfig(level=app.config["LOG_LEVEL"],
-                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    # Logs and error reports (app/logs.py): JSON lines in production, a request id on each.
+    app.config["LOG_FORMAT"] = resolve_format(app.config["LOG_FORMAT"], app.config["LYCEUM_ENV"])
+    configure_logging(app.config["LOG_FORMAT"], app.config["LOG_LEVEL"])
+    init_error_reports(app.config)
 
     for module in MODELS:
         __import__(module)
     # Ids in URLs fit the database's integer columns: a larger one is a 404, not an overflow.
     app.url_map.converters["int"] = BoundedIntConverter
     trust_proxies(app)
+    app.wsgi_app = RequestIds(app.wsgi_app)
     _init_extensions(app)
     _register_blueprints(app)
 

@@ -198,6 +198,10 @@ class Config:
     GITHUB_CLIENT_SECRET = env("GITHUB_CLIENT_SECRET")
 
     LOG_LEVEL = env("LOG_LEVEL", "INFO")
+    LOG_FORMAT = env("LOG_FORMAT")  # json | text; unset: json in production, text elsewhere
+    # Error reports to Sentry (off when unset); the share of requests and jobs traced.
+    SENTRY_DSN = env("SENTRY_DSN")
+    SENTRY_TRACES_SAMPLE_RATE = float(env("SENTRY_TRACES_SAMPLE_RATE", "0"))
 
 
 class TestConfig(Config):
@@ -227,6 +231,7 @@ class TestConfig(Config):
     GOOGLE_CLIENT_SECRET = "google-test-secret"
     GITHUB_CLIENT_ID = "github-test-client"
     GITHUB_CLIENT_SECRET = "github-test-secret"
+    SENTRY_DSN = None  # a developer's own DSN never receives the suite's errors
 
 
 # --- the environment and production's refusal to start ---------------------------------------

@@ -10,11 +10,11 @@ from app.dbtypes import include_in_schema_comparison
 # access to the values within the .ini file in use.
 config = context.config
 
-# Interpret the config file for Python logging.
-# This line sets up loggers basically.
-# Keep the app's loggers: migrations also run inside a live process (the test suite),
-# and fileConfig would otherwise disable every logger created before it.
-fileConfig(config.config_file_name, disable_existing_loggers=False)
+# alembic.ini's logging only when nothing set it up: the app has (app/logs.py, JSON lines in
+# production, so `release` logs like the other processes), and so has the test suite.
+# Keep the app's loggers: fileConfig would otherwise disable every logger created before it.
+if not logging.getLogger().handlers:
+    fileConfig(config.config_file_name, disable_existing_loggers=False)
 logger = logging.getLogger('alembic.env')
 
 

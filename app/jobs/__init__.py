@@ -4,18 +4,21 @@ Jobs are thin functions that take ids and call services inside `job_session()`. 
 enqueued only after the transaction that asked for them commits (`enqueue`), so a worker
 never looks for a row that is not there yet. On the embedded default the queues are
 synchronous: the job runs in-process right after the commit, through the same code.
+A job carries the id of the request that enqueued it, for its log lines (app/logs.py).
 """
 from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 
 from flask import has_app_context
+from rq import get_current_job
 
 from app.errors import DomainError
 from app.events import on_commit
 from app.extensions import db, get_queue
+from app.logs import job_context, request_id
 
 log = logging.getLogger(__name__)
 
@@ -27,6 +30,8 @@ def enqueue(func: Callable, *args, queue: str = "default", job_id: str | None = 
     options = {"job_id": job_id} if job_id else {}
     if retry is not None:
         options["retry"] = retry
+    if enqueued_by := request_id.get():
+        options["meta"] = {"request_id": enqueued_by}
 
     def put() -> None:
         get_queue(queue).enqueue(func, *args, **kwargs, **options)
@@ -37,6 +42,7 @@ def enqueue(func: Callable, *args, queue: str = "default", job_id: str | None = 
 @contextmanager
 def job_session() -> Iterator[None]:
     """App context + one transaction for a job: commit on success, roll back on error.
+    Its log lines name the job and the request that enqueued it.
 
     Domain errors are logged and swallowed (retrying cannot fix them); anything else
     propagates so RQ records the failure and retries.
@@ -49,7 +55,10 @@ def job_session() -> Iterator[None]:
         from app import create_app
 
         app = create_app()
-    with app.app_context():
+    job = get_current_job()
+    context = (job_context(job.id, job.func_name, job.meta.get("request_id")) if job
+               else nullcontext())
+    with app.app_context(), context:
         try:
             yield
             db.session.commit()
