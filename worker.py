@@ -10,6 +10,16 @@ from rq.cron import CronScheduler
 from app import create_app
 from app.config import UnsafeConfiguration
 from app.extensions import get_queue, get_redis
+from app.logs import job_context
+
+
+class LoggingWorker(Worker):
+    """RQ's worker whose lines about a job (RQ's own, a failure's traceback, Sentry's report)
+    name the job and the request that enqueued it, as the job's own lines do (job_session)."""
+
+    def perform_job(self, job, queue, *args, **kwargs):
+        with job_context(job):
+            return super().perform_job(job, queue, *args, **kwargs)
 
 
 def main(argv: list[str]) -> None:
@@ -29,7 +39,7 @@ def main(argv: list[str]) -> None:
             scheduler.start()
             return
         names = argv or list(app.config["RQ_QUEUES"])
-        worker = Worker([get_queue(n) for n in names], connection=get_redis())
+        worker = LoggingWorker([get_queue(n) for n in names], connection=get_redis())
         worker.work(with_scheduler=True)
 
 

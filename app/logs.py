@@ -66,10 +66,11 @@ class RequestIds:
 
 
 @contextmanager
-def job_context(job_id: str, function: str, enqueued_by: str | None) -> Iterator[None]:
-    """While a job runs, its log lines name it and the request that enqueued it."""
-    job_token = current_job.set((job_id, function))
-    request_token = request_id.set(enqueued_by)
+def job_context(job) -> Iterator[None]:
+    """While an RQ job runs, log lines (and Sentry's reports) name it and the request that
+    enqueued it (`app.jobs.enqueue` keeps that request's id in the job's meta)."""
+    job_token = current_job.set((job.id, job.func_name))
+    request_token = request_id.set(job.meta.get("request_id"))
     try:
         yield
     finally:

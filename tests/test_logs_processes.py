@@ -76,14 +76,15 @@ def test_a_job_run_by_a_worker_logs_with_the_id_of_the_request_that_enqueued_it(
         resp = app.test_client().post("/probe/enqueue/probe",
                                       headers={"X-Request-ID": "request-that-enqueued-1"})
         assert resp.status_code == 200
-        [entry] = wait_for(lambda: [e for e in json_lines(log_path.read_text())
-                                    if e["logger"] == "tests.probe"], what="the job's log line")
+        wait_for(lambda: "Job OK" in log_path.read_text(), what="the job to finish")
         worker_lines = json_lines(log_path.read_text())
+        [entry] = [e for e in worker_lines if e["logger"] == "tests.probe"]
     finally:
         stop(worker)
         teardown()
     assert entry["message"] == "job says hello"
     assert entry["request_id"] == "request-that-enqueued-1"
     assert entry["job_func"] == "tests.support.logs.probe_job" and entry["job_id"]
-    # RQ's own lines go through the same JSON formatter.
-    assert any(e["logger"] == "rq.worker" for e in worker_lines)
+    # RQ's own lines go through the same formatter, and those about the job carry the id too.
+    [done] = [e for e in worker_lines if e["logger"] == "rq.worker" and "Job OK" in e["message"]]
+    assert (done["request_id"], done["job_id"]) == ("request-that-enqueued-1", entry["job_id"])

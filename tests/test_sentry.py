@@ -77,7 +77,7 @@ def test_without_a_dsn_nothing_is_loaded_or_sent(sentry, database):
 
 
 @pytest.mark.real_services
-def test_a_failing_job_is_reported(sentry, tmp_path):
+def test_a_failing_job_is_reported_with_the_id_of_the_request_that_enqueued_it(sentry, tmp_path):
     prefix = f"sentry-{uuid.uuid4().hex[:8]}-"
     app, teardown = build_app(JOBS_INLINE=False, RQ_QUEUE_PREFIX=prefix)
     add_probe_routes(app)
@@ -95,4 +95,5 @@ def test_a_failing_job_is_reported(sentry, tmp_path):
         stop(worker)
         teardown()
     assert exception_of(event) == ("RuntimeError", "probe job failure")
+    assert event["tags"]["request_id"] == "request-of-failing-job"
     assert event["extra"]["rq-job"]["func"] == "tests.support.logs.failing_job"

@@ -56,9 +56,7 @@ def job_session() -> Iterator[None]:
 
         app = create_app()
     job = get_current_job()
-    context = (job_context(job.id, job.func_name, job.meta.get("request_id")) if job
-               else nullcontext())
-    with app.app_context(), context:
+    with app.app_context(), (job_context(job) if job else nullcontext()):
         try:
             yield
             db.session.commit()
