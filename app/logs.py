@@ -5,7 +5,8 @@ in a job the job's id and function. Also the optional error reports (`SENTRY_DSN
 A request's id comes from a well-formed `X-Request-ID` (nginx sends its `$request_id`) or is
 made here; it is returned as `X-Request-ID` and kept in a context variable, which is per thread
 and per greenlet, for `ContextFilter` to put on every record. `app.jobs.enqueue` carries it into
-the job's meta and `job_session` sets it again while the job runs, on a worker too.
+the job's meta; `job_session` sets it again while the job runs (inline or on a worker), and so
+does worker.py's worker around RQ's own handling of the job.
 
 This module imports only the standard library and orjson: gunicorn's master loads the file on
 its own (gunicorn.conf.py), so that its lines go through the same formatter without importing
@@ -195,21 +196,20 @@ def gunicorn_logconfig(log_format: str) -> dict:
 GUNICORN_ACCESS_FORMAT = '%(m)s %(U)s %(s)s %(B)s bytes %(M)sms request_id=%({x-request-id}o)s'
 
 
-def init_error_reports(config: Mapping) -> bool:
+def init_error_reports(config: Mapping) -> None:
     """Send unhandled errors of requests and jobs to Sentry when `SENTRY_DSN` is set, tagged
-    with the request id; without it Sentry's SDK is not even imported. Returns whether it is on."""
+    with the request id; without it Sentry's SDK is not even imported."""
     dsn = config.get("SENTRY_DSN")
     if not dsn:
-        return False
+        return
     import sentry_sdk
     from sentry_sdk.integrations.flask import FlaskIntegration
     from sentry_sdk.integrations.rq import RqIntegration
 
+    traces = config.get("SENTRY_TRACES_SAMPLE_RATE") or None  # None, not 0: no tracing at all
     sentry_sdk.init(dsn=dsn, environment=config.get("LYCEUM_ENV"), send_default_pii=False,
-                    traces_sample_rate=config.get("SENTRY_TRACES_SAMPLE_RATE") or 0.0,
-                    integrations=[FlaskIntegration(), RqIntegration()],
+                    traces_sample_rate=traces, integrations=[FlaskIntegration(), RqIntegration()],
                     before_send=_tag_request_id)
-    return True
 
 
 def _tag_request_id(event: dict, hint: dict) -> dict:

@@ -30,8 +30,9 @@ def app():
 
     @sock.route("/probe/ws")
     def probe_socket(ws):
-        probe_log.info("socket got %s", ws.receive(timeout=5))
+        probe_log.info("socket got %s", ws.receive(timeout=30))
         ws.send("bye")
+        ws.receive(timeout=30)  # until the client closes: no close frame races "bye"
 
     yield app
     teardown()
@@ -173,7 +174,7 @@ def test_a_websocket_logs_with_its_requests_id(app, capture):
             f"ws://127.0.0.1:{server.server_port}/probe/ws",
             headers={"X-Request-ID": "socket-request-0001"})
         ws.send("hello")
-        assert ws.receive(timeout=5) == "bye"
+        assert ws.receive(timeout=30) == "bye"
         ws.close()
     finally:
         server.shutdown()
