@@ -192,8 +192,9 @@ def gunicorn_logconfig(log_format: str) -> dict:
     }
 
 
-# gunicorn's access line in text; in JSON its atoms become fields (`_access_fields`).
-GUNICORN_ACCESS_FORMAT = '%(m)s %(U)s %(s)s %(B)s bytes %(M)sms request_id=%({x-request-id}o)s'
+# gunicorn's access line (the request id is the context's, in its greenlet); in JSON its atoms
+# also become fields (`_access_fields`), the id taken from the response's header.
+GUNICORN_ACCESS_FORMAT = "%(m)s %(U)s %(s)s %(B)s bytes %(M)sms"
 
 
 def init_error_reports(config: Mapping) -> None:
