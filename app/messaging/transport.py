@@ -160,9 +160,11 @@ class ShardedListener:
                     pubsub = self._by_node.get(node.name)
                     if pubsub is None:
                         pubsub = self._cluster.get_redis_connection(node).pubsub()
+                        pubsub.ssubscribe(name)  # connects: only then may the listener wait on it
                         self._by_node[node.name] = pubsub
                         opened = True
-                    pubsub.ssubscribe(name)
+                    else:
+                        pubsub.ssubscribe(name)
                     self._node_of[name] = pubsub
             finally:
                 if opened:
