@@ -225,8 +225,8 @@ class Bus:
             self._listener = self._transport.listener()
             wanted = list(self._local)
             subs = {sub for subs in self._local.values() for sub in subs}
-            for name in wanted:
-                self._confirmed[name] = threading.Event()
+            for name in wanted:  # the same events: a consumer may be waiting on one
+                self._confirmed.setdefault(name, threading.Event()).clear()
         try:
             if wanted:
                 self._listener.subscribe(wanted)

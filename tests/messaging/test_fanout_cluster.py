@@ -16,8 +16,10 @@ import uuid
 import pytest
 import redis
 import requests
+from redis.cluster import RedisCluster
 
 from app.extensions import db as _db
+from app.extensions import make_pubsub_redis
 from app.learning.enrollment import enroll
 from app.messaging import channels, direct
 from app.messaging.bus import RESYNC, bus, close_buses, publish_now
@@ -115,7 +117,14 @@ def _heard_again(sub, name: str, timeout: float = 20.0) -> bool:
 
 # --- the bus in this process --------------------------------------------------------------------
 
-def test_a_cluster_is_recognised_and_the_bus_uses_sharded_pub_sub(cluster_app, ctx):
+def test_a_cluster_is_recognised_and_the_bus_uses_sharded_pub_sub(cluster, cluster_app, ctx):
+    clustered, plain = make_pubsub_redis(cluster.url), make_pubsub_redis(cluster_app.config["REDIS_URL"])
+    try:
+        assert isinstance(clustered, RedisCluster)
+        assert not isinstance(plain, RedisCluster)  # a second, plain Redis for pub/sub
+    finally:
+        clustered.close()
+        plain.close()
     assert isinstance(channel_transport(cluster_app), ClusterChannels)
 
 
@@ -150,6 +159,22 @@ def test_a_channel_whose_slot_moves_resyncs_and_is_heard_on_its_new_master(clust
         assert RESYNC in _events(sub, 1, timeout=20.0)
         assert _heard_again(sub, name)
         assert name in _shard_channels(cluster, target, cluster_app.config["CHANNEL_PREFIX"])
+
+
+def test_a_channel_subscribed_after_its_slot_moved_is_heard_on_its_new_master(cluster, cluster_app, ctx):
+    """The listener reads the slot map once: its old master answers a channel whose slot
+    moved since with MOVED, and the bus reads the map again and subscribes on the new one."""
+    first = f"{channels.course_chat(0)}:{uuid.uuid4().hex[:8]}"
+    with bus().subscribe([first]) as sub:  # the listener has read the slot map
+        second = f"{channels.user_dm(0)}:{uuid.uuid4().hex[:8]}"
+        while cluster.node(cluster.ports[0]).cluster("keyslot", second) == \
+                cluster.node(cluster.ports[0]).cluster("keyslot", first):
+            second = f"{channels.user_dm(0)}:{uuid.uuid4().hex[:8]}"
+        cluster.move_slot(second, next(port for port in cluster.ports if port != cluster.master_of(second)))
+        with bus().subscribe([second]) as moved:
+            assert RESYNC in _events(sub, 1, timeout=20.0)
+            assert _heard_again(moved, second)
+        assert _heard_again(sub, first)
 
 
 def test_a_restarted_master_makes_its_subscribers_resync(cluster, cluster_app, ctx):
