@@ -22,7 +22,7 @@ from redis.client import PubSub
 from redis.cluster import ClusterNode, RedisCluster
 from redis.exceptions import RedisClusterException
 
-from app.extensions import make_pubsub_redis
+from app.extensions import make_pubsub_redis, make_redis
 
 log = logging.getLogger(__name__)
 
@@ -61,16 +61,20 @@ def drain(pubsub: PubSub, published: tuple, deliver: Deliver, reply: Callable[[o
 
 
 class RedisChannels:
-    """One Redis: PUBLISH, and one SUBSCRIBE connection per listener."""
+    """One Redis (at `url`; fakeredis without one): PUBLISH, and one SUBSCRIBE connection per
+    listener."""
 
-    def __init__(self, client: redis.Redis):
+    def __init__(self, client: redis.Redis, url: str | None):
         self.client = client
+        self._url = url
 
     def publish(self, channel: str, data: bytes) -> int:
         return self.client.publish(channel, data)
 
     def listener(self) -> RedisListener:
-        return RedisListener(self.client.pubsub())
+        # A client of its own: the connection a closed listener gives back to its pool may
+        # still be touched by the listener's thread, so that pool must lend it to no one else.
+        return RedisListener(make_redis(self._url).pubsub())
 
 
 class RedisListener:
@@ -239,8 +243,11 @@ def channel_transport(app: Flask) -> Transport:
             found = app.extensions.get("channel_transport")
             if found is None:
                 url = app.config.get("REDIS_PUBSUB_URL")
-                client = make_pubsub_redis(url) if url else app.extensions["redis"]
-                found = (ClusterChannels(client, url) if isinstance(client, RedisCluster)
-                         else RedisChannels(client))
+                if not url:
+                    found = RedisChannels(app.extensions["redis"], app.config["REDIS_URL"])
+                else:
+                    client = make_pubsub_redis(url)
+                    found = (ClusterChannels(client, url) if isinstance(client, RedisCluster)
+                             else RedisChannels(client, url))
                 app.extensions["channel_transport"] = found
     return found

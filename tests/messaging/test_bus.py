@@ -146,7 +146,7 @@ def test_after_losing_redis_every_subscriber_resyncs_and_hears_again(app):
     """A dropped connection loses whatever was published meanwhile: each consumer is told
     to reload from the database, and live delivery continues on a fresh connection."""
     name = _channel()
-    local = Bus(RedisChannels(make_redis(app.config["REDIS_URL"])))
+    local = Bus(RedisChannels(make_redis(app.config["REDIS_URL"]), app.config["REDIS_URL"]))
     try:
         with local.subscribe([name]) as sub:
             local._listener._pubsub.connection.disconnect()
@@ -162,7 +162,7 @@ def test_after_losing_redis_every_subscriber_resyncs_and_hears_again(app):
 
 
 def test_closing_the_bus_ends_every_consumer(app):
-    local = Bus(RedisChannels(make_redis(app.config["REDIS_URL"])))
+    local = Bus(RedisChannels(make_redis(app.config["REDIS_URL"]), app.config["REDIS_URL"]))
     sub = local.subscribe([_channel()])
     local.close()
     assert _events(sub, 1) == [{"type": "bus.closed"}]

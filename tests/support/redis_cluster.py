@@ -34,9 +34,10 @@ def _port_is_free(port: int) -> bool:
 
 
 def free_cluster_port(taken: set[int]) -> int:
-    """A port that is free, and whose cluster bus port (port + 10000) is free too."""
+    """A port that is free, and whose cluster bus port (port + 10000) is free too; both below
+    Linux's ephemeral range (32768 and up), where outgoing connections take their ports."""
     for _ in range(1000):
-        port = random.randint(20000, 29999)
+        port = random.randint(10000, 22000)
         if port not in taken and _port_is_free(port) and _port_is_free(port + 10000):
             return port
     raise RuntimeError("no free port pair for a Redis Cluster node")
@@ -83,7 +84,15 @@ class LocalCluster:
         log.close()
         if port not in self.ports:
             self.ports.append(port)
-        _wait(lambda: self.node(port).ping(), f"node {port} answering")
+        server = self._servers[port]
+
+        def answering() -> bool:
+            if server.poll() is not None:
+                log_tail = (self.directory / f"redis-{port}.log").read_text(errors="replace")[-1000:]
+                raise RuntimeError(f"redis-server on {port} exited:\n{log_tail}")
+            return self.node(port).ping()
+
+        _wait(answering, f"node {port} answering")
 
     def kill(self, port: int) -> None:
         """SIGKILL the node on `port` (a crash: no goodbye to the clients)."""
