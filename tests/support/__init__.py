@@ -1,1 +1,1 @@
-"""Test support shared by several test modules: one module per topic (tests never import tests)."""
+"""Test code shared by several test modules (one module per topic); tests never import tests."""
