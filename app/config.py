@@ -68,9 +68,14 @@ class Config:
     SQLALCHEMY_DATABASE_URI = normalise_database_url(
         env("DATABASE_URL", f"sqlite:///{INSTANCE / 'lyceum.db'}"))
     SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
+    # A read replica for the public catalog and search (app/catalog/replica.py); unset: the primary.
+    DATABASE_REPLICA_URL = env("DATABASE_REPLICA_URL")
 
     # Redis: unset means fakeredis in-process (pub/sub, limiter and queues share one server).
     REDIS_URL = env("REDIS_URL")
+    # Live fan-out only (app/messaging/transport.py): a Redis or a Redis Cluster (sharded
+    # pub/sub); unset: REDIS_URL's. Queues, rate limits, presence and caches stay on REDIS_URL.
+    REDIS_PUBSUB_URL = env("REDIS_PUBSUB_URL")
     # RQ jobs run inline when there is no real Redis, unless told otherwise.
     JOBS_INLINE = env_bool("JOBS_INLINE", REDIS_URL is None)
     RQ_QUEUES = ("high", "default", "low")
@@ -214,6 +219,8 @@ class TestConfig(Config):
     SESSION_COOKIE_SECURE = False
     REMEMBER_COOKIE_SECURE = False
     JOBS_INLINE = True
+    REDIS_PUBSUB_URL = None  # the bus on REDIS_URL's server; the cluster tests set their own
+    DATABASE_REPLICA_URL = None  # the replica tests set their own
     FACET_CACHE_ENABLED = False  # every test sees its own data at once
     MESSAGE_RATE_COUNT = 0  # no flood limit; its tests switch it on
     PRESENCE_ANNOUNCE_SECONDS = 0.05

@@ -11,6 +11,7 @@ from flask_migrate import Migrate
 from flask_sock import Sock
 from flask_sqlalchemy import SQLAlchemy
 from flask_wtf.csrf import CSRFProtect
+from redis.cluster import RedisCluster
 from rq import Queue
 from sqlalchemy import MetaData
 
@@ -48,6 +49,18 @@ def make_redis(url: str | None) -> redis.Redis:
     if url:
         return redis.Redis.from_url(url)
     return fakeredis.FakeRedis(server=FAKE_REDIS_SERVER)
+
+
+def make_pubsub_redis(url: str) -> redis.Redis | RedisCluster:
+    """The client for live fan-out at `REDIS_PUBSUB_URL`: a cluster client when the server
+    there says it runs in cluster mode (`INFO cluster`: `cluster_enabled:1`; any node of the
+    cluster will do), a plain one otherwise. Asks the server, so it is called on first use."""
+    probe = redis.Redis.from_url(url)
+    try:
+        clustered = probe.info("cluster").get("cluster_enabled") == 1
+    finally:
+        probe.close()
+    return RedisCluster.from_url(url) if clustered else redis.Redis.from_url(url)
 
 
 def init_redis(app: Flask) -> None:

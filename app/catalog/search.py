@@ -20,6 +20,7 @@ import sqlalchemy as sa
 
 from app.accounts.models import User
 from app.catalog.models import LANGUAGES, LEVELS, Category, Course, Lesson, MediaAsset, SearchTerm
+from app.catalog.replica import catalog_session, replica_reads
 from app.dbtypes import UTCDateTime, utcnow
 from app.extensions import db
 from app.learning.models import CourseStats
@@ -204,7 +205,7 @@ def terms_of(q: str) -> tuple[list[str], list[str]]:
 
 
 def _dialect() -> str:
-    return db.session.get_bind().dialect.name
+    return catalog_session().get_bind().dialect.name
 
 
 def expansions(words: list[str]) -> dict[str, list[str]]:
@@ -215,8 +216,8 @@ def expansions(words: list[str]) -> dict[str, list[str]]:
     candidates = [word for word in dict.fromkeys(words) if len(word) >= 3]
     if not candidates:
         return {}
-    known = set(db.session.scalars(sa.select(SearchTerm.term).where(SearchTerm.term.in_(candidates))))
-    return {word: list(db.session.scalars(
+    known = set(catalog_session().scalars(sa.select(SearchTerm.term).where(SearchTerm.term.in_(candidates))))
+    return {word: list(catalog_session().scalars(
         sa.select(SearchTerm.term).where(SearchTerm.term.startswith(word, autoescape=True))
         .order_by(SearchTerm.frequency.desc(), SearchTerm.term).limit(MAX_EXPANSIONS)))
         for word in candidates if word not in known}
@@ -385,18 +386,20 @@ def _order(stmt, sort: str, rank):
 
 def search_courses(query: CatalogQuery, *, per_page: int = PER_PAGE, with_facets: bool = True,
                    now: datetime | None = None) -> Results:
+    """One page of the public catalog, read from the replica when there is one (replica.py)."""
     now = now or utcnow()
-    if _dialect() == "postgresql":
-        # A catalog query touches a few thousand rows at most: starting parallel workers
-        # costs more than it saves (measured in bench/).
-        db.session.execute(sa.text("SET LOCAL max_parallel_workers_per_gather = 0"))
-    wanted, excluded = terms_of(query.q)
-    results = _run(query, wanted, excluded, per_page, with_facets, now)
-    if results.total == 0 and wanted:
-        corrected = correct_terms(wanted)
-        if corrected != wanted:
-            results = _run(query, corrected, excluded, per_page, with_facets, now)
-            results.corrected_q = " ".join(corrected)
+    with replica_reads():
+        if _dialect() == "postgresql":
+            # A catalog query touches a few thousand rows at most: starting parallel workers
+            # costs more than it saves (measured in bench/).
+            catalog_session().execute(sa.text("SET LOCAL max_parallel_workers_per_gather = 0"))
+        wanted, excluded = terms_of(query.q)
+        results = _run(query, wanted, excluded, per_page, with_facets, now)
+        if results.total == 0 and wanted:
+            corrected = correct_terms(wanted)
+            if corrected != wanted:
+                results = _run(query, corrected, excluded, per_page, with_facets, now)
+                results.corrected_q = " ".join(corrected)
     return results
 
 
@@ -412,7 +415,7 @@ def _run(query, wanted, excluded, per_page, with_facets, now) -> Results:
     page = query.page
     ids, total = _page(filtered, sort, rank, page, per_page)
     if not ids and page > 1:  # past the last page: show the last one
-        total = db.session.scalar(sa.select(sa.func.count()).select_from(filtered.subquery())) or 0
+        total = catalog_session().scalar(sa.select(sa.func.count()).select_from(filtered.subquery())) or 0
         page = max((total + per_page - 1) // per_page, 1)
         ids, total = _page(filtered, sort, rank, page, per_page)
     pages = max((total + per_page - 1) // per_page, 1)
@@ -425,7 +428,7 @@ def _page(filtered, sort, rank, page, per_page) -> tuple[list[int], int]:
     """One page of ids and the total count, in one query (a window count)."""
     stmt = (_order(filtered.add_columns(sa.func.count().over().label("total")), sort, rank)
             .limit(per_page).offset((page - 1) * per_page))
-    rows = db.session.execute(stmt).all()
+    rows = catalog_session().execute(stmt).all()
     return [row[0] for row in rows], (rows[0][1] if rows else 0)
 
 
@@ -466,7 +469,7 @@ def cards_for(ids: list[int]) -> list[CourseCard]:
         return []
     duration = (sa.select(sa.func.sum(Lesson.duration_seconds)).where(Lesson.course_id == Course.id)
                 .correlate(Course).scalar_subquery())
-    rows = db.session.execute(
+    rows = catalog_session().execute(
         sa.select(Course.id, Course.slug, Course.title, Course.subtitle, MediaAsset.storage_key,
                   Course.creator_id, User.display_name, CourseStats.rating_sum,
                   CourseStats.rating_count, CourseStats.learners, Course.price_minor,
@@ -490,11 +493,11 @@ def facet_counts(base, query: CatalogQuery) -> dict[str, list[tuple[str, str, in
     applied, not its own)."""
     def grouped(column, skip):
         sub = apply_filters(base.add_columns(column.label("value")), query, skip=skip).subquery()
-        return dict(db.session.execute(
+        return dict(catalog_session().execute(
             sa.select(sub.c.value, sa.func.count()).group_by(sub.c.value)).all())
 
     c = SEARCH.c
-    categories = {category.id: category for category in db.session.scalars(sa.select(Category))}
+    categories = {category.id: category for category in catalog_session().scalars(sa.select(Category))}
     by_category = grouped(c.category_id, "category")
     by_level = grouped(c.level, "level")
     by_language = grouped(c.language, "language")
@@ -540,11 +543,11 @@ def correct_terms(words: list[str]) -> list[str]:
     """Replace each word the vocabulary does not know by its closest known word."""
     corrected = []
     for word in words:
-        if len(word) < 3 or db.session.get(SearchTerm, word) is not None:
+        if len(word) < 3 or catalog_session().get(SearchTerm, word) is not None:
             corrected.append(word)
             continue
         allowed = 1 if len(word) <= 4 else 2
-        candidates = db.session.execute(
+        candidates = catalog_session().execute(
             sa.select(SearchTerm.term, SearchTerm.frequency).where(
                 SearchTerm.term.like(word[0] + "%"),
                 sa.func.length(SearchTerm.term).between(len(word) - allowed, len(word) + allowed))
@@ -553,7 +556,7 @@ def correct_terms(words: list[str]) -> list[str]:
         scored = sorted((edit_distance(word, term, allowed), -frequency, term)
                         for term, frequency in candidates)
         if not scored or scored[0][0] > allowed:
-            others = db.session.execute(sa.select(SearchTerm.term, SearchTerm.frequency).where(
+            others = catalog_session().execute(sa.select(SearchTerm.term, SearchTerm.frequency).where(
                 SearchTerm.term.like("_" + word[1:3] + "%"))).all()
             scored = sorted((edit_distance(word, term, allowed), -frequency, term)
                             for term, frequency in others)

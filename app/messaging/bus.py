@@ -7,6 +7,10 @@ the local `Subscription`s — one per open socket or stream — through in-memor
 slow client never holds up the others. Redis pub/sub forgets what nobody heard: after the
 listener loses its connection it tells every subscription (`{"type": "bus.resync"}`) to
 reload what it may have missed from the database, as a reconnecting client does.
+
+The bus talks to Redis through a transport (app/messaging/transport.py): PUBLISH/SUBSCRIBE
+on one Redis (`REDIS_URL`, or `REDIS_PUBSUB_URL`), or sharded pub/sub on a Redis Cluster
+when `REDIS_PUBSUB_URL` names one.
 """
 from __future__ import annotations
 
@@ -18,17 +22,15 @@ from collections import defaultdict, deque
 from collections.abc import Iterable
 
 import orjson
-import redis
 from flask import Flask, current_app
 
 from app.events import on_commit
-from app.extensions import get_redis, make_redis
+from app.messaging.transport import LOST, Transport, channel_transport
 
 log = logging.getLogger(__name__)
 
 RESYNC = {"type": "bus.resync"}
 SUBSCRIBE_TIMEOUT = 5.0  # seconds to wait for Redis to confirm a new channel
-DRAIN_LIMIT = 10_000  # messages delivered from one burst before the listener looks up
 QUEUE_LIMIT = 1000  # events waiting for one slow client before it is dropped (it resyncs)
 
 
@@ -40,8 +42,8 @@ def publish(channel: str, event: dict) -> None:
 def publish_now(channel: str, event: dict) -> int:
     """Publish at once; returns how many processes heard it (0 is fine: nobody listening)."""
     try:
-        return get_redis().publish(channel, orjson.dumps(event))
-    except redis.RedisError:  # live delivery is best effort; the row is the truth
+        return channel_transport(current_app).publish(channel, orjson.dumps(event))
+    except LOST:  # live delivery is best effort; the row is the truth
         log.exception("publish to %s failed", channel)
         return 0
 
@@ -120,14 +122,16 @@ class Subscription:
 
 
 class Bus:
-    """The process's one subscriber connection and the fan-out to local subscriptions."""
+    """The process's one subscriber (a listener of the transport's) and the fan-out to local
+    subscriptions."""
 
-    def __init__(self, redis_url: str | None):
-        self._redis_url = redis_url
+    def __init__(self, transport: Transport):
+        self._transport = transport
         self._lock = threading.Lock()
         self._local: dict[str, set[Subscription]] = defaultdict(set)
         self._confirmed: dict[str, threading.Event] = {}
-        self._pubsub = make_redis(redis_url).pubsub()
+        self._listener = transport.listener()
+        self._lost = threading.Event()  # a subscribe failed: the listener starts afresh
         self._stopped = threading.Event()
         self._thread = threading.Thread(target=self._listen, name="lyceum-bus", daemon=True)
         self._thread.start()
@@ -145,7 +149,11 @@ class Bus:
                 if name in new or not self._confirmed.get(name, threading.Event()).is_set():
                     waits.append(self._confirmed.setdefault(name, threading.Event()))
             if new:
-                self._pubsub.subscribe(*new)
+                try:
+                    self._listener.subscribe(new)
+                except LOST:  # the listener starts again, subscribed to everything wanted
+                    log.warning("subscribe failed; reconnecting", exc_info=True)
+                    self._lost.set()
         for event in waits:
             event.wait(SUBSCRIBE_TIMEOUT)
         return sub
@@ -163,8 +171,8 @@ class Bus:
                         gone.append(name)
             if gone and not self._stopped.is_set():
                 try:
-                    self._pubsub.unsubscribe(*gone)
-                except redis.RedisError:  # the listener resubscribes what is still wanted
+                    self._listener.unsubscribe(gone)
+                except LOST:  # the listener resubscribes what is still wanted
                     log.warning("unsubscribe failed", exc_info=True)
 
     def subscriber_count(self) -> int:
@@ -176,12 +184,11 @@ class Bus:
         failures = 0
         while not self._stopped.is_set():
             try:
-                message = self._pubsub.get_message(timeout=1.0)
+                if self._lost.is_set():
+                    raise ConnectionResetError("a subscribe failed")
+                self._listener.read(1.0, self._deliver, self._confirm)
                 failures = 0
-                if message is not None:
-                    self._dispatch(message)
-                    self._drain()
-            except (redis.RedisError, OSError, ValueError, AttributeError):
+            except LOST:
                 if self._stopped.is_set():
                     return
                 failures += 1
@@ -189,38 +196,11 @@ class Bus:
                 time.sleep(min(0.1 * 2 ** failures, 5.0))
                 self._reconnect()
 
-    def _drain(self) -> None:
-        """Deliver the messages already received, read straight off the connection.
-
-        A notification to 5,000 users is 5,000 messages in one burst, and `get_message`
-        costs ~4 µs of Python each (retry wrapper, health check, a dict per message) against
-        ~1 µs for reading the reply itself. Published messages go straight out; any other
-        reply (a subscribe confirmation, a health check's pong) takes redis-py's own path,
-        which keeps its bookkeeping."""
-        pubsub = self._pubsub
-        conn = pubsub.connection
-        for _ in range(DRAIN_LIMIT):  # then back to the loop, which checks for a stop
-            if conn is None or not conn.can_read(timeout=0):
-                return
-            response = conn.read_response(disconnect_on_error=False, push_request=True)
-            if isinstance(response, list) and len(response) == 3 and response[0] in (b"message", "message"):
-                self._deliver(response[1], response[2])
-            elif pubsub.is_health_check_response(response):
-                pubsub.health_check_response_counter -= 1
-            else:
-                message = pubsub.handle_message(response)
-                if message is not None:
-                    self._dispatch(message)
-
-    def _dispatch(self, message: dict) -> None:
-        if message["type"] == "message":
-            self._deliver(message["channel"], message["data"])
-        elif message["type"] == "subscribe":
-            name = message["channel"]
-            name = name.decode() if isinstance(name, bytes) else name
-            with self._lock:
-                if name in self._confirmed:
-                    self._confirmed[name].set()
+    def _confirm(self, channel: bytes | str) -> None:
+        name = channel.decode() if isinstance(channel, bytes) else channel
+        with self._lock:
+            if name in self._confirmed:
+                self._confirmed[name].set()
 
     def _deliver(self, channel: bytes | str, data: bytes | str) -> None:
         name = channel.decode() if isinstance(channel, bytes) else channel
@@ -235,22 +215,24 @@ class Bus:
             sub.put(event)
 
     def _reconnect(self) -> None:
-        """A fresh connection, subscribed to everything still wanted; everyone resyncs."""
+        """A fresh listener, subscribed to everything still wanted; everyone resyncs."""
         try:
-            self._pubsub.close()
+            self._listener.close()
         except Exception:  # noqa: BLE001 - the old connection is gone either way
             pass
         with self._lock:
-            self._pubsub = make_redis(self._redis_url).pubsub()
+            self._lost.clear()
+            self._listener = self._transport.listener()
             wanted = list(self._local)
             subs = {sub for subs in self._local.values() for sub in subs}
-            for name in wanted:
-                self._confirmed[name] = threading.Event()
+            for name in wanted:  # the same events: a consumer may be waiting on one
+                self._confirmed.setdefault(name, threading.Event()).clear()
         try:
             if wanted:
-                self._pubsub.subscribe(*wanted)
-        except redis.RedisError:
-            return  # the next get_message fails again and we retry with back-off
+                self._listener.subscribe(wanted)
+        except LOST:
+            self._lost.set()
+            return  # the listener fails again and we retry with back-off
         for sub in subs:
             sub.put(RESYNC)
 
@@ -262,7 +244,7 @@ class Bus:
         for sub in subs:
             sub.put({"type": "bus.closed"})
         try:
-            self._pubsub.close()
+            self._listener.close()
         except Exception:  # noqa: BLE001
             pass
 
@@ -280,7 +262,7 @@ def bus(app: Flask | None = None) -> Bus:
         with _buses_lock:
             found = _buses.get(key)
             if found is None:
-                found = _buses[key] = Bus(app.config["REDIS_URL"])
+                found = _buses[key] = Bus(channel_transport(app))
     return found
 
 

@@ -15,6 +15,7 @@ from app.extensions import db, get_redis, make_redis
 from app.messaging import bus as bus_module
 from app.messaging import channels
 from app.messaging.bus import RESYNC, Bus, bus, publish, publish_now
+from app.messaging.transport import RedisChannels
 
 
 def _channel() -> str:
@@ -145,10 +146,10 @@ def test_after_losing_redis_every_subscriber_resyncs_and_hears_again(app):
     """A dropped connection loses whatever was published meanwhile: each consumer is told
     to reload from the database, and live delivery continues on a fresh connection."""
     name = _channel()
-    local = Bus(app.config["REDIS_URL"])
+    local = Bus(RedisChannels(make_redis(app.config["REDIS_URL"]), app.config["REDIS_URL"]))
     try:
         with local.subscribe([name]) as sub:
-            local._pubsub.connection.disconnect()
+            local._listener._pubsub.connection.disconnect()
             assert RESYNC in _events(sub, 1, timeout=5.0)
             deadline = time.monotonic() + 5
             got = []
@@ -161,7 +162,7 @@ def test_after_losing_redis_every_subscriber_resyncs_and_hears_again(app):
 
 
 def test_closing_the_bus_ends_every_consumer(app):
-    local = Bus(app.config["REDIS_URL"])
+    local = Bus(RedisChannels(make_redis(app.config["REDIS_URL"]), app.config["REDIS_URL"]))
     sub = local.subscribe([_channel()])
     local.close()
     assert _events(sub, 1) == [{"type": "bus.closed"}]
