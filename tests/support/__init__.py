@@ -1,0 +1,1 @@
+"""Test support shared by several test modules: one module per topic (tests never import tests)."""
