@@ -9,7 +9,16 @@ import sqlalchemy as sa
 
 from app.accounts.passwords import verify_password
 from app.accounts.queries import user_by_email
-from app.demo import DEMO_COURSES, DEMO_PASSWORD, DEMO_STEPS, buy_once, course_titled
+from app.demo import (
+    DEMO_COURSES,
+    DEMO_PASSWORD,
+    DEMO_STEPS,
+    buy_once,
+    course_titled,
+    demo_conversations,
+    demo_finished_course,
+    demo_purchases,
+)
 from app.messaging.models import ChatMessage
 from tests.support.demo import COMPLETE_DEMO, demo_counts
 
@@ -36,15 +45,19 @@ def test_demo_data_gives_every_page_something_to_show_and_a_second_run_changes_n
     assert demo_counts(db.session) == counts
 
 
+def steps_before(step) -> tuple:
+    return DEMO_STEPS[:DEMO_STEPS.index(step)]
+
+
 def _learner_bought_the_second_course() -> None:
     """A crash inside a step: the learner's purchase is done, nothing after it."""
     buy_once(user_by_email("learner@example.com"), course_titled(DEMO_COURSES[1][0]))
 
 
 @pytest.mark.parametrize("done", [
-    DEMO_STEPS[:2],  # the accounts and courses exist, nothing of the learning
-    (*DEMO_STEPS[:3], _learner_bought_the_second_course),
-    DEMO_STEPS[:5],  # everything but the conversations
+    steps_before(demo_finished_course),  # the accounts and courses exist, nothing of the learning
+    (*steps_before(demo_purchases), _learner_bought_the_second_course),
+    steps_before(demo_conversations),
 ], ids=["after-courses", "mid-purchases", "before-conversations"])
 def test_a_run_that_stopped_half_way_is_finished_by_the_next(app, db, done):
     with app.test_request_context():
