@@ -225,7 +225,7 @@ def buy_once(buyer: User, course: Course) -> Order:
         db.session.commit()  # the webhook's apply job runs here, in this process
         order = _order(buyer, course)
         if order is None:
-            raise RuntimeError(f"The payment of order {buyer.email} / {course.title} was not applied: "
+            raise RuntimeError(f"{buyer.email}'s payment for “{course.title}” was not applied: "
                                "see the failed payment events (Admin → Finance).")
     return order
 
