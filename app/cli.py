@@ -14,7 +14,8 @@ from app.extensions import db
 def register_cli(app: Flask) -> None:
     @app.cli.command("demo-data")
     def demo_data():
-        """Load the demo accounts, courses, learning and sales (idempotent) and print them."""
+        """Load the demo accounts, courses, learning and sales (idempotent) and print them.
+        It runs the jobs it causes itself: no worker needed, and a running one does no harm."""
         # Links in demo e-mails and checkout sessions point at the local server.
         with app.test_request_context(base_url=f"http://127.0.0.1:{os.environ.get('PORT', '5000')}"):
             created = load_demo_data()

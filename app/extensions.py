@@ -1,6 +1,9 @@
 """Extension singletons and the Redis / RQ handles, initialised by `create_app`."""
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+
 import fakeredis
 import redis
 from flask import Flask, current_app, request
@@ -87,3 +90,19 @@ def redis_key(*parts) -> str:
 
 def get_queue(name: str = "default") -> Queue:
     return current_app.extensions["rq_queues"][name]
+
+
+@contextmanager
+def jobs_run_in_this_process(app: Flask) -> Iterator[None]:
+    """Meanwhile, every job enqueued runs at once in this process (RQ's synchronous queues,
+    as on the embedded default), whatever `JOBS_INLINE` says: for a one-off command such as
+    `flask demo-data`, whose next step needs what its jobs did and which must not depend on
+    whether or when a worker runs. Jobs are idempotent, so one a worker also runs (after a
+    crash, say) still does its effect once."""
+    queues = app.extensions["rq_queues"]
+    app.extensions["rq_queues"] = {name: Queue(queue.name, connection=queue.connection, is_async=False)
+                                   for name, queue in queues.items()}
+    try:
+        yield
+    finally:
+        app.extensions["rq_queues"] = queues

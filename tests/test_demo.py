@@ -1,32 +1,69 @@
 """`flask demo-data` (run by `make run`): the demo accounts, courses, purchases and
-conversations, made through the services; running it again changes nothing."""
+conversations, made through the services; running it again changes nothing, and a run that
+stopped half-way is finished by the next one. The real-services setups (a worker running or
+not) are in test_demo_services.py."""
 from __future__ import annotations
 
+import pytest
 import sqlalchemy as sa
 
+from app.accounts.passwords import verify_password
 from app.accounts.queries import user_by_email
-from app.demo import DEMO_PASSWORD, load_demo_data
-from app.extensions import db
-from app.messaging.models import ChatMessage, Conversation, DirectMessage
+from app.demo import (
+    DEMO_COURSES,
+    DEMO_PASSWORD,
+    DEMO_STEPS,
+    buy_once,
+    course_titled,
+    demo_conversations,
+    demo_finished_course,
+    demo_purchases,
+)
+from app.messaging.models import ChatMessage
+from tests.support.demo import COMPLETE_DEMO, demo_counts
 
 
-def _counts() -> dict[str, int]:
-    return {model.__tablename__: db.session.scalar(sa.select(sa.func.count()).select_from(model))
-            for model in (ChatMessage, Conversation, DirectMessage)}
-
-
-def test_demo_data_gives_every_page_something_to_show_and_is_idempotent(app, db):
+def demo_data(app) -> str:
     result = app.test_cli_runner().invoke(args=["demo-data"])
     assert result.exit_code == 0, result.output
+    return result.output
+
+
+def test_demo_data_gives_every_page_something_to_show_and_a_second_run_changes_nothing(app, db):
+    output = demo_data(app)
+    assert "Demo data ready (3 new accounts)." in output
     for email in ("admin@example.com", "creator@example.com", "learner@example.com"):
-        assert email in result.output
-    learner, creator = user_by_email("learner@example.com"), user_by_email("creator@example.com")
-    from app.accounts.passwords import verify_password
+        assert email in output
+    learner = user_by_email("learner@example.com")
     assert verify_password(learner.password_hash, DEMO_PASSWORD)
-    counts = _counts()
-    assert counts == {"chat_message": 3, "conversation": 1, "direct_message": 2}
     mention = db.session.scalar(sa.select(ChatMessage).where(ChatMessage.author_id == learner.id))
     assert "@ChrisCreator" in mention.body
+    counts = demo_counts(db.session)
+    assert counts == COMPLETE_DEMO
+
+    assert "Demo data ready (0 new accounts)." in demo_data(app)  # a second `make run`
+    assert demo_counts(db.session) == counts
+
+
+def steps_before(step) -> tuple:
+    return DEMO_STEPS[:DEMO_STEPS.index(step)]
+
+
+def _learner_bought_the_second_course() -> None:
+    """A crash inside a step: the learner's purchase is done, nothing after it."""
+    buy_once(user_by_email("learner@example.com"), course_titled(DEMO_COURSES[1][0]))
+
+
+@pytest.mark.parametrize("done", [
+    steps_before(demo_finished_course),  # the accounts and courses exist, nothing of the learning
+    (*steps_before(demo_purchases), _learner_bought_the_second_course),
+    steps_before(demo_conversations),
+], ids=["after-courses", "mid-purchases", "before-conversations"])
+def test_a_run_that_stopped_half_way_is_finished_by_the_next(app, db, done):
     with app.test_request_context():
-        assert load_demo_data() == [] and _counts() == counts  # a second `make run`
-    assert creator.balance >= 0
+        for step in done:
+            step()
+            db.session.commit()
+    assert demo_counts(db.session) != COMPLETE_DEMO
+    demo_data(app)
+    assert demo_counts(db.session) == COMPLETE_DEMO

@@ -1,0 +1,94 @@
+"""The app's own processes, started for a test the way the Procfile starts them: `flask` commands
+and RQ workers (`worker.py`) on a test's committed database, Redis and key prefixes."""
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def process_env(app, **overrides: str) -> dict[str, str]:
+    """The environment of a process that serves `app`'s database, Redis, queues, channels,
+    media and mail (what `build_app` made), as `LYCEUM_ENV=test`: a server DATABASE_URL
+    alone would mean production."""
+    config = app.config
+    env = {**os.environ, "LYCEUM_ENV": "test", "DATABASE_URL": config["SQLALCHEMY_DATABASE_URI"],
+           "RQ_QUEUE_PREFIX": config["RQ_QUEUE_PREFIX"], "CHANNEL_PREFIX": config["CHANNEL_PREFIX"],
+           "RATELIMIT_KEY_PREFIX": config["RATELIMIT_KEY_PREFIX"],
+           "MEDIA_STORAGE": config["MEDIA_STORAGE"], "MAIL_DIR": config["MAIL_DIR"],
+           "JOBS_INLINE": "true" if config["JOBS_INLINE"] else "false",
+           "SESSION_COOKIE_SECURE": "false"}
+    if config["REDIS_URL"]:
+        env["REDIS_URL"] = config["REDIS_URL"]
+    return {**env, **overrides}
+
+
+def flask_command(env: dict[str, str], *args: str, timeout: float = 300) -> subprocess.CompletedProcess:
+    """`flask --app wsgi <args>` in another process, to its end; output captured as text."""
+    return subprocess.run([sys.executable, "-m", "flask", "--app", "wsgi", *args], cwd=ROOT, env=env,
+                          capture_output=True, text=True, timeout=timeout)
+
+
+def start_flask_command(env: dict[str, str], *args: str) -> subprocess.Popen:
+    return subprocess.Popen([sys.executable, "-m", "flask", "--app", "wsgi", *args], cwd=ROOT, env=env,
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                            start_new_session=True)
+
+
+def start_worker(env: dict[str, str], *queues: str) -> subprocess.Popen:
+    """`python worker.py [queues]`, as the Procfile's `worker` line runs it."""
+    return subprocess.Popen([sys.executable, str(ROOT / "worker.py"), *queues], cwd=ROOT, env=env,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                            start_new_session=True)
+
+
+def descendants(pid: int) -> list[int]:
+    """Child processes of `pid`, recursively (RQ's work horse runs in its own session)."""
+    children: dict[int, list[int]] = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                ppid = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
+            except (OSError, IndexError, ValueError):
+                continue
+            children.setdefault(ppid, []).append(int(entry.name))
+    found, queue = [], [pid]
+    while queue:
+        for child in children.get(queue.pop(), []):
+            found.append(child)
+            queue.append(child)
+    return found
+
+
+def kill_hard(proc: subprocess.Popen) -> None:
+    """SIGKILL the process and every process it started, at once (a crash)."""
+    for pid in [*descendants(proc.pid), proc.pid]:
+        try:
+            os.kill(pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+    proc.wait(10)
+
+
+def stop(proc: subprocess.Popen, timeout: float = 20) -> None:
+    """SIGTERM (a worker finishes its job and exits), then SIGKILL if it does not."""
+    if proc.poll() is not None:
+        return
+    proc.send_signal(signal.SIGTERM)
+    try:
+        proc.wait(timeout)
+    except subprocess.TimeoutExpired:
+        kill_hard(proc)
+
+
+def wait_for(predicate, what: str, timeout: float = 60.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out waiting for {what}")
+        time.sleep(0.1)
