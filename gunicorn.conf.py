@@ -57,3 +57,25 @@ def post_worker_init(worker):
         close_buses()
 
     gevent.spawn(close_live_connections_when_stopping)
+
+
+# Prometheus multiprocess mode (app/observability/metrics.py): every worker writes its figures
+# to files in PROMETHEUS_MULTIPROC_DIR and a scrape, on any worker, sums them. The folder holds
+# one deployment's processes: emptied when the master starts (figures of a previous run would
+# be summed in), and a dead worker's open-connection gauges are dropped (`livesum`).
+_multiproc_dir = os.environ.get("PROMETHEUS_MULTIPROC_DIR") or None
+
+
+def on_starting(server):
+    if _multiproc_dir:  # its files only: the folder may be a mount point
+        folder = Path(_multiproc_dir)
+        folder.mkdir(parents=True, exist_ok=True)
+        for stale in folder.glob("*.db"):
+            stale.unlink(missing_ok=True)
+
+
+def child_exit(server, worker):
+    if _multiproc_dir:
+        from prometheus_client import multiprocess  # the standard library and mmap: no app
+
+        multiprocess.mark_process_dead(worker.pid, _multiproc_dir)

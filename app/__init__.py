@@ -12,6 +12,7 @@ from app.config import Config, settle_environment
 from app.dbtypes import declared_writing
 from app.extensions import csrf, db, init_redis, limiter, login_manager, migrate, sock
 from app.logs import RequestIds, configure_logging, init_error_reports, resolve_format
+from app.observability.metrics import instrument
 from app.proxy import trust_proxies
 
 BLUEPRINTS = (
@@ -60,6 +61,7 @@ def create_app(config: type | dict | None = None) -> Flask:
     app.url_map.converters["int"] = BoundedIntConverter
     trust_proxies(app)
     app.wsgi_app = RequestIds(app.wsgi_app)
+    instrument(app)  # first: its start stamp runs before, its count after, every other hook
     _init_extensions(app)
     _register_blueprints(app)
 

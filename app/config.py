@@ -208,6 +208,19 @@ class Config:
     SENTRY_DSN = env("SENTRY_DSN")
     SENTRY_TRACES_SAMPLE_RATE = float(env("SENTRY_TRACES_SAMPLE_RATE", "0"))
 
+    # Prometheus `/metrics` (app/observability/metrics.py). Served to these addresses (CIDR,
+    # comma-separated; the client's address, after PROXY_TRUSTED_HOPS) or to a request with
+    # `Authorization: Bearer <METRICS_TOKEN>`; to anyone else it is a 404.
+    METRICS_ALLOW = env("METRICS_ALLOW", "127.0.0.0/8,::1/128")
+    METRICS_TOKEN = env("METRICS_TOKEN")
+    # gunicorn's processes write their figures here (prometheus_client's multiprocess mode) and
+    # a scrape sums them; gunicorn.conf.py empties it on start. Unset: one process's own figures.
+    PROMETHEUS_MULTIPROC_DIR = env("PROMETHEUS_MULTIPROC_DIR")
+    # Workers and the clock write a heartbeat this often; `/healthz` says "degraded" (still 200)
+    # once none has been seen for HEARTBEAT_STALE_SECONDS (app/observability/heartbeats.py).
+    HEARTBEAT_SECONDS = env_int("HEARTBEAT_SECONDS", 30)
+    HEARTBEAT_STALE_SECONDS = env_int("HEARTBEAT_STALE_SECONDS", 120)
+
 
 class TestConfig(Config):
     """The suite's configuration: same services, fresh database, fast hashing, no HTTPS."""
@@ -239,6 +252,7 @@ class TestConfig(Config):
     GITHUB_CLIENT_ID = "github-test-client"
     GITHUB_CLIENT_SECRET = "github-test-secret"
     SENTRY_DSN = None  # a developer's own DSN never receives the suite's errors
+    METRICS_TOKEN = None  # the metrics tests set their own
 
 
 # --- the environment and production's refusal to start ---------------------------------------

@@ -22,6 +22,7 @@ from app.extensions import db
 from app.messaging import connections
 from app.messaging.bus import bus
 from app.messaging.connections import LiveConnection
+from app.observability.metrics import EVENT_STREAM, connection_closed, connection_opened
 
 HEARTBEAT_SECONDS = 25
 MAX_EVENT_ID = 2**63 - 1
@@ -123,6 +124,7 @@ def event_stream(channels: Iterable[str], *,
         if state.ended:
             return
         state.ended = state.closed = True
+        connection_closed(EVENT_STREAM)
         sub.close()
         if conn is not None:
             with app.app_context():
@@ -173,6 +175,7 @@ def event_stream(channels: Iterable[str], *,
             end()
             release_db()
 
+    connection_opened(EVENT_STREAM)  # closed once, by end(), however the stream ends
     response = Response(generate(), mimetype="text/event-stream")
     response.call_on_close(end)
     response.headers["Cache-Control"] = "no-cache, no-transform"

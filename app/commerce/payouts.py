@@ -272,3 +272,16 @@ def resume_stuck_payouts(*, now: datetime | None = None, older_than_seconds: int
     for payout in stuck:
         _enqueue(payout, retry_suffix=f"-resume-{int(now.timestamp())}")
     return len(stuck)
+
+
+WAITING_STATUSES = ("awaiting_approval", "queued", "processing")
+
+
+def payout_counts() -> dict[str, int]:
+    """Payouts waiting (for approval, for the job, for the provider) and failed (ever; the
+    money went back to the creator), by status, 0 when none."""
+    statuses = (*WAITING_STATUSES, "failed")
+    counts = dict(db.session.execute(
+        sa.select(Payout.status, sa.func.count()).where(Payout.status.in_(statuses))
+        .group_by(Payout.status)).all())
+    return {status: counts.get(status, 0) for status in statuses}

@@ -162,3 +162,15 @@ def reconcile_stripe(*, days: int = 3, now: datetime | None = None) -> int:
 def failed_events(*, statuses=("failed", "parked")) -> list[PaymentEvent]:
     return list(db.session.scalars(sa.select(PaymentEvent).where(PaymentEvent.status.in_(statuses))
                                    .order_by(PaymentEvent.received_at.desc())))
+
+
+UNAPPLIED_STATUSES = ("pending", "parked", "failed")
+
+
+def unapplied_event_counts() -> dict[str, int]:
+    """Provider events stored but not applied yet, by status (every status, 0 when none):
+    money that has moved at the provider and not yet in our books."""
+    counts = dict(db.session.execute(
+        sa.select(PaymentEvent.status, sa.func.count()).where(PaymentEvent.status.in_(UNAPPLIED_STATUSES))
+        .group_by(PaymentEvent.status)).all())
+    return {status: counts.get(status, 0) for status in UNAPPLIED_STATUSES}

@@ -26,6 +26,7 @@ from flask import Flask, current_app
 
 from app.events import on_commit
 from app.messaging.transport import LOST, Transport, channel_transport
+from app.observability.metrics import stamp_sent, take_sent
 
 log = logging.getLogger(__name__)
 
@@ -40,9 +41,10 @@ def publish(channel: str, event: dict) -> None:
 
 
 def publish_now(channel: str, event: dict) -> int:
-    """Publish at once; returns how many processes heard it (0 is fine: nobody listening)."""
+    """Publish at once; returns how many processes heard it (0 is fine: nobody listening).
+    The event carries the time it was sent, for the bus-lag figure (taken off on receipt)."""
     try:
-        return channel_transport(current_app).publish(channel, orjson.dumps(event))
+        return channel_transport(current_app).publish(channel, orjson.dumps(stamp_sent(event)))
     except LOST:  # live delivery is best effort; the row is the truth
         log.exception("publish to %s failed", channel)
         return 0
@@ -209,6 +211,8 @@ class Bus:
         except orjson.JSONDecodeError:
             log.warning("ignoring a malformed event on %s", name)
             return
+        if isinstance(event, dict):
+            take_sent(event)
         with self._lock:
             targets = list(self._local.get(name, ()))
         for sub in targets:

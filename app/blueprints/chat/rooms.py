@@ -30,6 +30,7 @@ from app.messaging import chat, connections, presence
 from app.messaging.bus import bus, publish_now
 from app.messaging.channels import course_chat, user_notify
 from app.messaging.permissions import can_ban_from_room, can_edit_chat_message, can_moderate_room
+from app.observability.metrics import CHAT_SOCKET, connection_closed, connection_opened
 
 log = logging.getLogger(__name__)
 
@@ -582,6 +583,7 @@ def room_socket(ws, course_id: int):
     sender = threading.Thread(target=copy_current_request_context(socket.relay), daemon=True,
                               name=f"room-socket-{socket.socket_id}")
     sender.start()
+    connection_opened(CHAT_SOCKET)
     try:
         if presence.touch(course_id, socket.user_id, socket.socket_id):
             announce_presence(course_id)
@@ -593,6 +595,7 @@ def room_socket(ws, course_id: int):
     except ConnectionClosed:
         pass
     finally:
+        connection_closed(CHAT_SOCKET)
         socket.sub.close()
         connections.close_connection(socket.conn)
         sender.join(timeout=5)

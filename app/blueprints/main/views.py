@@ -1,14 +1,12 @@
 from __future__ import annotations
 
-from flask import abort, jsonify, render_template
+from flask import abort, render_template
 from flask_login import current_user
-from sqlalchemy import text
 
 from app.blueprints.main import bp
 from app.blueprints.media import send_stored
 from app.catalog.queries import categories
 from app.catalog.recommendations import for_user
-from app.extensions import db, get_redis
 from app.storage import get_storage
 
 
@@ -16,27 +14,6 @@ from app.storage import get_storage
 def home():
     """Recommendations for a signed-in learner (trending for everyone else) and categories."""
     return render_template("main/home.html", picks=for_user(current_user), categories=categories())
-
-
-@bp.get("/healthz")
-def health():
-    """Database and Redis status: 200 when both answer, 503 otherwise."""
-    checks = {}
-    try:
-        db.session.execute(text("SELECT 1"))
-        checks["database"] = "ok"
-    except Exception as exc:  # a health check reports failures instead of raising them
-        db.session.rollback()
-        checks["database"] = f"error: {type(exc).__name__}"
-    try:
-        get_redis().ping()
-        checks["redis"] = "ok"
-    except Exception as exc:
-        checks["redis"] = f"error: {type(exc).__name__}"
-    healthy = all(v == "ok" for v in checks.values())
-    resp = jsonify(status="ok" if healthy else "degraded", checks=checks)
-    resp.status_code = 200 if healthy else 503
-    return resp
 
 
 @bp.get("/avatars/<key>")
