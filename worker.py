@@ -35,7 +35,8 @@ def main(argv: list[str]) -> None:
 
             scheduler = CronScheduler(connection=get_redis(), name="lyceum-cron")
             for func, queue, interval in PERIODIC:
-                scheduler.register(func, queue, interval=interval)
+                # The queue's full name (RQ_QUEUE_PREFIX included), the one the workers listen on.
+                scheduler.register(func, get_queue(queue).name, interval=interval)
             scheduler.start()
             return
         names = argv or list(app.config["RQ_QUEUES"])
