@@ -235,7 +235,7 @@ class Deployment:
     def log_path(self, name: str) -> Path:
         return self.dir / "logs" / f"{name}.log"
 
-    def logs(self, lines: int = 40) -> str:
+    def logs(self, lines: int = 15) -> str:
         """The end of every process's output (for a failure report)."""
         paths = [*sorted((self.dir / "logs").glob("*.log")), self.dir / "nginx" / "error.log"]
         parts = []

@@ -61,7 +61,7 @@ class EventStream:
                     data.append(value)
                 elif field == "id":
                     event_id = value
-        except (OSError, ValueError, http.client.HTTPException):
+        except (OSError, ValueError, AttributeError, http.client.HTTPException):  # AttributeError: closed meanwhile
             pass
         self._events.put(None)
 
