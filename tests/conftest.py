@@ -20,22 +20,21 @@ from pathlib import Path
 
 import email_validator
 import pytest
-import sqlalchemy as sa
 from flask.testing import FlaskClient
 from flask_login.utils import encode_cookie
 from flask_migrate import upgrade
 from flask_sqlalchemy.session import Session as _FlaskSession
 from redis.exceptions import ConnectionError as RedisConnectionError
-from sqlalchemy.engine import make_url
 
 from app import create_app
 from app.accounts import sessions
-from app.config import TestConfig, normalise_database_url
+from app.config import TestConfig
 from app.dbtypes import utcnow
 from app.events import ANY, subscribe, unsubscribe
 from app.extensions import db as _db
 from app.extensions import get_redis, limiter
 from tests import factories
+from tests.support.databases import create_test_database
 
 # The personas live under the reserved `.test` domain (RFC 2606), which email-validator
 # refuses unless told it runs in a test environment (its documented switch).
@@ -52,26 +51,6 @@ def pytest_collection_modifyitems(config, items):
         if "real_services" in item.keywords:
             item.add_marker(pytest.mark.skip(
                 reason="runs in the real-services pass (.ci/run sets DATABASE_URL and REDIS_URL)"))
-
-
-def create_test_database() -> tuple[str, callable]:
-    """A fresh, empty database URL for one test session, and how to drop it."""
-    base = os.environ.get("DATABASE_URL")
-    if not base:
-        tmp = tempfile.mkdtemp(prefix="lyceum-test-")
-        return f"sqlite:///{tmp}/test.db", lambda: shutil.rmtree(tmp, ignore_errors=True)
-    url = make_url(normalise_database_url(base))
-    name = f"lyceum_test_{uuid.uuid4().hex[:10]}"
-    admin = sa.create_engine(url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
-
-    def drop():
-        with admin.connect() as conn:
-            conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        admin.dispose()
-
-    return url.set(database=name).render_as_string(hide_password=False), drop
 
 
 class IsolatedClient(FlaskClient):
