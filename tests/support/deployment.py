@@ -215,6 +215,18 @@ class Deployment:
         proc = self.processes[name] = start_logged(argv, env, self.log_path(name))
         return proc
 
+    def revive(self) -> None:
+        """Start again every process that is not running (a test stopped or killed it), and
+        wait until the web processes answer."""
+        for name in [*self.web_names, "worker", "clock", "nginx"]:
+            proc = self.processes.get(name)
+            if proc is None or proc.poll() is not None:
+                self.processes.pop(name, None)
+                self.start_process(name)
+        for name in self.web_names:
+            self.wait_until(lambda name=name: self._answers(f"http://127.0.0.1:{self.web_ports[name]}/healthz", name),
+                            f"{name} answering /healthz", START_SECONDS)
+
     def terminate(self, name: str, timeout: float = 60) -> None:
         """SIGTERM to the process itself (what a deploy or `docker stop` sends), until it ends."""
         proc = self.processes.pop(name)
