@@ -156,7 +156,7 @@ class Deployment:
             "PATH": f"{bin_dir}{os.pathsep}{os.environ.get('PATH', '')}",
             **self.overrides,
         }
-        for name in ("JOBS_INLINE", "REDIS_PUBSUB_URL", "DATABASE_REPLICA_URL"):
+        for name in ("JOBS_INLINE", "REDIS_PUBSUB_URL", "DATABASE_REPLICA_URL", "PROMETHEUS_MULTIPROC_DIR"):
             if name not in self.overrides:
                 self.env.pop(name, None)
         release = subprocess.run(self.commands["release"], cwd=ROOT, env=self.env, capture_output=True,
@@ -209,7 +209,12 @@ class Deployment:
                     "-e", str(self.dir / "nginx" / "error.log")]
             env = dict(os.environ)
         elif name in self.web_names:
-            argv, env = self.commands["web"], {**self.env, "PORT": str(self.web_ports[name])}
+            # Each web process (a container in compose) sums its own gunicorn workers' metrics.
+            metrics = self.dir / "metrics" / name
+            shutil.rmtree(metrics, ignore_errors=True)
+            metrics.mkdir(parents=True)
+            argv, env = self.commands["web"], {**self.env, "PORT": str(self.web_ports[name]),
+                                               "PROMETHEUS_MULTIPROC_DIR": str(metrics)}
         else:
             argv, env = self.commands[name], self.env
         proc = self.processes[name] = start_logged(argv, env, self.log_path(name))
