@@ -156,7 +156,7 @@ class Deployment:
             "PATH": f"{bin_dir}{os.pathsep}{os.environ.get('PATH', '')}",
             **self.overrides,
         }
-        for name in ("JOBS_INLINE", "REDIS_PUBSUB_URL", "DATABASE_REPLICA_URL"):
+        for name in ("JOBS_INLINE", "REDIS_PUBSUB_URL", "DATABASE_REPLICA_URL", "PROMETHEUS_MULTIPROC_DIR"):
             if name not in self.overrides:
                 self.env.pop(name, None)
         release = subprocess.run(self.commands["release"], cwd=ROOT, env=self.env, capture_output=True,
@@ -209,11 +209,28 @@ class Deployment:
                     "-e", str(self.dir / "nginx" / "error.log")]
             env = dict(os.environ)
         elif name in self.web_names:
-            argv, env = self.commands["web"], {**self.env, "PORT": str(self.web_ports[name])}
+            # Each web process (a container in compose) sums its own gunicorn workers' metrics.
+            metrics = self.dir / "metrics" / name
+            shutil.rmtree(metrics, ignore_errors=True)
+            metrics.mkdir(parents=True)
+            argv, env = self.commands["web"], {**self.env, "PORT": str(self.web_ports[name]),
+                                               "PROMETHEUS_MULTIPROC_DIR": str(metrics)}
         else:
             argv, env = self.commands[name], self.env
         proc = self.processes[name] = start_logged(argv, env, self.log_path(name))
         return proc
+
+    def revive(self) -> None:
+        """Start again every process that is not running (a test stopped or killed it), and
+        wait until the web processes answer."""
+        for name in [*self.web_names, "worker", "clock", "nginx"]:
+            proc = self.processes.get(name)
+            if proc is None or proc.poll() is not None:
+                self.processes.pop(name, None)
+                self.start_process(name)
+        for name in self.web_names:
+            self.wait_until(lambda name=name: self._answers(f"http://127.0.0.1:{self.web_ports[name]}/healthz", name),
+                            f"{name} answering /healthz", START_SECONDS)
 
     def terminate(self, name: str, timeout: float = 60) -> None:
         """SIGTERM to the process itself (what a deploy or `docker stop` sends), until it ends."""
