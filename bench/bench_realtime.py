@@ -14,6 +14,12 @@ Three measures, each against freshly started servers:
    notification per user, published in one Redis pipeline; the time from the publish to
    each stream receiving its toast.
 
+With `--through-nginx` the chat and SSE measures run on the production shape instead
+(tests/support/deployment.py: nginx with deploy/nginx/lyceum.conf in front of TWO gunicorn
+processes of one gevent worker each, on two ports, plus the worker and the clock, on a new
+database of DATABASE_URL's server); every client connects to nginx, which spreads them over
+both processes, so most deliveries cross from one process to the other through Redis.
+
 The load generator is a hand-rolled epoll client (HTTP upgrade, frame parsing, pong) so that
 its own cost stays in microseconds per message on this 2-core machine; it needs no library.
 """
@@ -23,6 +29,7 @@ import argparse
 import base64
 import json
 import os
+import re
 import select
 import signal
 import socket
@@ -48,16 +55,21 @@ def percentile(values: list[float], p: float) -> float:
 
 
 # --- data -------------------------------------------------------------------------------------
-def prepare(users: int) -> dict:
-    """A published free course, its creator, `users` enrolled learners and their cookies."""
+def bench_app():
+    """The app of a single-gunicorn run (DATABASE_URL, REDIS_URL as given)."""
     os.environ.setdefault("SECRET_KEY", SECRET)
+    from app import create_app
+
+    return create_app({"SECRET_KEY": SECRET})
+
+
+def prepare(app, users: int) -> dict:
+    """A published free course, its creator, `users` enrolled learners and their cookies."""
     from flask_migrate import upgrade
     from sqlalchemy import text
 
-    from app import create_app
     from app.extensions import db
 
-    app = create_app({"SECRET_KEY": SECRET})
     with app.app_context():
         upgrade()
         db.session.execute(text(
@@ -94,9 +106,7 @@ def prepare(users: int) -> dict:
 
 # --- servers ------------------------------------------------------------------------------------
 def serve(port: int, workers: int) -> subprocess.Popen:
-    env = {**os.environ, "SECRET_KEY": SECRET, "WEB_CONCURRENCY": str(workers),
-           "WORKER_CONNECTIONS": "12000", "MESSAGE_RATE_COUNT": "0", "RATELIMIT_ENABLED": "0",
-           "SESSION_COOKIE_SECURE": "0", "LOG_LEVEL": "WARNING"}
+    env = {**os.environ, **BENCH_SETTINGS, "WEB_CONCURRENCY": str(workers)}
     cmd = [sys.executable, "-m", "gunicorn", "-c", str(ROOT / "gunicorn.conf.py"),
            "--bind", f"127.0.0.1:{port}", "--workers", str(workers), "--backlog", "4096",
            "--access-logfile", "/dev/null", "wsgi:app"]
@@ -117,6 +127,46 @@ def stop(proc: subprocess.Popen) -> None:
         proc.wait(timeout=40)
     except subprocess.TimeoutExpired:
         proc.kill()
+
+
+class OneGunicorn:
+    """A gunicorn of `workers` gevent processes on `port`, started for one measure."""
+
+    def __init__(self, port: int, workers: int):
+        self.port, self.workers = port, workers
+
+    def __enter__(self) -> OneGunicorn:
+        self.proc = serve(self.port, self.workers)
+        return self
+
+    def __exit__(self, *exc) -> None:
+        stop(self.proc)
+
+    def profile(self, name: str, seconds: int) -> subprocess.Popen | None:
+        return profile_worker(self.proc, name, seconds)
+
+
+class BehindNginx:
+    """The running deployment (already started): every measure connects to its nginx."""
+
+    def __init__(self, site):
+        self.site, self.port = site, site.port
+
+    def __enter__(self) -> BehindNginx:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        pass
+
+    def profile(self, name: str, seconds: int) -> None:
+        return None
+
+
+# What the benchmark changes on every server: no flood limit, no rate limits, room for
+# thousands of connections, quiet logs.
+BENCH_SETTINGS = {"SECRET_KEY": SECRET, "WORKER_CONNECTIONS": "12000", "MESSAGE_RATE_COUNT": "0",
+                  "RATELIMIT_ENABLED": "0", "SESSION_COOKIE_SECURE": "0", "LOG_LEVEL": "WARNING",
+                  "LIVE_CONNECTIONS_PER_USER": "0"}
 
 
 def profile_worker(server: subprocess.Popen, name: str, seconds: int) -> subprocess.Popen | None:
@@ -146,11 +196,21 @@ def rss_mib(pid: int) -> float:
 
 # --- a minimal epoll client ---------------------------------------------------------------------
 class Conn:
-    __slots__ = ("sock", "buf", "open", "closed", "kind", "user_id", "seen")
+    __slots__ = ("sock", "buf", "open", "closed", "kind", "user_id", "seen", "upstream")
 
     def __init__(self, sock, kind, user_id):
         self.sock, self.kind, self.user_id = sock, kind, user_id
         self.buf, self.open, self.closed, self.seen = b"", False, False, {}
+        self.upstream = None  # the web process nginx chose (through nginx only)
+
+
+UPSTREAM = re.compile(rb"\r\nX-Lyceum-Upstream: *([^\r]+)", re.I)
+
+
+def upstream_of(head: bytes) -> str | None:
+    """The web process behind nginx that answered, from the response head."""
+    found = UPSTREAM.search(head)
+    return found.group(1).decode() if found else None
 
 
 def ws_frame(payload: bytes, opcode: int = 1) -> bytes:
@@ -217,6 +277,7 @@ class Fleet:
             else:
                 if not conn.open and b"\r\n\r\n" in data:
                     conn.open = data.startswith(b"HTTP/1.1 200")
+                    conn.upstream = upstream_of(data)
                 for marker in markers:
                     if marker in data and marker not in conn.seen:
                         conn.seen[marker] = now
@@ -236,6 +297,7 @@ class Fleet:
                 conn.closed = True
                 return 0
             conn.open = True
+            conn.upstream = upstream_of(buf[:end])
             buf = buf[end + 4:]
         while len(buf) >= 2:
             opcode, n, offset = buf[0] & 0x0F, buf[1] & 0x7F, 2
@@ -265,6 +327,14 @@ class Fleet:
         conn.buf = buf
         return got
 
+    def spread(self) -> dict[str, int]:
+        """Open connections by the web process serving them (through nginx)."""
+        counts: dict[str, int] = {}
+        for conn in self.conns.values():
+            if conn.open and conn.upstream:
+                counts[conn.upstream] = counts.get(conn.upstream, 0) + 1
+        return counts
+
     def open_count(self) -> int:
         return sum(1 for c in self.conns.values() if c.open and not c.closed)
 
@@ -290,10 +360,9 @@ def open_many(fleet: Fleet, items, kind: str, batch: int = 200) -> None:
 
 
 # --- measures -----------------------------------------------------------------------------------
-def chat_fanout(data: dict, clients: int, messages: int, port: int) -> dict:
-    server = serve(port, 2)
-    try:
-        fleet = Fleet(port)
+def chat_fanout(data: dict, clients: int, messages: int, servers) -> dict:
+    with servers:
+        fleet = Fleet(servers.port)
         course = data["course_id"]
         learners = [uid for uid in data["cookies"] if uid != data["creator_id"]][:clients]
         open_many(fleet, [(f"/ws/chat/{course}", data["cookies"][u], u) for u in learners], "ws")
@@ -303,7 +372,7 @@ def chat_fanout(data: dict, clients: int, messages: int, port: int) -> dict:
                             data["creator_id"])
         fleet.settle(connected + 1, 10)
         latencies: list[float] = []
-        profiler = profile_worker(server, "chat", messages + 2)
+        profiler = servers.profile("chat", messages + 2)
         per_message: list = []
         markers: list[bytes] = []
         for n in range(-1, messages):  # message -1 warms the processes up and is not counted
@@ -330,12 +399,14 @@ def chat_fanout(data: dict, clients: int, messages: int, port: int) -> dict:
         end = time.monotonic() + 5
         while time.monotonic() < end:  # anything late still arrives (and counts as late)
             fleet.pump(0.05, tuple(markers))
+        spread = fleet.spread()
         missing_at_end = sum(1 for c in fleet.conns.values() for m in markers[1:]
                              if c is not sender and m not in c.seen)
         fleet.close()
         if profiler:
             profiler.wait()
         return {"clients": connected, "never_delivered": missing_at_end, "messages": messages,
+                "by_process": spread,
                 "deliveries": len(latencies),
                 "closed": sum(1 for c in fleet.conns.values() if c.closed), "close_codes": fleet.close_codes,
                 "per_message_min_p50_max": per_message,
@@ -343,8 +414,6 @@ def chat_fanout(data: dict, clients: int, messages: int, port: int) -> dict:
                 "p50": percentile(latencies, 50) if latencies else None,
                 "p99": percentile(latencies, 99) if latencies else None,
                 "max": max(latencies) if latencies else None}
-    finally:
-        stop(server)
 
 
 def idle_sockets(data: dict, count: int, port: int) -> dict:
@@ -370,25 +439,22 @@ def idle_sockets(data: dict, count: int, port: int) -> dict:
         stop(server)
 
 
-def sse_fanout(data: dict, streams: int, port: int, rounds: int = 3) -> dict:
+def sse_fanout(app, data: dict, streams: int, servers, rounds: int = 3) -> dict:
     import redis
     from sqlalchemy import text
 
-    from app import create_app
     from app.extensions import db
     from app.messaging import channels
 
-    server = serve(port, 2)
-    app = create_app({"SECRET_KEY": SECRET})
-    try:
-        fleet = Fleet(port)
+    with servers:
+        fleet = Fleet(servers.port)
         users = [uid for uid in data["cookies"] if uid != data["creator_id"]][:streams]
         open_many(fleet, [("/notifications/stream", data["cookies"][u], u) for u in users], "sse")
         fleet.settle(len(users), 120)
         connected = fleet.open_count()
         client = redis.Redis.from_url(os.environ["REDIS_URL"])
         latencies: list[float] = []
-        profiler = profile_worker(server, "sse", rounds + 2)
+        profiler = servers.profile("sse", rounds + 2)
         with app.app_context():
             for r in range(rounds):
                 marker = f"bench-sse-{r}-{os.getpid()}"
@@ -420,13 +486,12 @@ def sse_fanout(data: dict, streams: int, port: int, rounds: int = 3) -> dict:
         fleet.close()
         if profiler:
             profiler.wait()
-        return {"streams": connected, "rounds": rounds, "deliveries": len(latencies),
+        spread = fleet.spread()
+        return {"streams": connected, "by_process": spread, "rounds": rounds, "deliveries": len(latencies),
                 "expected": connected * rounds,
                 "p50": percentile(latencies, 50) if latencies else None,
                 "p99": percentile(latencies, 99) if latencies else None,
                 "max": max(latencies) if latencies else None}
-    finally:
-        stop(server)
 
 
 def main() -> None:
@@ -437,20 +502,39 @@ def main() -> None:
     parser.add_argument("--sse-streams", type=int, default=5000)
     parser.add_argument("--port", type=int, default=8710)
     parser.add_argument("--only", choices=("chat", "idle", "sse"))
+    parser.add_argument("--through-nginx", action="store_true",
+                        help="chat and SSE through nginx across two web processes (the production shape)")
     args = parser.parse_args()
     if "DATABASE_URL" not in os.environ or "REDIS_URL" not in os.environ:
         sys.exit("Set DATABASE_URL (PostgreSQL) and REDIS_URL (see the docstring).")
-    data = prepare(max(args.chat_clients, args.sse_streams) + 1)
+    users = max(args.chat_clients, args.sse_streams) + 1
     results = {}
-    if args.only in (None, "chat"):
-        results["chat"] = chat_fanout(data, args.chat_clients, args.messages, args.port)
-        print("chat", results["chat"], flush=True)
-    if args.only in (None, "idle"):
-        results["idle"] = idle_sockets(data, args.idle_sockets, args.port + 1)
-        print("idle", results["idle"], flush=True)
-    if args.only in (None, "sse"):
-        results["sse"] = sse_fanout(data, args.sse_streams, args.port + 2)
-        print("sse", results["sse"], flush=True)
+    if args.through_nginx:
+        from tests.support.deployment import Deployment
+
+        # two connections per client in nginx (client and upstream), over its 2 processes
+        with Deployment(overrides=BENCH_SETTINGS, nginx_connections=4 * users + 1024) as site:
+            app = site.app()
+            data = prepare(app, users)
+            if args.only in (None, "chat"):
+                results["chat_through_nginx"] = chat_fanout(data, args.chat_clients, args.messages,
+                                                            BehindNginx(site))
+                print("chat through nginx", results["chat_through_nginx"], flush=True)
+            if args.only in (None, "sse"):
+                results["sse_through_nginx"] = sse_fanout(app, data, args.sse_streams, BehindNginx(site))
+                print("sse through nginx", results["sse_through_nginx"], flush=True)
+    else:
+        app = bench_app()
+        data = prepare(app, users)
+        if args.only in (None, "chat"):
+            results["chat"] = chat_fanout(data, args.chat_clients, args.messages, OneGunicorn(args.port, 2))
+            print("chat", results["chat"], flush=True)
+        if args.only in (None, "idle"):
+            results["idle"] = idle_sockets(data, args.idle_sockets, args.port + 1)
+            print("idle", results["idle"], flush=True)
+        if args.only in (None, "sse"):
+            results["sse"] = sse_fanout(app, data, args.sse_streams, OneGunicorn(args.port + 2, 2))
+            print("sse", results["sse"], flush=True)
     RESULTS.mkdir(exist_ok=True)
     stamp = time.strftime("%Y%m%d-%H%M%S")
     (RESULTS / f"realtime-{stamp}.json").write_text(json.dumps(results, indent=2))

@@ -102,12 +102,13 @@ class Deployment:
 
     def __init__(self, *, database_url: str | None = None, redis_url: str | None = None,
                  webs: int = 2, web_concurrency: int = 1, overrides: dict[str, str] | None = None,
-                 nginx: str = NGINX, workdir: str | Path | None = None):
+                 nginx: str = NGINX, nginx_connections: int = 1024, workdir: str | Path | None = None):
         self.server_url = database_url or os.environ.get("DATABASE_URL", "")
         self.redis_url = redis_url or os.environ.get("REDIS_URL", "")
         if not self.server_url.startswith(("postgres://", "postgresql")) or not self.redis_url:
             raise DeploymentError("a deployment needs PostgreSQL and Redis: set DATABASE_URL and REDIS_URL")
         self.nginx = nginx
+        self.nginx_connections = nginx_connections  # per nginx process (the bench needs thousands)
         self.web_names = [f"web{n}" for n in range(1, webs + 1)]
         self.web_concurrency = web_concurrency
         self.overrides = dict(overrides or {})
@@ -317,7 +318,8 @@ class Deployment:
 daemon off;
 worker_processes 2;
 pid {root}/nginx.pid;
-events {{ worker_connections 1024; }}
+worker_rlimit_nofile {2 * self.nginx_connections};
+events {{ worker_connections {self.nginx_connections}; }}
 http {{
     include /etc/nginx/mime.types;
     default_type application/octet-stream;
