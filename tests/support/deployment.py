@@ -15,8 +15,10 @@ drive it from a script:
     with Deployment() as site:       # DATABASE_URL / REDIS_URL name the servers
         print(site.url)
 
-Test settings on top of lyceum.env (`overrides`): LYCEUM_ENV=test (the local payment
-gateway and the development secrets are allowed; production would refuse both), the new
+Test settings on top of lyceum.env (`overrides`): LYCEUM_ENV=development, production's own
+configuration with the local payment gateway and the development secrets allowed (production
+would refuse both), not the suite's `test` one, which switches off CSRF, slows nothing down
+for password hashing and lets presence announce 20 times a second; the new
 database, REDIS_URL with key, queue and channel prefixes of this run, media and mail in a
 temporary directory, plain-HTTP cookies, one gunicorn worker per web process.
 """
@@ -24,6 +26,7 @@ from __future__ import annotations
 
 import os
 import re
+import resource
 import shlex
 import shutil
 import socket
@@ -149,7 +152,7 @@ class Deployment:
         bin_dir = str(Path(sys.executable).parent)  # gunicorn, flask, python of this environment
         self.env = {
             **os.environ, **deployment_settings(),
-            "LYCEUM_ENV": "test", "DATABASE_URL": self.database_url, "REDIS_URL": self.redis_url,
+            "LYCEUM_ENV": "development", "DATABASE_URL": self.database_url, "REDIS_URL": self.redis_url,
             "RQ_QUEUE_PREFIX": f"{self.prefix}:", "CHANNEL_PREFIX": self.prefix,
             "RATELIMIT_KEY_PREFIX": self.prefix,
             "MEDIA_STORAGE": str(self.dir / "media"), "MAIL_DIR": str(self.dir / "mail"),
@@ -318,7 +321,7 @@ class Deployment:
 daemon off;
 worker_processes 2;
 pid {root}/nginx.pid;
-worker_rlimit_nofile {2 * self.nginx_connections};
+worker_rlimit_nofile {min(2 * self.nginx_connections, resource.getrlimit(resource.RLIMIT_NOFILE)[1])};
 events {{ worker_connections {self.nginx_connections}; }}
 http {{
     include /etc/nginx/mime.types;
