@@ -11,16 +11,17 @@ ARG PYTHON_IMAGE=python:3.11-slim-bookworm
 
 # --- build: the virtualenv and the pinned front-end files -----------------------------------
 FROM ${PYTHON_IMAGE} AS build
-# npm is needed only here, to fetch htmx and Pico (checked against vendor.lock.json); no build
+# npm is needed only here, to fetch htmx and Pico (checked against package-lock.json); no build
 # tool reaches the final image.
 RUN apt-get update \
  && apt-get install -y --no-install-recommends npm \
  && rm -rf /var/lib/apt/lists/*
 ENV PIP_NO_CACHE_DIR=1 PIP_DISABLE_PIP_VERSION_CHECK=1
 RUN python -m venv /opt/venv
-COPY requirements.txt /src/requirements.txt
-RUN /opt/venv/bin/pip install --requirement /src/requirements.txt
-COPY vendor.lock.json /src/vendor.lock.json
+# requirements.lock: every runtime distribution pinned with its hashes (`make lock` writes it).
+COPY requirements.lock /src/requirements.lock
+RUN /opt/venv/bin/pip install --require-hashes --requirement /src/requirements.lock
+COPY package.json package-lock.json /src/
 COPY scripts/fetch_vendor.py /src/scripts/fetch_vendor.py
 RUN cd /src && python scripts/fetch_vendor.py
 

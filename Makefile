@@ -11,15 +11,27 @@ export FLASK_APP := wsgi
 run demo-data migrate worker: export LYCEUM_ENV := development
 test: export LYCEUM_ENV := test
 
-.PHONY: run test worker lint bench vendor migrate demo-data install clean
+.PHONY: run test worker lint bench vendor migrate demo-data install lock clean
 
-$(BIN)/.installed: requirements.txt requirements-dev.txt
+# The venv gets exactly what requirements-dev.lock pins (runtime + dev), every file hash-checked.
+$(BIN)/.installed: requirements.lock requirements-dev.lock
 	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "Python 3.11 is needed (looked for $(PYTHON))"; exit 1; }
 	test -d $(VENV) || $(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install --quiet --disable-pip-version-check -r requirements-dev.txt
+	$(BIN)/pip install --quiet --disable-pip-version-check --require-hashes -r requirements-dev.lock
 	touch $@
 
 install: $(BIN)/.installed
+
+# Regenerates both locks from pyproject.toml with pip-compile, keeping every pin that still fits
+# it (LOCK_ARGS="--upgrade-package flask", or "--upgrade", moves pins). The dev lock is
+# constrained by the runtime one, so the two agree. Resolved against PyPI alone: a machine's
+# pip.conf (a local mirror or wheel folder) would add hashes of files PyPI does not serve.
+PIP_COMPILE = env -u PIP_FIND_LINKS -u PIP_INDEX_URL -u PIP_EXTRA_INDEX_URL -u PIP_CONSTRAINT \
+	PIP_CONFIG_FILE=/dev/null $(BIN)/pip-compile --quiet --generate-hashes --allow-unsafe \
+	--strip-extras --no-emit-index-url --no-emit-find-links $(LOCK_ARGS)
+lock: install
+	$(PIP_COMPILE) --output-file requirements.lock pyproject.toml
+	$(PIP_COMPILE) --extra dev --constraint requirements.lock --output-file requirements-dev.lock pyproject.toml
 
 vendor: install
 	$(BIN)/python scripts/fetch_vendor.py

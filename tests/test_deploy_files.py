@@ -54,6 +54,13 @@ def test_the_image_runs_the_web_command_as_a_user_without_build_tools():
     assert "python:3.11-slim" in DOCKERFILE
 
 
+def test_the_image_installs_what_the_locks_pin_hash_checked():
+    build_stage = DOCKERFILE.rsplit("\nFROM ", 1)[0]
+    assert re.search(r"^COPY requirements\.lock ", build_stage, re.M)
+    assert re.search(r"^RUN \S+/pip install --require-hashes --requirement \S*requirements\.lock$", build_stage, re.M)
+    assert re.search(r"^COPY package\.json package-lock\.json ", build_stage, re.M)
+
+
 def test_compose_gives_every_lyceum_process_the_deployments_settings():
     for service in PROCESSES:
         assert SERVICES[service]["env_file"][0] == "deploy/lyceum.env", service
