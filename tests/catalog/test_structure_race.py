@@ -18,7 +18,7 @@ from app.catalog.models import Course, Lesson, QuizOption, QuizQuestion, Section
 from app.errors import Conflict
 from app.extensions import db as _db
 from tests import factories
-from tests.conftest import build_app
+from tests.support.apps import build_app
 
 pytestmark = pytest.mark.real_services
 

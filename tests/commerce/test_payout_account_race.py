@@ -14,7 +14,7 @@ from app.commerce import payouts
 from app.commerce.models import PayoutAccount
 from app.extensions import db as _db
 from tests import factories
-from tests.conftest import build_app
+from tests.support.apps import build_app
 
 pytestmark = pytest.mark.real_services
 

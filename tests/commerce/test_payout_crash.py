@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import build_app
+from tests.support.apps import build_app
 
 ROOT = Path(__file__).resolve().parents[2]
 pytestmark = pytest.mark.real_services

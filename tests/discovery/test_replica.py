@@ -14,8 +14,8 @@ from app.catalog.replica import catalog_session, replica_engine, replica_reads
 from app.catalog.search import refresh_search_terms
 from app.extensions import db as _db
 from tests import factories
-from tests.conftest import build_app
 from tests.discovery import helpers
+from tests.support.apps import build_app
 
 
 @pytest.fixture(autouse=True)

@@ -20,7 +20,7 @@ import threading
 import pytest
 from werkzeug.serving import make_server
 
-from tests.conftest import build_app
+from tests.support.apps import build_app
 
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
                  "--disable-component-update", "--disable-sync", "--no-first-run",

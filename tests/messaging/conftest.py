@@ -18,7 +18,7 @@ from werkzeug.serving import make_server
 
 from app.dbtypes import writing
 from app.extensions import db as _db
-from tests.conftest import app_in_another_process, build_app, sign_in_client
+from tests.support.apps import app_in_another_process, build_app, sign_in_client
 
 
 class WsClient(simple_websocket.Client):

@@ -30,7 +30,7 @@ from app.messaging import direct
 from app.messaging.models import Conversation
 from tests import factories
 from tests.commerce.helpers import buy, paid_course
-from tests.conftest import build_app
+from tests.support.apps import build_app
 
 
 @pytest.fixture

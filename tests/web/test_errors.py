@@ -5,7 +5,7 @@ import logging
 
 import pytest
 
-from tests.conftest import build_app
+from tests.support.apps import build_app
 from tests.web.conftest import HX, text
 
 

@@ -7,7 +7,7 @@ import pytest
 
 from app.accounts import profile
 from app.extensions import db
-from tests.conftest import build_app
+from tests.support.apps import build_app
 from tests.web.conftest import png
 
 
