@@ -9,7 +9,7 @@ from app.accounts.queries import get_user
 from app.extensions import db
 from app.messaging.models import Notification
 from app.moderation.models import AuditLog
-from tests.web.conftest import HX, text
+from tests.support.pages import HX, text
 
 
 def fresh(user):

@@ -5,7 +5,7 @@ import sqlalchemy as sa
 
 from app.extensions import db
 from app.learning.models import Certificate
-from tests.web.conftest import text
+from tests.support.pages import text
 from tests.web.test_learn_views import complete, learning_course
 
 

@@ -13,7 +13,7 @@ from app.commerce.models import Dispute, LedgerTransaction, Order, PaymentEvent,
 from app.dbtypes import utcnow
 from app.extensions import db
 from app.learning.queries import active_enrollment
-from tests.web.conftest import HX, text
+from tests.support.pages import HX, text
 
 PAY_PAGE = re.compile(r"^/checkout/local/(cs_local_[0-9a-f]+)$")
 

@@ -7,7 +7,7 @@ import re
 from app.extensions import db
 from app.learning import discussions, progress
 from app.messaging.notifications import notify
-from tests.web.conftest import text
+from tests.support.pages import text
 from tests.web.test_learn_views import (
     complete,
     enroll,

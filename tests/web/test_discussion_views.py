@@ -13,7 +13,7 @@ from app.learning import discussions
 from app.learning.models import Post, PostVote, Thread
 from app.messaging.models import Notification
 from app.moderation.models import Report
-from tests.web.conftest import text
+from tests.support.pages import text
 from tests.web.test_learn_views import (
     count,
     enroll,

@@ -19,7 +19,8 @@ from app.catalog.samples import pdf, video
 from app.extensions import db
 from app.learning import attempts, enrollment, progress
 from app.learning.models import Certificate, Enrollment, LessonProgress, QuizAttempt
-from tests.web.conftest import HX, png, text
+from tests.support.pages import HX, text
+from tests.support.uploads import png
 
 DESCRIPTION = ("Learning by doing: short lessons, one idea at a time, then a quiz to check "
                "what stuck and a closing lesson that ties it together. ") * 3

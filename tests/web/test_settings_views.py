@@ -10,7 +10,8 @@ from app.accounts.queries import get_user, user_by_email
 from app.extensions import db
 from app.moderation import suspensions
 from tests.factories import PASSWORD
-from tests.web.conftest import link_in, png, text
+from tests.support.pages import link_in, text
+from tests.support.uploads import png
 
 NEW_PASSWORD = "a much better passphrase"
 

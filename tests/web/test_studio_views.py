@@ -17,8 +17,9 @@ from app.catalog import courses, quizzes, review, structure
 from app.catalog.models import Category, Course, Lesson, MediaAsset, Section
 from app.catalog.samples import pdf, png, video
 from app.extensions import db
-from tests.web.conftest import HX, text
-from tests.web.conftest import png as padded_png
+from tests.support.pages import EVIL_MARKDOWN, HX, assert_fragment, assert_page, harmless, text, words
+from tests.support.uploads import png as padded_png
+from tests.support.uploads import post_oversized
 
 DESCRIPTION = ("A practical course about testing web applications, one small step at a time. "
                "Every lesson ends with an exercise, and the quiz checks what stuck. ") * 2
@@ -84,36 +85,6 @@ def media_files(app) -> set[str]:
 def asset_count() -> int:
     db.session.expire_all()
     return db.session.scalar(sa.select(sa.func.count()).select_from(MediaAsset))
-
-
-def words(resp) -> str:
-    """The response as a reader sees it: tags dropped, entities decoded, spaces collapsed."""
-    return " ".join(re.sub(r"<[^>]+>", " ", text(resp)).split())
-
-
-def assert_page(resp, status: int = 200):
-    assert resp.status_code == status, resp.get_data(as_text=True)[:2000]
-    assert b"<html" in resp.data
-
-
-def assert_fragment(resp, marker: str, status: int = 200):
-    assert resp.status_code == status, resp.get_data(as_text=True)[:2000]
-    assert b"<html" not in resp.data
-    assert marker in resp.get_data(as_text=True)
-    assert "HX-Request" in resp.headers.get("Vary", "")
-
-
-def harmless(html: str) -> None:
-    """No script element of ours other than the layout's, no event-handler attribute, no
-    javascript: URL in an attribute."""
-    for tag in re.findall(r"<script\b[^>]*>", html, flags=re.I):
-        assert 'src="/static/' in tag, tag
-    assert not re.search(r"<[a-z][^>]*\son[a-z]+\s*=", html, flags=re.I)
-    assert not re.search(r"""(href|src|data|action)\s*=\s*["']?\s*javascript:""", html, flags=re.I)
-
-
-EVIL_MARKDOWN = ("Hello <script>alert('x')</script>\n\n[click me](javascript:alert(1))\n\n"
-                 "<img src=x onerror=alert(1)>\n\n![pic](x\" onerror=\"alert(1))\n\n**still bold**")
 
 
 @pytest.fixture
@@ -588,40 +559,6 @@ def test_a_cover_upload_without_a_file_is_422(htmx, login, creator):
     login(creator)
     resp = htmx.post(f"/studio/courses/{course.id}/cover", data={}, content_type="multipart/form-data")
     assert_fragment(resp, "Choose an image file.", 422)
-
-
-class CountingStream(io.BytesIO):
-    """A request body that remembers how much of it the server read."""
-
-    def __init__(self, data: bytes):
-        super().__init__(data)
-        self.consumed = 0
-
-    def read(self, size=-1):
-        chunk = super().read(size)
-        self.consumed += len(chunk)
-        return chunk
-
-    def readline(self, size=-1):
-        line = super().readline(size)
-        self.consumed += len(line)
-        return line
-
-
-def multipart(field: str, filename: str, payload: bytes) -> tuple[bytes, str]:
-    boundary = "lyceum-test-boundary"
-    body = (f"--{boundary}\r\nContent-Disposition: form-data; name=\"{field}\"; filename=\"{filename}\"\r\n"
-            f"Content-Type: application/octet-stream\r\n\r\n").encode() + payload + \
-        f"\r\n--{boundary}--\r\n".encode()
-    return body, f"multipart/form-data; boundary={boundary}"
-
-
-def post_oversized(client, url: str, field: str, filename: str, payload: bytes, headers=None):
-    body, content_type = multipart(field, filename, payload)
-    stream = CountingStream(body)
-    resp = client.post(url, input_stream=stream, content_type=content_type,
-                       content_length=len(body), headers=headers or {})
-    return resp, stream
 
 
 @pytest.fixture
