@@ -14,7 +14,7 @@ from app.commerce.settings import set_setting
 from app.extensions import db
 from app.learning.models import LessonDelivery
 from app.learning.queries import ordered_lessons
-from tests.commerce.helpers import buy, course_with_files
+from tests.support.commerce import buy, course_with_files
 from tests.support.pages import text
 
 
