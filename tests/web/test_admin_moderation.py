@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from app.extensions import db
 from app.messaging.models import ChatMessage, Notification
 from app.moderation.models import AuditLog, Report
-from tests.moderation.test_queue import chat_line, dm_line, member, reported
+from tests.support.moderation import chat_line, dm_line, member, reported
 from tests.support.pages import HX, text
 
 QUEUE = "/admin/moderation"

@@ -17,8 +17,8 @@ from app.dbtypes import utcnow
 from app.extensions import db
 from app.learning.enrollment import enroll
 from app.learning.reviews import write_review
-from tests.discovery.helpers import draft_course, publish, rate
 from tests.support.pages import HX, facets, text
+from tests.support.search import draft_course, publish, rate
 
 
 class FormState(HTMLParser):
