@@ -8,13 +8,7 @@ import pytest
 from app.catalog import review
 from app.extensions import db
 from tests.support.pages import HX, text
-from tests.web.test_learn_views import (
-    enroll,
-    learning_course,
-    lesson,
-    player_url,
-    revoked,
-)
+from tests.support.player import enroll, learning_course, lesson, player_url, revoked
 
 
 @pytest.fixture

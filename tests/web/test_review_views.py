@@ -14,7 +14,8 @@ from app.extensions import db
 from app.messaging.models import Notification
 from app.moderation.models import AuditLog
 from tests.support.pages import EVIL_MARKDOWN, HX, assert_fragment, assert_page, harmless, text, words
-from tests.web.test_studio_views import build_course, lesson_of, reload
+from tests.support.rows import reload
+from tests.support.studio import build_course, lesson_of
 
 T0 = datetime(2025, 3, 1, 9, 0, tzinfo=UTC)
 
