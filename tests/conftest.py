@@ -44,6 +44,15 @@ def app():
     teardown()
 
 
+@pytest.fixture(scope="module")
+def committed_app():
+    """An app on a database of its own whose data is really committed (for tests that turn the
+    per-test rollback off); dropped at the end of the module."""
+    app, teardown = build_app()
+    yield app
+    teardown()
+
+
 class _ConnectionBoundSession(_FlaskSession):
     """Flask-SQLAlchemy's Session picks the engine by bind key and ignores a session-level
     `bind`, so a session given the test's connection would still commit on a new one."""
