@@ -25,7 +25,7 @@ from app.demo import (
 )
 from app.extensions import db as _db
 from app.extensions import get_queue, get_redis, jobs_run_in_this_process
-from tests.conftest import build_app
+from tests.support.apps import build_app
 from tests.support.demo import COMPLETE_DEMO, demo_counts
 from tests.support.processes import (
     flask_command,

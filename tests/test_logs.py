@@ -15,7 +15,7 @@ from flask_sock import Sock
 from werkzeug.serving import make_server
 
 from app.logs import JsonFormatter, log_handler, resolve_format
-from tests.conftest import build_app
+from tests.support.apps import build_app
 from tests.support.logs import add_probe_routes, json_lines, probe_log
 
 NEW_ID = re.compile(r"[0-9a-f]{32}")

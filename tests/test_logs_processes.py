@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import build_app
+from tests.support.apps import build_app
 from tests.support.logs import ROOT, add_probe_routes, json_lines, start_worker, stop, wait_for
 
 

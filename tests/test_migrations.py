@@ -6,7 +6,7 @@ from flask_migrate import downgrade, upgrade
 
 from app.dbtypes import include_in_schema_comparison
 from app.extensions import db as _db
-from tests.conftest import build_app
+from tests.support.apps import build_app
 
 
 def test_migrations_match_the_models_and_round_trip():

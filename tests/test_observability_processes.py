@@ -9,7 +9,7 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 
 from app.extensions import get_queue, get_redis
-from tests.conftest import build_app
+from tests.support.apps import build_app
 from tests.support.logs import failing_job, probe_job
 from tests.support.observability import (
     booted_workers,

@@ -11,7 +11,7 @@ import uuid
 
 import pytest
 
-from tests.conftest import build_app
+from tests.support.apps import build_app
 from tests.support.logs import FakeSentry, ProbeServer, add_probe_routes, start_worker, stop, wait_for
 
 

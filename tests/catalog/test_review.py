@@ -17,7 +17,7 @@ from app.catalog.queries import review_queue
 from app.errors import Invalid, NotAllowed
 from app.messaging.models import Notification
 from app.moderation.models import AuditLog
-from tests.catalog.conftest import build_course
+from tests.support.catalog import build_course
 
 NOW = datetime(2025, 3, 1, 12, 0, tzinfo=UTC)
 

@@ -18,7 +18,6 @@ from app.catalog.models import Course, Lesson, QuizOption, QuizQuestion, Section
 from app.errors import Conflict
 from app.extensions import db as _db
 from tests import factories
-from tests.conftest import build_app
 
 pytestmark = pytest.mark.real_services
 
@@ -27,13 +26,6 @@ pytestmark = pytest.mark.real_services
 def db():
     """Not the rolled-back `db` of the suite: these tests commit for real on their own database."""
     yield None
-
-
-@pytest.fixture(scope="module")
-def committed_app():
-    app, teardown = build_app()
-    yield app
-    teardown()
 
 
 @pytest.fixture

@@ -17,8 +17,8 @@ from app.errors import Conflict, Invalid, NotAllowed, NotFound
 from app.extensions import db
 from app.learning.enrollment import enroll
 from app.moderation.suspensions import suspend_user
-from tests.commerce.helpers import buy, checkout, paid_course
 from tests.factories import make_course
+from tests.support.commerce import buy, checkout, paid_course
 
 
 def orders_of(buyer) -> list[Order]:

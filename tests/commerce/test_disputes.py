@@ -22,7 +22,7 @@ from app.errors import Conflict, Invalid, NotAllowed, NotFound
 from app.extensions import db
 from app.learning.queries import active_enrollment
 from app.moderation.models import AuditLog
-from tests.commerce.helpers import (
+from tests.support.commerce import (
     balances,
     buy,
     checkout,
@@ -30,11 +30,11 @@ from tests.commerce.helpers import (
     dispute_closed,
     dispute_created,
     keys,
-    notifications,
     paid_course,
     platform_revenue,
     uid,
 )
+from tests.support.rows import notifications
 
 HELD = {"escrow": 2549, "available": 0, "payout_in_flight": 0}
 NOTHING = {"escrow": 0, "available": 0, "payout_in_flight": 0}

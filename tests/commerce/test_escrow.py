@@ -12,14 +12,7 @@ from app.commerce.disputes import open_dispute, rule
 from app.commerce.models import Order
 from app.commerce.settings import set_setting
 from app.extensions import db
-from tests.commerce.helpers import (
-    balances,
-    buy,
-    complete_lessons,
-    course_with_lessons,
-    keys,
-    paid_course,
-)
+from tests.support.commerce import balances, buy, complete_lessons, course_with_lessons, keys, paid_course
 
 HELD = {"escrow": 2549, "available": 0, "payout_in_flight": 0}
 RELEASED = {"escrow": 0, "available": 2549, "payout_in_flight": 0}

@@ -58,7 +58,7 @@ from app.extensions import db
 from app.jobs.payments import execute_payout
 from app.learning import progress
 from app.learning.queries import ordered_lessons
-from tests.commerce.helpers import (
+from tests.support.commerce import (
     charge_refunded,
     checkout,
     checkout_async,

@@ -10,13 +10,12 @@ from app.commerce.models import Order, PaymentEvent
 from app.commerce.webhooks import failed_events, retry_event
 from app.extensions import db
 from app.learning.queries import active_enrollment
-from tests.commerce.helpers import (  # noqa: F401 (fake_stripe is a fixture)
+from tests.support.commerce import (
     STRIPE_API,
     checkout,
     checkout_async,
     checkout_completed,
     deliver,
-    fake_stripe,
     keys,
     paid_course,
     stripe_confirms,

@@ -14,7 +14,6 @@ from app.commerce import payouts
 from app.commerce.models import PayoutAccount
 from app.extensions import db as _db
 from tests import factories
-from tests.conftest import build_app
 
 pytestmark = pytest.mark.real_services
 
@@ -23,13 +22,6 @@ pytestmark = pytest.mark.real_services
 def db():
     """Not the rolled-back `db` of the suite: these tests commit for real on their own database."""
     yield None
-
-
-@pytest.fixture(scope="module")
-def committed_app():
-    app, teardown = build_app()
-    yield app
-    teardown()
 
 
 @pytest.fixture

@@ -18,7 +18,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import build_app
+from tests.support.apps import build_app
+from tests.support.processes import descendants
 
 ROOT = Path(__file__).resolve().parents[2]
 pytestmark = pytest.mark.real_services
@@ -71,24 +72,6 @@ def start_worker(env: dict) -> subprocess.Popen:
     return subprocess.Popen([sys.executable, str(ROOT / "worker.py"), "high"], cwd=ROOT, env=env,
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
                             start_new_session=True)
-
-
-def descendants(pid: int) -> list[int]:
-    """Child processes of `pid`, recursively (RQ's work horse runs in its own session)."""
-    children: dict[int, list[int]] = {}
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            try:
-                ppid = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
-            except (OSError, IndexError, ValueError):
-                continue
-            children.setdefault(ppid, []).append(int(entry.name))
-    found, queue = [], [pid]
-    while queue:
-        for child in children.get(queue.pop(), []):
-            found.append(child)
-            queue.append(child)
-    return found
 
 
 def kill_hard(proc: subprocess.Popen) -> None:

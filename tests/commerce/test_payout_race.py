@@ -16,8 +16,8 @@ from app.commerce.settings import set_setting
 from app.errors import Invalid
 from app.extensions import db as _db
 from tests import factories
-from tests.commerce.helpers import buy, paid_course
-from tests.conftest import build_app
+from tests.support.apps import build_app
+from tests.support.commerce import buy, paid_course
 
 pytestmark = pytest.mark.real_services
 

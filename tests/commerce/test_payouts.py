@@ -21,18 +21,8 @@ from app.commerce.settings import set_setting
 from app.errors import Conflict, Invalid, NotAllowed
 from app.extensions import db
 from app.moderation.models import AuditLog
-from tests.commerce.helpers import (  # noqa: F401 (fake_stripe is a fixture)
-    STRIPE_API,
-    balances,
-    buy,
-    deliver,
-    fake_stripe,
-    keys,
-    notifications,
-    paid_course,
-    stripe_event,
-    uid,
-)
+from tests.support.commerce import STRIPE_API, balances, buy, deliver, keys, paid_course, stripe_event, uid
+from tests.support.rows import notifications
 
 STRIPE = ledger.gateway_account("stripe")
 

@@ -19,7 +19,8 @@ from app.commerce.payouts import connect_paypal, request_payout
 from app.commerce.settings import set_setting
 from app.extensions import db
 from app.jobs.payments import execute_payout
-from tests.commerce.helpers import balances, buy, keys, notifications, paid_course
+from tests.support.commerce import balances, buy, keys, paid_course
+from tests.support.rows import notifications
 
 BASE = "https://api-m.sandbox.paypal.com"
 TOKEN_URL = f"{BASE}/v1/oauth2/token"

@@ -14,7 +14,7 @@ from app.commerce.settings import set_setting
 from app.extensions import db
 from app.learning import deliveries
 from app.learning.queries import active_enrollment, ordered_lessons
-from tests.commerce.helpers import balances, buy, course_with_files, keys
+from tests.support.commerce import balances, buy, course_with_files, keys
 
 
 @pytest.fixture

@@ -26,17 +26,17 @@ from app.errors import Conflict, Invalid, NotAllowed, NotFound
 from app.extensions import db
 from app.learning.queries import active_enrollment, enrollment_for
 from app.moderation.models import AuditLog
-from tests.commerce.helpers import (
+from tests.support.commerce import (
     balances,
     buy,
     checkout,
     complete_lessons,
     course_with_lessons,
     keys,
-    notifications,
     paid_course,
     platform_revenue,
 )
+from tests.support.rows import notifications
 
 NOTHING = {"escrow": 0, "available": 0, "payout_in_flight": 0}
 

@@ -21,7 +21,7 @@ from app.dbtypes import utcnow
 from app.errors import Invalid, NotAllowed
 from app.extensions import db
 from app.moderation.models import AuditLog
-from tests.commerce.helpers import paid_course
+from tests.support.commerce import paid_course
 
 
 @pytest.fixture

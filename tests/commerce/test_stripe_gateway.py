@@ -12,13 +12,12 @@ from app.commerce.models import Order, Payout, PayoutAccount, Refund
 from app.commerce.payouts import connect_stripe
 from app.commerce.refunds import request_refund
 from app.extensions import db
-from tests.commerce.helpers import (  # noqa: F401 (fake_stripe is a fixture)
+from tests.support.commerce import (
     STRIPE_API,
     charge_refunded,
     checkout,
     checkout_completed,
     deliver,
-    fake_stripe,
     form_body,
     keys,
     paid_course,
@@ -172,7 +171,7 @@ def test_recent_events_follow_stripes_pages(fake_stripe):
 def charge_refunded_today(order: Order, *, amount_refunded: int) -> dict:
     """`charge.refunded` as Stripe sends it since API version 2022-11-15: the charge carries
     its running `amount_refunded`, but no longer the list of its refunds."""
-    from tests.commerce.helpers import stripe_event
+    from tests.support.commerce import stripe_event
 
     return stripe_event("charge.refunded", {
         "id": "ch_test_paid", "object": "charge", "payment_intent": order.payment_intent_id,

@@ -27,10 +27,9 @@ from app.extensions import db
 from app.learning.models import Enrollment
 from app.learning.queries import active_enrollment
 from app.moderation.suspensions import suspend_user, unsuspend_user
-from tests.commerce.helpers import (  # noqa: F401 (fake_stripe is a fixture)
+from tests.support.commerce import (
     STRIPE_API,
     account_updated,
-    buy,
     charge_refunded,
     checkout,
     checkout_async,
@@ -38,15 +37,14 @@ from tests.commerce.helpers import (  # noqa: F401 (fake_stripe is a fixture)
     checkout_expired,
     deliver,
     dispute_created,
-    fake_stripe,
     keys,
-    notifications,
     paid_course,
     signed,
     stripe_confirms,
     stripe_event,
     uid,
 )
+from tests.support.rows import notifications
 
 
 def stored_events() -> int:
@@ -221,7 +219,7 @@ def test_a_chargeback_before_its_checkout_is_parked_then_opens_a_dispute(order):
 
 def test_closing_an_unknown_chargeback_is_parked(order):
     buy_event, _ = deliver(checkout_completed(order))
-    from tests.commerce.helpers import dispute_closed
+    from tests.support.commerce import dispute_closed
 
     parked, _ = deliver(dispute_closed(db.session.get(Order, order.id), dispute_id=uid("dp"), won=False))
     assert parked.status == "parked"

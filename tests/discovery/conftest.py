@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.discovery import helpers
+from tests.support import search
 
 
 @pytest.fixture
@@ -11,7 +11,7 @@ def publish(reviewer, creator):
     """`publish(title=…, by=someone, **fields)`: a published course (by `creator` unless `by`)."""
 
     def build(by=None, **fields):
-        return helpers.publish(by or creator, reviewer, **fields)
+        return search.publish(by or creator, reviewer, **fields)
 
     return build
 

@@ -9,7 +9,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from app.catalog.search import MAX_QUERY_CHARS, CatalogQuery, parse_query, search_courses
-from tests.discovery.helpers import ids
+from tests.support.search import ids
 
 
 @pytest.fixture

@@ -19,7 +19,7 @@ from app.extensions import db
 from app.learning import stats
 from app.learning.models import CourseStats
 from app.moderation.suspensions import suspend_user
-from tests.discovery.helpers import draft_course, enroll_many, ids, publish, rate
+from tests.support.search import draft_course, enroll_many, ids, publish, rate
 
 START = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)
 WORDS = ("python", "guitar", "watercolour", "finance", "yoga")

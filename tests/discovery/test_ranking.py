@@ -20,7 +20,7 @@ from app.learning.models import CourseStats
 from app.learning.progress import complete_lesson
 from app.learning.reviews import write_review
 from app.moderation.suspensions import suspend_user
-from tests.discovery.helpers import draft_course, ids
+from tests.support.search import draft_course, ids
 
 NOW = utcnow().replace(microsecond=0)
 

@@ -14,8 +14,8 @@ from app.catalog.replica import catalog_session, replica_engine, replica_reads
 from app.catalog.search import refresh_search_terms
 from app.extensions import db as _db
 from tests import factories
-from tests.conftest import build_app
-from tests.discovery import helpers
+from tests.support import search
+from tests.support.apps import build_app
 
 
 @pytest.fixture(autouse=True)
@@ -46,7 +46,7 @@ def catalog():
     with app.app_context():
         creator = factories.make_user(display_name="Carl Creator")
         reviewer = factories.make_user(permissions=("review_courses",))
-        course = helpers.publish(creator, reviewer, title="Watercolour Harbours")
+        course = search.publish(creator, reviewer, title="Watercolour Harbours")
         refresh_search_terms()
         _db.session.commit()
         found = {"creator_id": creator.id, "course_title": course.title}

@@ -9,7 +9,7 @@ from app.catalog.search import CatalogQuery, refresh_search_terms, search_course
 from app.dbtypes import utcnow
 from app.extensions import db
 from app.moderation.suspensions import suspend_user, unsuspend_user
-from tests.discovery.helpers import draft_course, ids
+from tests.support.search import draft_course, ids
 
 
 def search(q: str, **filters):

@@ -19,8 +19,8 @@ from app.extensions import db
 from app.learning.enrollment import enroll
 from app.learning.models import CourseStats
 from app.moderation.suspensions import suspend_user, unsuspend_user
-from tests.conftest import ON_POSTGRESQL
-from tests.discovery.helpers import category, draft_course, ids, rate
+from tests.support.apps import ON_POSTGRESQL
+from tests.support.search import category, draft_course, ids, rate
 
 NOW = utcnow().replace(microsecond=0)
 

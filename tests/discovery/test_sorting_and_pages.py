@@ -12,7 +12,7 @@ from app.dbtypes import utcnow
 from app.extensions import db
 from app.learning import stats
 from app.learning.enrollment import enroll
-from tests.discovery.helpers import ids, rate
+from tests.support.search import ids, rate
 
 NOW = utcnow().replace(microsecond=0)
 

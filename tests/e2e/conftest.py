@@ -4,10 +4,10 @@ live Lyceum server running in a thread of the test process (ARCHITECTURE §9).
 - The live server has its own app and its own freshly migrated database (`build_app`),
   SQLite or PostgreSQL/Redis as the environment says. Its requests commit for real, so the
   suite's per-test rollback (`db`) is switched off here and each test uses its own
-  e-mail addresses (`helpers.unique_email`).
+  e-mail addresses (`tests.support.browser.unique_email`).
 - `base_url` is the live server, so `page.goto("/auth/login")` works.
 - The pages keep their real Content-Security-Policy: axe is evaluated through the DevTools
-  protocol (`helpers.check_a11y`), which the CSP does not govern, so no context needs
+  protocol (`tests.support.browser.check_a11y`), which the CSP does not govern, so no context needs
   `bypass_csp`. Any CSP violation or uncaught JavaScript error in a page fails the test.
 """
 from __future__ import annotations
@@ -20,7 +20,7 @@ import threading
 import pytest
 from werkzeug.serving import make_server
 
-from tests.conftest import build_app
+from tests.support.apps import build_app
 
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
                  "--disable-component-update", "--disable-sync", "--no-first-run",

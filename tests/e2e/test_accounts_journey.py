@@ -7,7 +7,7 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from tests.e2e.helpers import (
+from tests.support.browser import (
     PASSWORD,
     alerts,
     check_a11y,

@@ -9,14 +9,7 @@ from playwright.sync_api import expect
 
 from app.accounts import auth, roles
 from app.extensions import db
-from tests.e2e.helpers import (
-    PASSWORD,
-    alerts,
-    check_a11y,
-    expect_dashboard,
-    log_in,
-    unique_email,
-)
+from tests.support.browser import PASSWORD, alerts, check_a11y, expect_dashboard, log_in, unique_email
 
 pytestmark = pytest.mark.e2e
 

@@ -9,14 +9,7 @@ import re
 import pytest
 from playwright.sync_api import Page, expect
 
-from tests.e2e.helpers import (
-    alerts,
-    check_a11y,
-    make_user,
-    open_account_menu,
-    publish_course,
-    signed_in_page,
-)
+from tests.support.browser import alerts, check_a11y, make_user, open_account_menu, publish_course, signed_in_page
 
 pytestmark = pytest.mark.e2e
 

@@ -8,7 +8,7 @@ import re
 import pytest
 from playwright.sync_api import Page, expect
 
-from tests.e2e.helpers import (
+from tests.support.browser import (
     alerts,
     check_a11y,
     expect_same_page,

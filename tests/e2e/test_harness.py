@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.e2e.helpers import ARTIFACTS, check_a11y
+from tests.support.browser import ARTIFACTS, check_a11y
 
 pytestmark = pytest.mark.e2e
 

@@ -7,14 +7,7 @@ from playwright.sync_api import expect
 
 from app.accounts import auth
 from app.extensions import db
-from tests.e2e.helpers import (
-    PASSWORD,
-    check_a11y,
-    expect_dashboard,
-    log_in,
-    screenshot,
-    unique_email,
-)
+from tests.support.browser import PASSWORD, check_a11y, expect_dashboard, log_in, screenshot, unique_email
 
 pytestmark = pytest.mark.e2e
 

@@ -9,7 +9,7 @@ from urllib.parse import urlparse
 import pytest
 from playwright.sync_api import expect
 
-from tests.e2e.helpers import (
+from tests.support.browser import (
     alerts,
     check_a11y,
     expect_same_page,

@@ -9,7 +9,7 @@ from playwright.sync_api import expect
 from app.accounts.queries import user_by_email
 from app.extensions import db
 from app.messaging.notifications import notify
-from tests.e2e.helpers import check_a11y, make_user, signed_in_page
+from tests.support.browser import check_a11y, make_user, signed_in_page
 
 pytestmark = pytest.mark.e2e
 

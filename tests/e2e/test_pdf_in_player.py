@@ -15,7 +15,7 @@ from app.catalog import courses, review, structure
 from app.catalog.models import Category
 from app.catalog.samples import pdf, png, video
 from app.extensions import db
-from tests.e2e.helpers import DESCRIPTION, check_a11y, make_user, screenshot, signed_in_page
+from tests.support.browser import DESCRIPTION, check_a11y, make_user, screenshot, signed_in_page
 
 pytestmark = pytest.mark.e2e
 

@@ -9,7 +9,7 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from tests.e2e.helpers import check_a11y, make_user, publish_course, screenshot, signed_in_page
+from tests.support.browser import check_a11y, make_user, publish_course, screenshot, signed_in_page
 
 pytestmark = pytest.mark.e2e
 

@@ -10,7 +10,7 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from app.catalog.samples import SAMPLE_DIR, png
-from tests.e2e.helpers import (
+from tests.support.browser import (
     alerts,
     check_a11y,
     expect_same_page,

@@ -10,7 +10,8 @@ from app.errors import NotFound
 from app.learning import certificates
 from app.learning.enrollment import enroll
 from app.learning.models import Certificate
-from tests.learning.conftest import finish_course, named, notifications
+from tests.support.learning import finish_course, named
+from tests.support.rows import notifications
 
 
 def certificate_count(db) -> int:

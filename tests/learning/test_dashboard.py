@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 from app.learning import discussions, progress
 from app.learning.dashboard import my_learning, my_teaching
 from app.learning.enrollment import enroll, revoke
-from tests.learning.conftest import build_course, finish_course, lessons_of
+from tests.support.learning import build_course, finish_course, lessons_of
 
 T0 = datetime(2025, 3, 1, 9, 0, tzinfo=UTC)
 

@@ -10,7 +10,7 @@ from app.errors import Invalid
 from app.extensions import db
 from app.learning import deliveries, progress
 from app.learning.models import LessonDelivery
-from tests.learning.conftest import finish_course, lessons_of
+from tests.support.learning import finish_course, lessons_of
 
 
 def rows(user, kind: str | None = None) -> list[tuple[int, str]]:

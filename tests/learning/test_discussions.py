@@ -11,7 +11,8 @@ from app.learning import discussions
 from app.learning.enrollment import enroll, revoke
 from app.moderation.models import Report
 from app.moderation.suspensions import suspend_user
-from tests.learning.conftest import build_course, lessons_of, notifications
+from tests.support.learning import build_course, lessons_of
+from tests.support.rows import notifications
 
 T0 = datetime(2025, 3, 1, 9, 0, tzinfo=UTC)
 

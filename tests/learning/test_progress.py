@@ -12,16 +12,16 @@ from app.learning.enrollment import enroll, revoke
 from app.learning.errors import NotEnrolled
 from app.learning.models import Certificate, LessonProgress
 from app.learning.queries import completed_lesson_ids
-from tests.learning.conftest import (
+from tests.support.learning import (
     add_lesson,
     build_course,
     finish_course,
     lessons_of,
     named,
-    notifications,
     right_answers,
     wrong_answers,
 )
+from tests.support.rows import notifications
 
 T0 = datetime(2025, 3, 1, 9, 0, tzinfo=UTC)
 

@@ -12,7 +12,7 @@ from app.learning import attempts
 from app.learning.errors import NotEnrolled
 from app.learning.models import QuizAttempt
 from app.learning.queries import completed_lesson_ids
-from tests.learning.conftest import lessons_of, right_answers, wrong_answers
+from tests.support.learning import lessons_of, right_answers, wrong_answers
 
 DB_EXAMPLES = settings(max_examples=40, deadline=None,
                        suppress_health_check=[HealthCheck.function_scoped_fixture,

@@ -14,12 +14,8 @@ from app.learning.enrollment import enroll, revoke
 from app.learning.models import Review
 from app.moderation.models import Report
 from app.moderation.suspensions import suspend_user
-from tests.learning.conftest import (
-    build_course,
-    finish_course,
-    lessons_of,
-    notifications,
-)
+from tests.support.learning import build_course, finish_course, lessons_of
+from tests.support.rows import notifications
 
 T0 = datetime(2025, 3, 1, 9, 0, tzinfo=UTC)
 

@@ -3,7 +3,8 @@ from __future__ import annotations
 
 from app.catalog import structure
 from app.learning.enrollment import enroll, revoke
-from tests.learning.conftest import add_lesson, notifications
+from tests.support.learning import add_lesson
+from tests.support.rows import notifications
 
 
 def test_a_new_lesson_in_a_published_course_is_announced_to_its_learners(db, make_user, creator,

@@ -23,7 +23,7 @@ from app.learning.enrollment import enroll
 from app.learning.queries import active_enrollment
 from app.messaging import chat
 from tests import factories
-from tests.messaging.conftest import server_side_write
+from tests.support.live import frames, server_side_write
 
 
 @pytest.fixture(autouse=True)
@@ -46,20 +46,6 @@ def room(live, ctx):
     enroll(learner, course)
     _db.session.commit()
     return course, creator, learner
-
-
-def frames(ws, *, until, timeout: float = 5.0) -> list[str]:
-    """Frames received until one matches `until` (a regex), or fail after `timeout`."""
-    seen: list[str] = []
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        data = ws.receive(timeout=max(deadline - time.monotonic(), 0.01))
-        if data is None:
-            break
-        seen.append(data)
-        if re.search(until, data):
-            return seen
-    raise AssertionError(f"no frame matching {until!r} in {seen!r}")
 
 
 def closed_with(ws, timeout: float = 5.0) -> ConnectionClosed:
@@ -108,7 +94,7 @@ def test_an_anonymous_visitor_is_closed_with_policy_violation(live, room, server
 
 
 def test_a_close_sent_with_the_handshake_reply_is_read(live):
-    """The test client's own fix (conftest.WsClient): frames that arrive in the same read as
+    """The test client's own fix (tests/support/live.py, WsClient): frames that arrive in the same read as
     the handshake reply are not lost, so a refusal under load reads as 1008, not 1005."""
     listener = socket.create_server(("127.0.0.1", 0))
 

@@ -25,8 +25,8 @@ from app.messaging import channels, direct
 from app.messaging.bus import RESYNC, bus, close_buses, publish_now
 from app.messaging.transport import ClusterChannels, channel_transport
 from tests import factories
-from tests.conftest import app_in_another_process, build_app
-from tests.messaging.conftest import Live
+from tests.support.apps import app_in_another_process, build_app
+from tests.support.live import Live
 from tests.support.redis_cluster import redis_cluster
 
 pytestmark = pytest.mark.real_services  # a local cluster beside the suite's real Redis

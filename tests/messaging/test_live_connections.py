@@ -21,7 +21,7 @@ from app.messaging.bus import bus
 from app.messaging.channels import user_notify
 from app.messaging.notifications import notify
 from tests import factories
-from tests.messaging.conftest import server_side_write
+from tests.support.live import server_side_write
 
 
 @pytest.fixture(autouse=True)

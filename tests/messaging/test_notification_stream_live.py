@@ -9,11 +9,23 @@ import socket
 import threading
 import time
 
+import pytest
+
 from app.extensions import db as _db
 from app.messaging.notifications import notify
 from tests import factories
-from tests.messaging.conftest import server_side_write
-from tests.messaging.test_chat_socket import _clean_limits_and_files, db  # noqa: F401
+from tests.support.live import frames, server_side_write
+
+
+@pytest.fixture(autouse=True)
+def db():
+    """No per-test rollback: the server's threads must see committed rows."""
+    yield None
+
+
+@pytest.fixture(autouse=True)
+def _clean_limits_and_files():
+    yield
 
 
 def open_stream(live, user, after: int = 0, *, cookie: str | None = None) -> socket.socket:
@@ -144,8 +156,6 @@ def test_a_write_cut_short_is_finished_before_anything_else():
 def test_idle_sockets_and_streams_hold_no_database_connection(live, ctx, wait_for):
     """Thousands of idle chat sockets and event streams must not pin the connection pool."""
     import json
-
-    from tests.messaging.test_chat_socket import frames
 
     course_owner, learner = factories.make_user(), factories.make_user()
     course = factories.make_course(course_owner, status="published")

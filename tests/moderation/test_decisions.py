@@ -17,14 +17,7 @@ from app.messaging.models import ChatMessage, ChatSanction, DirectMessage, Notif
 from app.messaging.notifications import describe
 from app.moderation.decisions import actions_for, clean_minutes, duration, resolve
 from app.moderation.models import AuditLog, Report
-from tests.moderation.test_queue import (
-    chat_line,
-    course_review,
-    dm_line,
-    forum_post,
-    member,
-    reported,
-)
+from tests.support.moderation import chat_line, course_review, dm_line, forum_post, member, reported
 
 
 @pytest.fixture

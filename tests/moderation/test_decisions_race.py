@@ -16,8 +16,8 @@ from app.messaging.models import ChatMessage, Notification
 from app.moderation.decisions import resolve
 from app.moderation.models import AuditLog, Report
 from tests import factories
-from tests.conftest import build_app
-from tests.moderation.test_queue import chat_line, member, reported
+from tests.support.apps import build_app
+from tests.support.moderation import chat_line, member, reported
 
 pytestmark = pytest.mark.real_services
 

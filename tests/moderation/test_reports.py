@@ -13,7 +13,7 @@ from app.messaging.models import ChatSanction
 from app.moderation.models import REPORT_TARGETS, Report
 from app.moderation.reports import open_reports, report
 from app.moderation.suspensions import suspend_user
-from tests.moderation.test_queue import chat_line, course_review, dm_line, forum_post, member
+from tests.support.moderation import chat_line, course_review, dm_line, forum_post, member
 
 
 def report_count(db) -> int:

@@ -12,8 +12,9 @@ import sqlalchemy as sa
 from app.extensions import db
 from app.messaging.models import ChatMessage, Notification
 from app.moderation.models import AuditLog, Report
-from tests.moderation.test_queue import chat_line, dm_line, member, reported
-from tests.web.conftest import HX, text
+from tests.support.moderation import chat_line, dm_line, member, reported
+from tests.support.pages import HX, text
+from tests.support.rows import count
 
 QUEUE = "/admin/moderation"
 
@@ -52,11 +53,6 @@ def statuses(message) -> set[str]:
     db.session.expire_all()
     return set(db.session.scalars(sa.select(Report.status).where(
         Report.target_type == "chat_message", Report.target_id == message.id)))
-
-
-def count(model, *where) -> int:
-    db.session.expire_all()
-    return db.session.scalar(sa.select(sa.func.count()).select_from(model).where(*where))
 
 
 # --- who may see and act --------------------------------------------------------------------

@@ -11,7 +11,7 @@ import responses
 from app.accounts.queries import user_by_email
 from app.dbtypes import utcnow
 from tests.factories import PASSWORD
-from tests.web.conftest import link_in, text
+from tests.support.pages import link_in, text
 
 NEW_PASSWORD = "a much better passphrase"
 

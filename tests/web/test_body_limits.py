@@ -11,7 +11,7 @@ import re
 import pytest
 
 from app.blueprints.limits import UPLOAD_ENDPOINTS
-from tests.web.conftest import HX, text
+from tests.support.pages import HX, text
 
 MB = 1024 * 1024
 FIFTY_MB = 50 * MB

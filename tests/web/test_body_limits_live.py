@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import app_in_another_process
+from tests.support.apps import app_in_another_process
 
 MB = 1024 * 1024
 

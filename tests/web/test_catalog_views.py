@@ -17,8 +17,8 @@ from app.dbtypes import utcnow
 from app.extensions import db
 from app.learning.enrollment import enroll
 from app.learning.reviews import write_review
-from tests.discovery.helpers import draft_course, publish, rate
-from tests.web.conftest import HX, text
+from tests.support.pages import HX, facets, text
+from tests.support.search import draft_course, publish, rate
 
 
 class FormState(HTMLParser):
@@ -52,40 +52,6 @@ class FormState(HTMLParser):
             self.in_form = False
         if tag == "select":
             self.select = None
-
-
-class FacetCounts(HTMLParser):
-    """Every element whose id starts with `facet-`: its count "(n)" and whether it is sent
-    out of band (hx-swap-oob), whatever the tag."""
-
-    def __init__(self):
-        super().__init__()
-        self.current: tuple[str, bool] | None = None
-        self.text = ""
-        self.found: dict[str, tuple[int, bool]] = {}
-
-    def handle_starttag(self, tag, attrs):
-        a = dict(attrs)
-        if (a.get("id") or "").startswith("facet-"):
-            self.current, self.text = (a["id"], "hx-swap-oob" in a), ""
-
-    def handle_data(self, data):
-        if self.current:
-            self.text += data
-
-    def handle_endtag(self, tag):
-        if self.current:
-            match = re.search(r"\((\d+)\)\s*$", self.text)
-            assert match, f"no count in {self.current[0]}: {self.text!r}"
-            self.found[self.current[0]] = (int(match.group(1)), self.current[1])
-            self.current = None
-
-
-def facets(body: str, *, oob: bool) -> dict[str, int]:
-    """Facet counts in the page: the out-of-band ones (oob=True) or those in place."""
-    parser = FacetCounts()
-    parser.feed(body)
-    return {key: n for key, (n, is_oob) in parser.found.items() if is_oob == oob}
 
 
 def form_state(body: str) -> dict[str, str]:

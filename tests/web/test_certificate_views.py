@@ -5,8 +5,8 @@ import sqlalchemy as sa
 
 from app.extensions import db
 from app.learning.models import Certificate
-from tests.web.conftest import text
-from tests.web.test_learn_views import complete, learning_course
+from tests.support.pages import text
+from tests.support.player import complete, learning_course
 
 
 def certificate_of(enrollment) -> Certificate:
@@ -50,7 +50,7 @@ def test_the_learner_finds_the_certificate_in_the_player(client, login, learner,
 
 
 def test_an_unfinished_course_has_no_certificate(learner, creator, reviewer):
-    from tests.web.test_learn_views import enroll
+    from tests.support.player import enroll
 
     course = learning_course(creator, reviewer)
     assert certificate_of(enroll(learner, course)) is None

@@ -8,7 +8,7 @@ from app.learning.enrollment import enroll
 from app.messaging import chat
 from app.messaging.models import ChatMessage, ChatSanction
 from app.moderation.models import Report
-from tests.web.conftest import text
+from tests.support.pages import text
 
 
 @pytest.fixture

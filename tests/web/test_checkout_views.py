@@ -13,44 +13,10 @@ from app.commerce.models import Dispute, LedgerTransaction, Order, PaymentEvent,
 from app.dbtypes import utcnow
 from app.extensions import db
 from app.learning.queries import active_enrollment
-from tests.web.conftest import HX, text
-
-PAY_PAGE = re.compile(r"^/checkout/local/(cs_local_[0-9a-f]+)$")
-
+from tests.support.checkout import bought, buy, order_of, start_checkout
+from tests.support.pages import HX, text
 
 # --- helpers (also used by the other money screen tests) --------------------------------
-
-
-def start_checkout(client, course) -> str:
-    """POST the checkout form; returns the local gateway's pay page it redirects to."""
-    resp = client.post(f"/checkout/courses/{course.id}")
-    assert resp.status_code == 303, resp.get_data(as_text=True)
-    assert PAY_PAGE.match(resp.headers["Location"]), resp.headers["Location"]
-    return resp.headers["Location"]
-
-
-def buy(client, course, action: str = "pay"):
-    """Checkout, then press Pay (or Decline) on the test payment page."""
-    return client.post(start_checkout(client, course), data={"action": action})
-
-
-def order_of(buyer, course) -> Order:
-    db.session.expire_all()
-    return db.session.scalar(
-        sa.select(Order)
-        .where(Order.buyer_id == buyer.id, Order.course_id == course.id)
-        .order_by(Order.id.desc())
-        .limit(1)
-    )
-
-
-def bought(client, buyer, course) -> Order:
-    """`buyer` (signed in on `client`) buys `course` through the screens; the paid order."""
-    resp = buy(client, course)
-    assert resp.status_code == 302
-    order = order_of(buyer, course)
-    assert order.status == "paid"
-    return order
 
 
 def ledger_rows(order) -> list[LedgerTransaction]:

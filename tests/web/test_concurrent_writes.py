@@ -29,8 +29,8 @@ from app.learning.enrollment import enroll
 from app.messaging import direct
 from app.messaging.models import Conversation
 from tests import factories
-from tests.commerce.helpers import buy, paid_course
-from tests.conftest import build_app
+from tests.support.apps import build_app
+from tests.support.commerce import buy, paid_course
 
 
 @pytest.fixture

@@ -7,14 +7,8 @@ import pytest
 
 from app.catalog import review
 from app.extensions import db
-from tests.web.conftest import HX, text
-from tests.web.test_learn_views import (
-    enroll,
-    learning_course,
-    lesson,
-    player_url,
-    revoked,
-)
+from tests.support.pages import HX, text
+from tests.support.player import enroll, learning_course, lesson, player_url, revoked
 
 
 @pytest.fixture

@@ -12,9 +12,8 @@ from app.dbtypes import utcnow
 from app.extensions import db
 from app.learning.enrollment import enroll
 from app.moderation.suspensions import suspend_user
-from tests.discovery.helpers import draft_course, publish, rate
-from tests.web.conftest import HX, text
-from tests.web.test_catalog_views import facets
+from tests.support.pages import HX, facets, text
+from tests.support.search import draft_course, publish, rate
 
 
 def cards(body: str) -> list[str]:

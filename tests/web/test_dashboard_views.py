@@ -7,14 +7,8 @@ import re
 from app.extensions import db
 from app.learning import discussions, progress
 from app.messaging.notifications import notify
-from tests.web.conftest import text
-from tests.web.test_learn_views import (
-    complete,
-    enroll,
-    learning_course,
-    lesson,
-    revoked,
-)
+from tests.support.pages import text
+from tests.support.player import complete, enroll, learning_course, lesson, revoked
 
 
 def test_the_dashboard_needs_an_account(client):

@@ -12,7 +12,7 @@ from app.extensions import db
 from app.messaging import direct
 from app.messaging.models import Conversation, DirectMessage, Notification
 from app.moderation.models import Report
-from tests.web.conftest import HX, text
+from tests.support.pages import HX, text
 
 
 @pytest.fixture

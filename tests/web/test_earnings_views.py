@@ -13,8 +13,8 @@ import sqlalchemy as sa
 from app.commerce import escrow
 from app.commerce.models import LedgerTransaction, Payout, PayoutAccount
 from app.extensions import db
-from tests.web.conftest import HX, text
-from tests.web.test_checkout_views import bought, order_of
+from tests.support.checkout import bought, order_of
+from tests.support.pages import HX, text
 
 URL = "/studio/earnings"
 

@@ -5,8 +5,8 @@ import logging
 
 import pytest
 
-from tests.conftest import build_app
-from tests.web.conftest import HX, text
+from tests.support.apps import build_app
+from tests.support.pages import HX, text
 
 
 def assert_error_page(resp, status: int, title: str):

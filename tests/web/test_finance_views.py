@@ -25,9 +25,8 @@ from app.commerce.models import (
 from app.dbtypes import utcnow
 from app.extensions import db
 from app.moderation.models import AuditLog
-from tests.web.conftest import HX, text
-from tests.web.test_checkout_views import bought, order_of, start_checkout
-from tests.web.test_webhook_views import completed, stripe_event
+from tests.support.checkout import bought, completed, order_of, start_checkout, stripe_event
+from tests.support.pages import HX, text
 
 
 @pytest.fixture

@@ -8,19 +8,10 @@ import pytest
 
 from app.catalog.models import Course, Lesson, QuizQuestion
 from app.catalog.samples import pdf, png, video
-from tests.web.conftest import HX, text
-from tests.web.test_studio_views import (
-    EVIL_MARKDOWN,
-    assert_fragment,
-    assert_page,
-    asset_count,
-    build_course,
-    harmless,
-    lesson_of,
-    media_files,
-    post_oversized,
-    reload,
-)
+from tests.support.pages import EVIL_MARKDOWN, HX, assert_fragment, assert_page, harmless, text
+from tests.support.rows import reload
+from tests.support.studio import asset_count, build_course, lesson_of, media_files
+from tests.support.uploads import post_oversized
 
 # A minimal ISO-BMFF file: an `ftyp` box naming the mp4 brands, then a small `mdat` box.
 MP4 = (b"\x00\x00\x00\x18ftypisom\x00\x00\x02\x00isommp41"

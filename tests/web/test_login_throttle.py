@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from tests.factories import PASSWORD
-from tests.web.conftest import HX, text
+from tests.support.pages import HX, text
 
 THROTTLED = "Too many attempts for this account; try again in 1 minute."
 

@@ -7,8 +7,8 @@ import pytest
 
 from app.accounts import profile
 from app.extensions import db
-from tests.conftest import build_app
-from tests.web.conftest import png
+from tests.support.apps import build_app
+from tests.support.uploads import png
 
 
 def test_home_page_renders_with_layout(client):

@@ -18,8 +18,8 @@ from app.catalog.samples import png
 from app.extensions import db
 from app.learning import enrollment
 from app.storage import get_storage
-from tests.web.conftest import text
-from tests.web.test_studio_views import build_course, lesson_of
+from tests.support.pages import text
+from tests.support.studio import build_course, lesson_of
 
 
 def csp(resp) -> dict[str, str]:

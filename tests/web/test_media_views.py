@@ -12,7 +12,7 @@ from app.catalog.samples import pdf, video
 from app.extensions import db
 from app.learning import enrollment
 from app.storage import get_storage
-from tests.web.test_studio_views import build_course, lesson_of
+from tests.support.studio import build_course, lesson_of
 
 PEOPLE = ("anonymous", "learner", "enrolled", "refunded", "other_creator", "owner", "reviewer")
 # Which lessons each person may fetch: `enrolled` holds an active enrollment in the published

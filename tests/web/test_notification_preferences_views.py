@@ -9,7 +9,7 @@ import pytest
 from app.extensions import db
 from app.messaging.notifications import KINDS, notify
 from app.messaging.preferences import digest_kinds, set_digest_kinds
-from tests.web.conftest import HX, form_token, text
+from tests.support.pages import HX, form_token, text
 
 PAGE = "/notifications/preferences"
 

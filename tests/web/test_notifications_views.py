@@ -7,7 +7,7 @@ import pytest
 
 from app.extensions import db
 from app.messaging.notifications import notify, unread_count
-from tests.web.conftest import text
+from tests.support.pages import text
 
 
 @pytest.fixture

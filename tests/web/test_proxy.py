@@ -6,7 +6,7 @@ import pytest
 import sqlalchemy as sa
 
 from app.moderation.models import AuditLog
-from tests.web.conftest import text
+from tests.support.pages import text
 
 PROXY = "127.0.0.1"  # the test client's peer address: the proxy in these tests
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 import pytest
 
 from tests.factories import PASSWORD
-from tests.web.conftest import link_in, text
+from tests.support.pages import link_in, text
 
 TOO_OFTEN = "You are doing that too often. Wait a little and try again."
 

@@ -14,8 +14,8 @@ from app.commerce.settings import set_setting
 from app.extensions import db
 from app.learning.models import LessonDelivery
 from app.learning.queries import ordered_lessons
-from tests.commerce.helpers import buy, course_with_files
-from tests.web.conftest import text
+from tests.support.commerce import buy, course_with_files
+from tests.support.pages import text
 
 
 @pytest.fixture

@@ -13,17 +13,9 @@ from app.catalog.models import Course
 from app.extensions import db
 from app.messaging.models import Notification
 from app.moderation.models import AuditLog
-from tests.web.conftest import HX, text
-from tests.web.test_studio_views import (
-    EVIL_MARKDOWN,
-    assert_fragment,
-    assert_page,
-    build_course,
-    harmless,
-    lesson_of,
-    reload,
-    words,
-)
+from tests.support.pages import EVIL_MARKDOWN, HX, assert_fragment, assert_page, harmless, text, words
+from tests.support.rows import reload
+from tests.support.studio import build_course, lesson_of
 
 T0 = datetime(2025, 3, 1, 9, 0, tzinfo=UTC)
 

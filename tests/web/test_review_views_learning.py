@@ -9,16 +9,9 @@ from app.learning import progress, reviews
 from app.learning.models import CourseStats, Review
 from app.messaging.models import Notification
 from app.moderation.models import Report
-from tests.web.conftest import text
-from tests.web.test_learn_views import (
-    complete,
-    count,
-    enroll,
-    fresh,
-    learning_course,
-    lesson,
-    revoked,
-)
+from tests.support.pages import text
+from tests.support.player import complete, enroll, learning_course, lesson, revoked
+from tests.support.rows import count, fresh
 
 
 @pytest.fixture

@@ -9,7 +9,7 @@ from app.accounts.queries import get_user
 from app.extensions import db
 from app.messaging.notifications import notify
 from tests.factories import PASSWORD
-from tests.web.conftest import HX, csrf_header_token, form_token, text
+from tests.support.pages import HX, csrf_header_token, form_token, text
 
 PAGES = ["/", "/auth/login", "/auth/signup", "/auth/password/forgot", "/healthz",
          "/no-such-page", "/static/css/app.css", "/dashboard/"]

@@ -11,7 +11,7 @@ from app.accounts.models import User, UserSession
 from app.dbtypes import utcnow
 from app.extensions import db
 from tests import factories
-from tests.conftest import ON_POSTGRESQL, build_app, sign_in_client
+from tests.support.apps import ON_POSTGRESQL, build_app, sign_in_client
 
 
 @pytest.fixture(autouse=True, name="db")

@@ -14,7 +14,7 @@ from app.blueprints.auth.session_loader import load_user
 from app.dbtypes import utcnow
 from app.extensions import db
 from tests.factories import PASSWORD
-from tests.web.conftest import form_token, link_in, text
+from tests.support.pages import form_token, link_in, text
 
 CHROME_LINUX = {"User-Agent": "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like "
                               "Gecko) Chrome/120.0.0.0 Safari/537.36"}

@@ -6,11 +6,13 @@ import io
 
 import pytest
 
-from app.accounts.queries import get_user, user_by_email
+from app.accounts.queries import user_by_email
 from app.extensions import db
 from app.moderation import suspensions
 from tests.factories import PASSWORD
-from tests.web.conftest import link_in, png, text
+from tests.support.pages import link_in, text
+from tests.support.rows import fresh
+from tests.support.uploads import png
 
 NEW_PASSWORD = "a much better passphrase"
 
@@ -19,11 +21,6 @@ NEW_PASSWORD = "a much better passphrase"
 def signed_in(client, login, learner):
     login(learner)
     return learner
-
-
-def fresh(user):
-    db.session.expire_all()
-    return get_user(user.id)
 
 
 def test_settings_need_an_account(client):

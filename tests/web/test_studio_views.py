@@ -7,113 +7,22 @@ through the services, the way the studio would."""
 from __future__ import annotations
 
 import io
-import os
 import re
 
 import pytest
 import sqlalchemy as sa
 
-from app.catalog import courses, quizzes, review, structure
-from app.catalog.models import Category, Course, Lesson, MediaAsset, Section
+from app.catalog import quizzes, structure
+from app.catalog.models import Course, Lesson, Section
 from app.catalog.samples import pdf, png, video
 from app.extensions import db
-from tests.web.conftest import HX, text
-from tests.web.conftest import png as padded_png
-
-DESCRIPTION = ("A practical course about testing web applications, one small step at a time. "
-               "Every lesson ends with an exercise, and the quiz checks what stuck. ") * 2
-
+from tests.support.pages import EVIL_MARKDOWN, HX, assert_fragment, assert_page, harmless, text, words
+from tests.support.rows import reload
+from tests.support.studio import asset_count, build_course, category, lesson_of, media_files
+from tests.support.uploads import png as padded_png
+from tests.support.uploads import post_oversized
 
 # --- building courses ------------------------------------------------------------------
-
-def category(position: int = 0) -> Category:
-    return db.session.scalars(sa.select(Category).order_by(Category.position, Category.id)).all()[position]
-
-
-def build_course(owner, *, title: str = "Practical Testing", status: str = "draft", price: int = 0,
-                 reviewer=None, complete: bool = True, now=None) -> Course:
-    """A course made through the services. With `complete` it passes the review checklist:
-    description, cover, a category and one section with a free-preview video, a PDF, a text
-    lesson and a quiz (a true/false question and a single-choice one). `status` takes it
-    through the workflow (`reviewer` approves it)."""
-    course = courses.create_course(owner, title=title, category_id=category().id, accept_terms=True)
-    if complete:
-        courses.update_course_field(owner, course, "description", DESCRIPTION)
-        courses.set_cover(owner, course, io.BytesIO(png(64, 36)), "cover.png")
-        section = structure.add_section(owner, course, title="Basics")
-        clip = structure.add_lesson(owner, section, title="Welcome video", kind="video")
-        structure.set_lesson_media(owner, clip, io.BytesIO(video()), "welcome.webm")
-        structure.update_lesson(owner, clip, is_free_preview=True, duration_minutes=2)
-        notes = structure.add_lesson(owner, section, title="Course notes", kind="pdf")
-        structure.set_lesson_media(owner, notes, io.BytesIO(pdf("Notes", ["Line one"])), "notes.pdf")
-        reading = structure.add_lesson(owner, section, title="The first principle", kind="text")
-        structure.update_lesson(owner, reading, body="## Start small\n\nMake it *work* first.")
-        check = structure.add_lesson(owner, section, title="Check yourself", kind="quiz")
-        yes_no = quizzes.add_question(owner, check.quiz, prompt="Tests find bugs.", kind="true_false")
-        quizzes.set_correct(owner, yes_no.options[0], True)
-        choice = quizzes.add_question(owner, check.quiz, prompt="What comes first?", kind="single",
-                                      explanation="Small steps.")
-        quizzes.add_option(owner, choice, text="A tiny goal", is_correct=True)
-        quizzes.add_option(owner, choice, text="A big plan")
-    courses.set_price(owner, course, price)
-    if status in ("under_review", "published", "unpublished"):
-        review.submit_for_review(owner, course, now=now)
-    if status in ("published", "unpublished"):
-        review.approve_course(reviewer, course)
-    if status == "unpublished":
-        review.unpublish_course(owner, course)
-    db.session.commit()
-    return course
-
-
-def lesson_of(course: Course, kind: str) -> Lesson:
-    return next(lesson for lesson in course.lessons if lesson.kind == kind)
-
-
-def reload(model, object_id):
-    """The row as the database has it now (requests commit in sessions of their own)."""
-    db.session.expire_all()
-    return db.session.get(model, object_id)
-
-
-def media_files(app) -> set[str]:
-    root = app.config["MEDIA_STORAGE"]
-    return set(os.listdir(root)) if os.path.isdir(root) else set()
-
-
-def asset_count() -> int:
-    db.session.expire_all()
-    return db.session.scalar(sa.select(sa.func.count()).select_from(MediaAsset))
-
-
-def words(resp) -> str:
-    """The response as a reader sees it: tags dropped, entities decoded, spaces collapsed."""
-    return " ".join(re.sub(r"<[^>]+>", " ", text(resp)).split())
-
-
-def assert_page(resp, status: int = 200):
-    assert resp.status_code == status, resp.get_data(as_text=True)[:2000]
-    assert b"<html" in resp.data
-
-
-def assert_fragment(resp, marker: str, status: int = 200):
-    assert resp.status_code == status, resp.get_data(as_text=True)[:2000]
-    assert b"<html" not in resp.data
-    assert marker in resp.get_data(as_text=True)
-    assert "HX-Request" in resp.headers.get("Vary", "")
-
-
-def harmless(html: str) -> None:
-    """No script element of ours other than the layout's, no event-handler attribute, no
-    javascript: URL in an attribute."""
-    for tag in re.findall(r"<script\b[^>]*>", html, flags=re.I):
-        assert 'src="/static/' in tag, tag
-    assert not re.search(r"<[a-z][^>]*\son[a-z]+\s*=", html, flags=re.I)
-    assert not re.search(r"""(href|src|data|action)\s*=\s*["']?\s*javascript:""", html, flags=re.I)
-
-
-EVIL_MARKDOWN = ("Hello <script>alert('x')</script>\n\n[click me](javascript:alert(1))\n\n"
-                 "<img src=x onerror=alert(1)>\n\n![pic](x\" onerror=\"alert(1))\n\n**still bold**")
 
 
 @pytest.fixture
@@ -588,40 +497,6 @@ def test_a_cover_upload_without_a_file_is_422(htmx, login, creator):
     login(creator)
     resp = htmx.post(f"/studio/courses/{course.id}/cover", data={}, content_type="multipart/form-data")
     assert_fragment(resp, "Choose an image file.", 422)
-
-
-class CountingStream(io.BytesIO):
-    """A request body that remembers how much of it the server read."""
-
-    def __init__(self, data: bytes):
-        super().__init__(data)
-        self.consumed = 0
-
-    def read(self, size=-1):
-        chunk = super().read(size)
-        self.consumed += len(chunk)
-        return chunk
-
-    def readline(self, size=-1):
-        line = super().readline(size)
-        self.consumed += len(line)
-        return line
-
-
-def multipart(field: str, filename: str, payload: bytes) -> tuple[bytes, str]:
-    boundary = "lyceum-test-boundary"
-    body = (f"--{boundary}\r\nContent-Disposition: form-data; name=\"{field}\"; filename=\"{filename}\"\r\n"
-            f"Content-Type: application/octet-stream\r\n\r\n").encode() + payload + \
-        f"\r\n--{boundary}--\r\n".encode()
-    return body, f"multipart/form-data; boundary={boundary}"
-
-
-def post_oversized(client, url: str, field: str, filename: str, payload: bytes, headers=None):
-    body, content_type = multipart(field, filename, payload)
-    stream = CountingStream(body)
-    resp = client.post(url, input_stream=stream, content_type=content_type,
-                       content_length=len(body), headers=headers or {})
-    return resp, stream
 
 
 @pytest.fixture

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import json
-import secrets
 import time
 
 import pytest
@@ -13,40 +11,9 @@ from app.commerce.gateways.signing import sign
 from app.commerce.models import LedgerTransaction, PaymentEvent
 from app.extensions import db
 from app.learning.queries import active_enrollment
-from tests.web.test_checkout_views import order_of, start_checkout
+from tests.support.checkout import completed, order_of, start_checkout, stripe_event
 
 URL = "/webhooks/stripe"
-
-
-def stripe_event(event_type: str, obj: dict, *, event_id: str | None = None) -> bytes:
-    return json.dumps(
-        {
-            "id": event_id or f"evt_test_{secrets.token_hex(8)}",
-            "object": "event",
-            "type": event_type,
-            "created": int(time.time()),
-            "livemode": False,
-            "api_version": "2025-10-29",
-            "data": {"object": obj},
-        }
-    ).encode()
-
-
-def completed(order) -> bytes:
-    return stripe_event(
-        "checkout.session.completed",
-        {
-            "id": order.checkout_session_id,
-            "object": "checkout.session",
-            "mode": "payment",
-            "status": "complete",
-            "payment_status": "paid",
-            "amount_total": order.price_minor,
-            "currency": order.currency.lower(),
-            "payment_intent": "pi_test_123",
-            "metadata": {"order_id": str(order.id)},
-        },
-    )
 
 
 @pytest.fixture

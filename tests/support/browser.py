@@ -11,7 +11,7 @@ from playwright.sync_api import Page, expect
 
 ROOT = Path(__file__).resolve().parents[2]
 AXE_JS = ROOT / "app" / "static" / "vendor" / "axe.min.js"
-ARTIFACTS = Path(__file__).resolve().parent / "artifacts"  # git-ignored
+ARTIFACTS = ROOT / "tests" / "e2e" / "artifacts"  # git-ignored
 PASSWORD = "violet kettle harbour 42"
 FAILING_IMPACTS = ("serious", "critical")
 

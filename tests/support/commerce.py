@@ -12,9 +12,8 @@ import json
 import time
 import uuid
 from datetime import datetime
+from urllib.parse import parse_qsl
 
-import pytest
-import responses
 import sqlalchemy as sa
 from flask import current_app
 
@@ -24,8 +23,10 @@ from app.commerce.models import LedgerTransaction, Order, PaymentEvent
 from app.commerce.orders import start_checkout
 from app.commerce.webhooks import receive_stripe
 from app.extensions import db
-from app.messaging.models import Notification
+from app.learning import progress
+from app.learning.queries import ordered_lessons
 from tests import factories
+from tests.support.learning import build_course
 
 _seq = itertools.count(1)
 
@@ -159,11 +160,6 @@ def platform_revenue() -> int:
     return ledger.balance(ledger.COMMISSION)
 
 
-def notifications(user, kind: str) -> list[Notification]:
-    return list(db.session.scalars(sa.select(Notification).where(
-        Notification.user_id == user.id, Notification.kind == kind).order_by(Notification.id)))
-
-
 def events_of(event_type: str) -> list[PaymentEvent]:
     return list(db.session.scalars(sa.select(PaymentEvent).where(PaymentEvent.type == event_type)
                                    .order_by(PaymentEvent.id)))
@@ -172,17 +168,6 @@ def events_of(event_type: str) -> list[PaymentEvent]:
 # --- Stripe at the HTTP boundary -------------------------------------------------------------
 
 STRIPE_API = "https://api.stripe.com"
-
-
-@pytest.fixture
-def fake_stripe(app, monkeypatch):
-    """`PAYMENT_GATEWAY=stripe` for one test (restored after), with Stripe's API faked at the
-    HTTP boundary by `responses`: every call the test expects must be registered, and made."""
-    monkeypatch.setitem(app.config, "PAYMENT_GATEWAY", "stripe")
-    monkeypatch.setitem(app.config, "STRIPE_SECRET_KEY", "sk_test_x")
-    monkeypatch.setitem(app.config, "STRIPE_API_BASE", None)
-    with responses.RequestsMock(assert_all_requests_are_fired=True) as rsps:
-        yield rsps
 
 
 def stripe_confirms(fake_stripe, event: dict, **changes) -> str:
@@ -196,8 +181,6 @@ def stripe_confirms(fake_stripe, event: dict, **changes) -> str:
 
 def form_body(call) -> dict[str, str]:
     """A Stripe API request's form-encoded body, as a flat dict (`metadata[order_id]`: …)."""
-    from urllib.parse import parse_qsl
-
     body = call.request.body or ""
     return dict(parse_qsl(body.decode() if isinstance(body, bytes) else body))
 
@@ -205,17 +188,12 @@ def form_body(call) -> dict[str, str]:
 def course_with_lessons(creator, approver, *, lessons: int = 3, price: str = "29.99",
                         title: str = "Paid SQL"):
     """A published paid course with `lessons` text lessons, built through the catalog services."""
-    from tests.learning.conftest import build_course
-
     return build_course(creator, approver, kinds=("text",) * lessons, price=price, title=title,
                         preview_first=False)
 
 
 def complete_lessons(learner, course, count: int | None = None) -> None:
     """Tick the first `count` lessons (all by default) done through the learning services."""
-    from app.learning import progress
-    from app.learning.queries import ordered_lessons
-
     for lesson in ordered_lessons(course.id)[:count]:
         progress.complete_lesson(learner, lesson)
     db.session.commit()
@@ -224,6 +202,4 @@ def complete_lessons(learner, course, count: int | None = None) -> None:
 def course_with_files(creator, approver, *, kinds=("video", "pdf") * 3, price: str = "29.99",
                       title: str = "Paid files"):
     """A published paid course whose lessons are videos and PDFs (none a free preview)."""
-    from tests.learning.conftest import build_course
-
     return build_course(creator, approver, kinds=kinds, price=price, title=title, preview_first=False)
