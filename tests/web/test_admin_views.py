@@ -5,11 +5,16 @@ from __future__ import annotations
 import pytest
 import sqlalchemy as sa
 
+from app.accounts.queries import get_user
 from app.extensions import db
 from app.messaging.models import Notification
 from app.moderation.models import AuditLog
 from tests.support.pages import HX, text
-from tests.support.rows import fresh
+
+
+def fresh(user):
+    db.session.expire_all()
+    return get_user(user.id)
 
 
 def audit_rows(action: str):

@@ -6,13 +6,17 @@ import io
 
 import pytest
 
-from app.accounts.queries import user_by_email
+from app.accounts.queries import get_user, user_by_email
 from app.extensions import db
 from app.moderation import suspensions
 from tests.factories import PASSWORD
 from tests.support.pages import link_in, text
-from tests.support.rows import fresh
 from tests.support.uploads import png
+
+
+def fresh(user):
+    db.session.expire_all()
+    return get_user(user.id)
 
 NEW_PASSWORD = "a much better passphrase"
 
