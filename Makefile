@@ -52,8 +52,10 @@ test: install vendor
 worker: install
 	$(BIN)/python worker.py
 
+# ruff, then the import contracts in pyproject.toml's [tool.importlinter] (ARCHITECTURE §14).
 lint: install
 	$(BIN)/ruff check app tests bench worker.py wsgi.py scripts
+	$(BIN)/lint-imports
 
 bench: install vendor
 	@ls bench/*.py >/dev/null 2>&1 && for b in bench/bench_*.py; do $(BIN)/python $$b || exit 1; done || echo "no benchmarks yet"

@@ -5,7 +5,7 @@ until the surrounding database transaction commits, and nothing at all if it rol
 Other domains `subscribe` at app start. Each subscriber runs in its own app context and
 database session, committed on its own, so one failing subscriber neither undoes the
 change that emitted the event nor stops the others. Subscribers that do slow or external
-work enqueue an RQ job (`app.jobs.enqueue`).
+work enqueue an RQ job (`app.tasks.enqueue`).
 
 `on_commit(fn)` is the same mechanism for a plain callback (enqueueing a job, publishing
 to Redis) that must only happen once the data it refers to is visible to others.

@@ -4,7 +4,7 @@ in a job the job's id and function. Also the optional error reports (`SENTRY_DSN
 
 A request's id comes from a well-formed `X-Request-ID` (nginx sends its `$request_id`) or is
 made here; it is returned as `X-Request-ID` and kept in a context variable, which is per thread
-and per greenlet, for `ContextFilter` to put on every record. `app.jobs.enqueue` carries it into
+and per greenlet, for `ContextFilter` to put on every record. `app.tasks.enqueue` carries it into
 the job's meta; `job_session` sets it again while the job runs (inline or on a worker), and so
 does worker.py's worker around RQ's own handling of the job.
 
@@ -69,7 +69,7 @@ class RequestIds:
 @contextmanager
 def job_context(job) -> Iterator[None]:
     """While an RQ job runs, log lines (and Sentry's reports) name it and the request that
-    enqueued it (`app.jobs.enqueue` keeps that request's id in the job's meta)."""
+    enqueued it (`app.tasks.enqueue` keeps that request's id in the job's meta)."""
     job_token = current_job.set((job.id, job.func_name))
     request_token = request_id.set(job.meta.get("request_id"))
     try:

@@ -8,6 +8,7 @@ from datetime import datetime
 
 import sqlalchemy as sa
 from flask import current_app
+from rq import Retry
 
 from app.accounts.models import User
 from app.commerce import ledger
@@ -20,6 +21,7 @@ from app.extensions import db
 from app.messaging.notifications import notify
 from app.moderation.audit import record_audit
 from app.policy import require
+from app.tasks import enqueue
 
 
 def payout_account_of(user) -> PayoutAccount | None:
@@ -98,12 +100,7 @@ def request_payout(actor, amount_minor: int, *, currency: str = "USD",
 
 
 def _enqueue(payout: Payout, retry_suffix: str = "") -> None:
-    from rq import Retry
-
-    from app.jobs import enqueue
-    from app.jobs.payments import execute_payout
-
-    enqueue(execute_payout, payout.id, queue="high", job_id=f"payout-{payout.id}{retry_suffix}",
+    enqueue("app.jobs.payments.execute_payout", payout.id, queue="high", job_id=f"payout-{payout.id}{retry_suffix}",
             retry=Retry(max=5, interval=[30, 120, 600, 1800, 3600]))
 
 

@@ -15,12 +15,14 @@ from datetime import datetime, timedelta
 import sqlalchemy as sa
 import stripe
 from flask import current_app
+from rq import Retry
 
 from app.commerce.errors import BadSignature, EventNotReady
 from app.commerce.models import PaymentEvent
 from app.dbtypes import insert_on_conflict, utcnow
 from app.errors import DomainError
 from app.extensions import db
+from app.tasks import enqueue
 
 log = logging.getLogger(__name__)
 TOLERANCE_SECONDS = 300
@@ -70,12 +72,8 @@ def store_event(provider: str, event_id: str, event_type: str, payload: dict) ->
 
 
 def enqueue_apply(event_pk: int) -> None:
-    from rq import Retry
-
-    from app.jobs import enqueue
-    from app.jobs.payments import apply_payment_event
-
-    enqueue(apply_payment_event, event_pk, queue="high", job_id=f"payment-event-{event_pk}-{utcnow().timestamp():.0f}",
+    enqueue("app.jobs.payments.apply_payment_event", event_pk, queue="high",
+            job_id=f"payment-event-{event_pk}-{utcnow().timestamp():.0f}",
             retry=Retry(max=5, interval=[10, 60, 300, 900, 3600]))
 
 

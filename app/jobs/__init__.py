@@ -1,42 +1,27 @@
 """RQ entry points (ARCHITECTURE §6).
 
 Jobs are thin functions that take ids and call services inside `job_session()`. They are
-enqueued only after the transaction that asked for them commits (`enqueue`), so a worker
-never looks for a row that is not there yet. On the embedded default the queues are
-synchronous: the job runs in-process right after the commit, through the same code.
-A job carries the id of the request that enqueued it, for its log lines (app/logs.py).
+enqueued through the kernel seam `app.tasks.enqueue` (re-exported here), only after the
+transaction that asked for them commits; domain services name the job by its dotted path
+instead of importing this package.
 """
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager, nullcontext
 
 from flask import has_app_context
 from rq import get_current_job
 
 from app.errors import DomainError
-from app.events import on_commit
-from app.extensions import db, get_queue
-from app.logs import job_context, request_id
+from app.extensions import db
+from app.logs import job_context
+from app.tasks import enqueue
 
 log = logging.getLogger(__name__)
 
-
-def enqueue(func: Callable, *args, queue: str = "default", job_id: str | None = None,
-            retry=None, **kwargs) -> None:
-    """Put `func(*args, **kwargs)` on `queue` once the current transaction commits.
-    `retry` is an `rq.Retry` (back-off for jobs that talk to the outside world)."""
-    options = {"job_id": job_id} if job_id else {}
-    if retry is not None:
-        options["retry"] = retry
-    if enqueued_by := request_id.get():
-        options["meta"] = {"request_id": enqueued_by}
-
-    def put() -> None:
-        get_queue(queue).enqueue(func, *args, **kwargs, **options)
-
-    on_commit(put)
+__all__ = ["enqueue", "job_session"]
 
 
 @contextmanager

@@ -12,21 +12,19 @@ from pathlib import Path
 from flask import current_app
 
 from app.dbtypes import utcnow
+from app.tasks import enqueue
 
 log = logging.getLogger(__name__)
 
 
 def send_mail(to: str, subject: str, template: str, **context) -> None:
     """Render `templates/mail/<template>.txt` and queue it for delivery after commit."""
-    from app.jobs import enqueue
-    from app.jobs.mail import deliver_mail
-
     # The template environment without the page context processors: those read the request
     # (the current path, the signed-in user), and mail is also sent from jobs and the CLI.
     body = current_app.jinja_env.get_template(f"mail/{template}.txt").render(**context)
     message = {"to": to, "subject": subject, "body": body,
                "sender": current_app.config["MAIL_DEFAULT_SENDER"]}
-    enqueue(deliver_mail, message, queue="low")
+    enqueue("app.jobs.mail.deliver_mail", message, queue="low")
 
 
 def build(message: dict) -> EmailMessage:

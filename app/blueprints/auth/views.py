@@ -29,8 +29,7 @@ from app.blueprints.security import is_same_site_path
 from app.dbtypes import utcnow
 from app.errors import DomainError
 from app.extensions import db, limiter
-from app.jobs import accounts as account_jobs
-from app.jobs import enqueue
+from app.tasks import enqueue
 
 
 def _limit(key: str):
@@ -66,7 +65,7 @@ def signup():
         else:
             # The same answer, and the same work here, whether or not the address has an
             # account: the job creates it and mails a link, or tells the owner (item 12).
-            enqueue(account_jobs.finish_sign_up, pending, request.url_root, queue="low")
+            enqueue("app.jobs.accounts.finish_sign_up", pending, request.url_root, queue="low")
             db.session.commit()
             return render_page("auth/signup_sent.html", "signup_form", email=pending["email"])
     return render_page("auth/signup.html", "signup_form", form=form,
@@ -130,7 +129,7 @@ def password_forgot():
     if form.validate_on_submit():
         # One job for every address: it looks the account up, so this request does the
         # same work, in the same time, for real and unknown accounts (item 12).
-        enqueue(account_jobs.send_password_reset, normalise_email(form.email.data), request.url_root,
+        enqueue("app.jobs.accounts.send_password_reset", normalise_email(form.email.data), request.url_root,
                 queue="low")
         db.session.commit()
         flash("If an account uses that e-mail, a reset link is on its way.", "info")
