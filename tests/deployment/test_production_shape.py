@@ -147,17 +147,6 @@ def receive_until(ws: WsClient, pattern: re.Pattern, timeout: float = WAIT) -> l
     raise AssertionError(f"no frame matching {pattern.pattern} within {timeout} s; got {frames}")
 
 
-def wait_until(predicate, what: str, timeout: float = WAIT):
-    deadline = time.monotonic() + timeout
-    while True:
-        value = predicate()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {timeout:.0f} s waiting for {what}")
-        time.sleep(0.25)
-
-
 # --- data made through the services beforehand (people and a published course) ---------------
 
 
@@ -211,7 +200,8 @@ def buy(buyer: Visitor, course: dict) -> None:
     assert re.search(r"/checkout/local/cs_local_\w+$", to_gateway.url), to_gateway.url
     paid = buyer.post(to_gateway.url.removeprefix(buyer.site.url), {"action": "pay"})
     assert re.search(r"/checkout/orders/\d+/success$", paid.url), paid.url
-    wait_until(lambda: opens_the_player(buyer, course["id"]), "the enrollment after the payment's webhook")
+    buyer.site.wait_until(lambda: opens_the_player(buyer, course["id"]), "the enrollment after the payment's webhook",
+                          WAIT)
 
 
 @pytest.fixture
@@ -242,7 +232,7 @@ def test_sign_up_log_in_browse_and_buy_through_the_local_gateway(deployment, sho
     sent = buyer.post("/auth/signup", {"display_name": "Ben Buyer", "email": address, "password": PASSWORD})
     assert sent.status_code == 200 and "Check your e-mail" in sent.text
     # The worker runs the sign-up job: it creates the account and mails the link.
-    confirm = wait_until(lambda: mailed_path(deployment, address, "/auth/signup/confirm/"), "the sign-up mail")
+    confirm = deployment.wait_until(lambda: mailed_path(deployment, address, "/auth/signup/confirm/"), "the sign-up mail", WAIT)
     welcome = buyer.post(confirm)
     assert welcome.url.endswith("/dashboard/") or "/dashboard" in welcome.url
     assert "Hello, Ben Buyer" in welcome.text
@@ -307,10 +297,10 @@ def test_chat_and_messages_across_two_web_processes_survive_one_stopping(deploym
     # web1 is stopped the way a deploy stops it: its sockets close with 1012 and its streams
     # end; the browser says "reconnecting" while the creator goes on talking.
     deployment.processes["web1"].terminate()
-    wait_until(lambda: not learner_ws.connected, "the learner's socket to close")
+    deployment.wait_until(lambda: not learner_ws.connected, "the learner's socket to close", WAIT)
     assert learner_ws.close_reason == 1012
-    wait_until(lambda: dm_stream.next(WAIT) is None, "the message stream to end")
-    wait_until(lambda: notes.next(WAIT) is None, "the notification stream to end")
+    deployment.wait_until(lambda: dm_stream.next(WAIT) is None, "the message stream to end", WAIT)
+    deployment.wait_until(lambda: notes.next(WAIT) is None, "the notification stream to end", WAIT)
     deployment.processes.pop("web1").wait(WAIT)
 
     creator_ws.send('{"body": "Did everyone get the template?"}')
@@ -382,7 +372,7 @@ def test_a_worker_killed_during_a_payout_pays_exactly_once_after_a_new_worker_st
                     "AND wait_event_type = 'Lock' AND pid <> pg_backend_pid()")).all()
             return waiting if status == "processing" else None
 
-        orphans = wait_until(payout_waiting_on_the_lock, "the worker to be settling the payout")
+        orphans = deployment.wait_until(payout_waiting_on_the_lock, "the worker to be settling the payout", WAIT)
         site.kill("worker")
         with engine.connect() as conn:  # the killed worker's transaction ends with it
             for pid in orphans:
@@ -409,7 +399,7 @@ def test_a_worker_killed_during_a_payout_pays_exactly_once_after_a_new_worker_st
             db.session.rollback()
             return status == "paid"
 
-    wait_until(paid, "the clock's money upkeep and the new worker to finish the payout", timeout=240)
+    deployment.wait_until(paid, "the clock's money upkeep and the new worker to finish the payout", timeout=240)
     with app.app_context():
         settled = db.session.scalar(sa.select(sa.func.count()).select_from(LedgerTransaction).where(
             LedgerTransaction.idempotency_key == f"payout-settled:{payout_id}"))
