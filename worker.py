@@ -11,9 +11,10 @@ import time
 from rq import Worker
 from rq.cron import CronScheduler
 
-from app import create_app
 from app.config import UnsafeConfiguration
 from app.extensions import get_queue, get_redis
+from app.factory import create_app
+from app.jobs.schedule import PERIODIC
 from app.logs import job_context
 from app.observability.heartbeats import beat, heartbeat_key
 
@@ -72,8 +73,6 @@ def main(argv: list[str]) -> None:
     seconds = max(1, app.config["HEARTBEAT_SECONDS"])
     with app.app_context():
         if argv[:1] == ["--cron"]:
-            from app.jobs.schedule import PERIODIC
-
             prefix = app.config["RQ_QUEUE_PREFIX"]
             clock = Clock(connection=get_redis(), name=f"{prefix}lyceum-cron",
                           heartbeat_key=heartbeat_key("clock"), heartbeat_seconds=seconds)

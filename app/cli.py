@@ -7,8 +7,14 @@ import secrets
 import click
 from flask import Flask
 
+from app.accounts.auth import sign_up
+from app.accounts.models import PERMISSIONS
+from app.accounts.queries import user_by_email
+from app.accounts.roles import grant_permission
+from app.commerce.ledger import check_invariants
 from app.demo import DEMO_PASSWORD, DEMO_USERS, load_demo_data
 from app.extensions import db
+from app.jobs.schedule import PERIODIC
 
 
 def register_cli(app: Flask) -> None:
@@ -28,8 +34,6 @@ def register_cli(app: Flask) -> None:
     @app.cli.command("ledger-check")
     def ledger_check():
         """Verify every ledger invariant over the whole database; exit 1 on any violation."""
-        from app.commerce.ledger import check_invariants
-
         problems = check_invariants()
         for problem in problems:
             click.echo(f"VIOLATION: {problem}", err=True)
@@ -40,8 +44,6 @@ def register_cli(app: Flask) -> None:
     @app.cli.command("run-periodic")
     def run_periodic():
         """Run every periodic job once, now (what the cron scheduler does on its own)."""
-        from app.jobs.schedule import PERIODIC
-
         for func, _queue, _interval in PERIODIC:
             func()
             click.echo(f"ran {func.__module__}.{func.__name__}")
@@ -51,11 +53,6 @@ def register_cli(app: Flask) -> None:
     @click.option("--name", default="Administrator", help="Display name for a new account.")
     def create_admin(email: str, name: str):
         """Give EMAIL every admin permission, creating the account if needed."""
-        from app.accounts.auth import sign_up
-        from app.accounts.models import PERMISSIONS
-        from app.accounts.queries import user_by_email
-        from app.accounts.roles import grant_permission
-
         user = user_by_email(email)
         password = None
         if user is None:

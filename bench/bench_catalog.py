@@ -38,9 +38,9 @@ def percentile(values: list[float], p: float) -> float:
 
 
 def search_alone(runs: int = 400) -> dict:
-    from app import create_app
     from app.catalog.search import parse_query, search_courses
     from app.extensions import db
+    from app.factory import create_app
 
     app = create_app()
     with app.app_context():

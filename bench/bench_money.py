@@ -38,11 +38,11 @@ def main() -> None:
     os.environ["JOBS_INLINE"] = "false"
     from flask_migrate import upgrade
 
-    from app import create_app
     from app.commerce import ledger
     from app.commerce.gateways.signing import sign
     from app.commerce.orders import start_checkout
     from app.extensions import db
+    from app.factory import create_app
     from app.learning.models import Enrollment
     from tests.factories import make_course, make_user
 

@@ -58,7 +58,7 @@ def percentile(values: list[float], p: float) -> float:
 def bench_app():
     """The app of a single-gunicorn run (DATABASE_URL, REDIS_URL as given)."""
     os.environ.setdefault("SECRET_KEY", SECRET)
-    from app import create_app
+    from app.factory import create_app
 
     return create_app({"SECRET_KEY": SECRET})
 

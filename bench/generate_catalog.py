@@ -59,9 +59,9 @@ def main() -> None:
     import sqlalchemy as sa
     from flask_migrate import upgrade
 
-    from app import create_app
     from app.catalog.search import refresh_search_terms
     from app.extensions import db
+    from app.factory import create_app
 
     rng = random.Random(args.seed)
     app = create_app()

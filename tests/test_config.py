@@ -13,7 +13,6 @@ import pytest
 from flask import Flask, request
 from flask.sessions import SecureCookieSessionInterface
 
-from app import create_app
 from app.config import (
     DEV_SECRET_KEY,
     DEV_STRIPE_WEBHOOK_SECRET,
@@ -22,6 +21,7 @@ from app.config import (
     production_problems,
     settle_environment,
 )
+from app.factory import create_app
 
 ROOT = Path(__file__).resolve().parent.parent
 

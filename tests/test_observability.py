@@ -106,8 +106,8 @@ def test_the_default_allow_list_is_loopback(address, allowed):
 
 
 def test_a_mistyped_allow_list_stops_the_app():
-    from app import create_app
     from app.config import TestConfig
+    from app.factory import create_app
 
     class Config(TestConfig):
         SQLALCHEMY_DATABASE_URI = "sqlite://"

@@ -14,6 +14,7 @@ from werkzeug.exceptions import HTTPException, InternalServerError
 from app.blueprints.htmx import wants_fragment
 from app.blueprints.limits import too_large_message
 from app.errors import DomainError
+from app.extensions import db
 
 log = logging.getLogger(__name__)
 
@@ -43,7 +44,6 @@ def error_response(status: int, message: str, headers: dict | None = None):
 def register_error_handlers(app: Flask) -> None:
     @app.errorhandler(DomainError)
     def domain_error(exc: DomainError):
-        from app.extensions import db
         db.session.rollback()  # nothing is saved half-way
         retry_after = getattr(exc, "retry_after", None)
         return error_response(exc.status, exc.message,
@@ -75,7 +75,6 @@ def register_error_handlers(app: Flask) -> None:
 
     @app.errorhandler(InternalServerError)
     def server_error(exc):
-        from app.extensions import db
         db.session.rollback()
         log.error("unhandled error on %s %s", request.method, request.path,
                   exc_info=getattr(exc, "original_exception", None))

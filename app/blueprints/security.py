@@ -6,9 +6,11 @@ from urllib.parse import urlsplit, urlunsplit
 from flask import Flask, abort, flash, redirect, request
 from flask_login import current_user, login_url
 
+from app.accounts.oauth import enabled_providers
 from app.blueprints.errors import error_response
 from app.blueprints.htmx import wants_fragment
 from app.extensions import login_manager
+from app.messaging.notifications import unread_count
 
 CSP = "; ".join([
     "default-src 'self'",
@@ -90,9 +92,6 @@ def register_security(app: Flask) -> None:
 
     @app.context_processor
     def site_context():
-        from app.accounts.oauth import enabled_providers
-        from app.messaging.notifications import unread_count
-
         unread = 0
         if getattr(current_user, "is_authenticated", False):
             unread = unread_count(current_user)

@@ -11,7 +11,7 @@ import logging
 from collections.abc import Iterator
 from contextlib import contextmanager, nullcontext
 
-from flask import has_app_context
+from flask import current_app, has_app_context
 from rq import get_current_job
 
 from app.errors import DomainError
@@ -32,14 +32,11 @@ def job_session() -> Iterator[None]:
     Domain errors are logged and swallowed (retrying cannot fix them); anything else
     propagates so RQ records the failure and retries.
     """
-    from flask import current_app
-
-    if has_app_context():
-        app = current_app._get_current_object()
-    else:
-        from app import create_app
-
-        app = create_app()
+    if not has_app_context():
+        # worker.py runs its worker inside the app's context, which each forked work horse
+        # inherits; the tests and inline jobs run inside one too.
+        raise RuntimeError("A job runs inside an app context (worker.py pushes one).")
+    app = current_app._get_current_object()
     job = get_current_job()
     with app.app_context(), (job_context(job) if job else nullcontext()):
         try:

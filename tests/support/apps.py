@@ -17,12 +17,12 @@ from flask_login.utils import encode_cookie
 from flask_migrate import upgrade
 from redis.exceptions import ConnectionError as RedisConnectionError
 
-from app import create_app
 from app.accounts import sessions
 from app.config import TestConfig
 from app.dbtypes import utcnow
 from app.extensions import db as _db
 from app.extensions import get_redis
+from app.factory import create_app
 from tests.support.databases import create_test_database
 
 REAL_SERVICES = bool(os.environ.get("DATABASE_URL") and os.environ.get("REDIS_URL"))
@@ -90,7 +90,7 @@ def build_app(**overrides):
 SERVER_PROCESS = r"""
 import json, logging, sys, threading
 from werkzeug.serving import make_server
-from app import create_app
+from app.factory import create_app
 from app.config import TestConfig
 
 class Config(TestConfig):

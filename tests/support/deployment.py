@@ -42,8 +42,8 @@ from pathlib import Path
 import redis
 from dotenv import dotenv_values
 
-from app import create_app
 from app.extensions import db
+from app.factory import create_app
 from tests.support.databases import create_test_database
 from tests.support.processes import kill_hard, start_logged, stop_group
 

@@ -138,7 +138,7 @@ def _events(envelope: bytes) -> list[dict]:
 PROBE_SERVER = r"""
 import json, sys, threading
 from werkzeug.serving import make_server
-from app import create_app
+from app.factory import create_app
 from app.config import TestConfig
 from tests.support.logs import add_probe_routes
 
