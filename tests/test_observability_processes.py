@@ -28,8 +28,13 @@ def db():
     yield None
 
 
+# As long as the whole wait for both workers: on a busy machine a worker's first answers
+# (its first database and Redis connections) have been seen to take over 30 s.
+REQUEST_TIMEOUT = 120
+
+
 def _get(url: str) -> int:
-    with urllib.request.urlopen(url, timeout=30) as resp:  # a connection of its own each time
+    with urllib.request.urlopen(url, timeout=REQUEST_TIMEOUT) as resp:  # a connection of its own each time
         resp.read()
         return resp.status
 
@@ -64,7 +69,7 @@ def test_one_scrape_sums_the_requests_every_gunicorn_worker_answered(tmp_path):
                 sent += len(statuses)
                 return len(answered_by()) >= 2
 
-            wait_for(spread, what="requests answered by both workers", timeout=120)
+            wait_for(spread, what="requests answered by both workers", timeout=2 * REQUEST_TIMEOUT)
         per_worker = answered_by()
         with urllib.request.urlopen(f"{base}/metrics", timeout=30) as resp:
             text = resp.read().decode()
