@@ -73,7 +73,7 @@ class Config:
 
     # Redis: unset means fakeredis in-process (pub/sub, limiter and queues share one server).
     REDIS_URL = env("REDIS_URL")
-    # Live fan-out only (app/messaging/transport.py): a Redis or a Redis Cluster (sharded
+    # Live fan-out only (app/messaging/redis_pubsub.py): a Redis or a Redis Cluster (sharded
     # pub/sub); unset: REDIS_URL's. Queues, rate limits, presence and caches stay on REDIS_URL.
     REDIS_PUBSUB_URL = env("REDIS_PUBSUB_URL")
     # RQ jobs run inline when there is no real Redis, unless told otherwise.

@@ -74,7 +74,7 @@ def conversation_send(conversation_id: int):
     conversation = direct.access_conversation(current_user, conversation_id)
     body = request.form.get("body", "")
     try:
-        msg = direct.send(current_user, conversation, body)
+        msg = direct.send_direct_message(current_user, conversation, body)
         db.session.commit()
     except (Invalid, TooFast) as exc:
         db.session.rollback()
