@@ -16,7 +16,7 @@ from app.blueprints.chat.fragments import moderator_variant, render_message, var
 from app.blueprints.htmx import redirect_url, render_page, wants_fragment
 from app.errors import DomainError, Invalid, NotAllowed, NotFound
 from app.extensions import db
-from app.messaging import chat, presence
+from app.messaging import chat, chat_moderation, presence
 from app.messaging.permissions import can_ban_from_room, can_edit_chat_message
 
 # --- the page ---------------------------------------------------------------------------------
@@ -36,7 +36,7 @@ def room_context(course, **extra) -> dict:
            "online": presence.online_members(course.id),
            "online_count": presence.online_count(course.id),
            "room": chat.room_settings(course.id),
-           "sanctions": chat.active_sanctions(actor, course) if moderator else [],
+           "sanctions": chat_moderation.active_sanctions(actor, course) if moderator else [],
            "can_ban": can_ban_from_room(actor),
            "muted": chat.membership(actor, course).muted if not moderator else None,
            "editing": _int_arg("edit"), "errors": {}, "typed": {}, "live": False}
@@ -173,8 +173,9 @@ def room_sanction_create(course_id: int):
         raise NotFound("No such user.")
     kind = request.form.get("kind", "mute")
     try:
-        chat.sanction_user(current_user, course, user, kind=kind, minutes=request.form.get("minutes") or None,
-                           reason=request.form.get("reason", ""))
+        chat_moderation.sanction_user(current_user, course, user, kind=kind,
+                                      minutes=request.form.get("minutes") or None,
+                                      reason=request.form.get("reason", ""))
         db.session.commit()
     except Invalid as exc:
         db.session.rollback()
@@ -190,7 +191,7 @@ def room_sanction_lift(course_id: int, sanction_id: int):
     sanction = db.session.get(chat.ChatSanction, sanction_id)
     if sanction is None or sanction.course_id != course.id:
         raise NotFound("No such restriction in this room.")
-    chat.lift_sanction(current_user, sanction.id)
+    chat_moderation.lift_sanction(current_user, sanction.id)
     db.session.commit()
     flash("The restriction is lifted.", "success")
     return _back_to_room(course)
@@ -201,7 +202,7 @@ def room_sanction_lift(course_id: int, sanction_id: int):
 def room_slow_mode(course_id: int):
     course = chat.access_room(current_user, course_id)
     try:
-        room = chat.set_slow_mode(current_user, course, request.form.get("seconds", ""))
+        room = chat_moderation.set_slow_mode(current_user, course, request.form.get("seconds", ""))
         db.session.commit()
     except Invalid as exc:
         db.session.rollback()
