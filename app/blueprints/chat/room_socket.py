@@ -62,7 +62,6 @@ class RoomSocket:
     path, in order. With the fast path off, the sender writes everything with `ws.send`."""
 
     def __init__(self, ws, course, actor, *, fast: bool):
-        self.ws = ws
         self.writer = WebSocketWriter(ws, fast=fast)
         self.course_id = course.id
         self.user_id = actor.id
