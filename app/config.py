@@ -73,7 +73,7 @@ class Config:
 
     # Redis: unset means fakeredis in-process (pub/sub, limiter and queues share one server).
     REDIS_URL = env("REDIS_URL")
-    # Live fan-out only (app/messaging/transport.py): a Redis or a Redis Cluster (sharded
+    # Live fan-out only (app/messaging/redis_pubsub.py): a Redis or a Redis Cluster (sharded
     # pub/sub); unset: REDIS_URL's. Queues, rate limits, presence and caches stay on REDIS_URL.
     REDIS_PUBSUB_URL = env("REDIS_PUBSUB_URL")
     # RQ jobs run inline when there is no real Redis, unless told otherwise.
@@ -126,6 +126,10 @@ class Config:
     # Real time (ARCHITECTURE §5): pub/sub channel names start with this prefix.
     CHANNEL_PREFIX = env("CHANNEL_PREFIX", "lyceum")
     SSE_HEARTBEAT_SECONDS = env_int("SSE_HEARTBEAT_SECONDS", 25)
+    # The fast path (app/messaging/transport/): the bus's listener writes caught-up sockets'
+    # and streams' events straight to the client's OS socket. Off: every write goes through
+    # simple-websocket's `ws.send` and the Flask streaming response (slower, nothing below them).
+    LIVE_FAST_PATH = env_bool("LIVE_FAST_PATH", True)
     # Open event streams and room sockets per user, on all processes; the oldest beyond it closes.
     LIVE_CONNECTIONS_PER_USER = env_int("LIVE_CONNECTIONS_PER_USER", 10)
     # Origins (scheme://host[:port], comma-separated) whose pages may open a room socket,

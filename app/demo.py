@@ -288,7 +288,7 @@ def demo_conversations() -> None:
         if not _exists(sa.select(DirectMessage.id).where(
                 DirectMessage.conversation_id == conversation.id, DirectMessage.sender_id == sender.id,
                 DirectMessage.body == body)):
-            direct.send(sender, conversation, body)
+            direct.send_direct_message(sender, conversation, body)
 
 
 def finish_waiting_money() -> None:

@@ -8,13 +8,9 @@ connection open. The browser's EventSource reconnects by itself with `Last-Event
 """
 from __future__ import annotations
 
-import _socket
-import select
-import socket
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass
 
 from flask import Response, current_app, request, stream_with_context
 
@@ -22,33 +18,20 @@ from app.extensions import db
 from app.messaging import connections
 from app.messaging.bus import bus
 from app.messaging.connections import LiveConnection
+from app.messaging.transport import fast_path_on
+from app.messaging.transport.sockets import client_socket, watch_for_hangup
+from app.messaging.transport.sse import (
+    CLOSED_EVENT,
+    HEARTBEAT,
+    HEARTBEAT_SECONDS,
+    MAX_EVENT_ID,
+    RETRY,
+    SSEEvent,
+    StreamWriter,
+)
 from app.observability.metrics import EVENT_STREAM, connection_closed, connection_opened
 
-HEARTBEAT_SECONDS = 25
-MAX_EVENT_ID = 2**63 - 1
 SLOT_HEARTBEATS = 3  # a connection's slot lapses after this many heartbeats without renewal
-# Sent before a stream the server ends for good (session revoked, too many streams): the
-# pages' `sse-close="stream-closed"` makes htmx close the EventSource instead of reconnecting.
-CLOSED_EVENT = "event: stream-closed\ndata: closed\n\n"
-
-
-@dataclass(frozen=True)
-class SSEEvent:
-    name: str  # the htmx `sse-swap` name
-    html: str
-    id: int | None = None  # ordered ids are resumable; events without one (receipts) are not
-
-    def encode(self) -> str:
-        """The event as the stream sends it: one `data:` line per line of the HTML (SSE ends
-        lines at CR, LF or CRLF; one trailing line end is dropped, the client adds none)."""
-        data = self.html
-        if "\r" in data:
-            data = data.replace("\r\n", "\n").replace("\r", "\n")
-        if data.endswith("\n"):
-            data = data[:-1]
-        head = f"event: {self.name}\n" if self.id is None else f"event: {self.name}\nid: {self.id}\n"
-        # One replace, not a split and a join: this runs once per event and open stream.
-        return head + "data: " + data.replace("\n", "\ndata: ") + "\n\n"
 
 
 def resume_id() -> int | None:
@@ -97,12 +80,13 @@ def event_stream(channels: Iterable[str], *,
     nothing, so readable means closed), rather than for the next heartbeat's failed write.
 
     `render_is_pure`: `render` needs neither the database nor the request (it relays HTML
-    rendered where the event was published). Then, while the stream is caught up, the bus's
-    listener writes each event straight to the client's socket with one non-blocking send,
-    framed as the server frames the response (HTTP/1.1 chunks) — 5,000 streams take 5,000
-    sends rather than 5,000 thread wake-ups through the WSGI layers. Whatever cannot go at
-    once (a full buffer, a backlog being sent, a heartbeat in flight) waits in the queue and
-    the stream's own loop sends it, in order."""
+    rendered where the event was published). Then, while the stream is caught up and the
+    fast path is on (LIVE_FAST_PATH; app/messaging/transport/), the bus's listener writes
+    each event straight to the client's socket with one non-blocking send, framed as the
+    server frames the response (HTTP/1.1 chunks) — 5,000 streams take 5,000 sends rather
+    than 5,000 thread wake-ups through the WSGI layers. Whatever cannot go at once (a full
+    buffer, a backlog being sent, a heartbeat in flight) waits in the queue and the stream's
+    own loop sends it, in order."""
     heartbeat = heartbeat or current_app.config.get("SSE_HEARTBEAT_SECONDS", HEARTBEAT_SECONDS)
     sub = bus().subscribe(channels)
     conn = None
@@ -110,14 +94,11 @@ def event_stream(channels: Iterable[str], *,
         conn = open_live_connection(user_id, session_id, heartbeat=heartbeat)
         is_over = conn.ended_by if is_over is None else _either(conn.ended_by, is_over)
     is_over = is_over or _never
-    state = _StreamState(after, sub)
-    environ = request.environ
-    client = environ.get("gunicorn.socket") or environ.get("werkzeug.socket")
+    client = client_socket(request.environ)
+    state = StreamWriter(after, sub, client)
     app = current_app._get_current_object()
-    if render_is_pure and client is not None:
-        state.raw = getattr(client, "_sock", client)  # gevent's socket wraps the OS one
-        state.chunked = environ.get("SERVER_PROTOCOL") == "HTTP/1.1"
-        sub.fast = lambda event: state.fast(event, render, is_over)
+    if render_is_pure and client is not None and fast_path_on(app.config):
+        state.write_from_listener(render, is_over, chunked=request.environ.get("SERVER_PROTOCOL") == "HTTP/1.1")
 
     def end() -> None:
         """Once, however the stream ends (also if the server never started it)."""
@@ -133,10 +114,11 @@ def event_stream(channels: Iterable[str], *,
     @stream_with_context
     def generate() -> Iterator[str]:
         try:
-            yield "retry: 3000\n\n"
+            yield RETRY
             if conn is not None and client is not None:
-                threading.Thread(target=_watch_client, args=(client, state, heartbeat), daemon=True,
-                                 name="sse-client-watch").start()
+                threading.Thread(target=watch_for_hangup, args=(client,), daemon=True, name="sse-client-watch",
+                                 kwargs={"period": heartbeat, "stopped": lambda: state.closed,
+                                         "hung_up": sub.close}).start()
             renew_at = time.monotonic() + heartbeat
             pending = backlog(state.last)
             release_db()
@@ -154,7 +136,7 @@ def event_stream(channels: Iterable[str], *,
                     if sub.closed:
                         return
                     with state.lock:
-                        yield ": heartbeat\n\n"
+                        yield HEARTBEAT
                     pending = []
                     continue
                 kind = event.get("type")
@@ -166,7 +148,7 @@ def event_stream(channels: Iterable[str], *,
                     return
                 if kind == "local.raw":  # the rest of what the listener began to write
                     with state.lock:
-                        client.sendall(event["data"])
+                        state.finish(event["data"])
                     pending = []
                     continue
                 pending = backlog(state.last) if kind == "bus.resync" else render(event)
@@ -189,82 +171,3 @@ def _never(event: dict) -> bool:
 
 def _either(first: Callable[[dict], bool], second: Callable[[dict], bool]) -> Callable[[dict], bool]:
     return lambda event: first(event) or second(event)
-
-
-def _watch_client(client, state: _StreamState, period: float) -> None:
-    """End the stream as soon as its client hangs up (a thread, or a greenlet under gevent,
-    asleep on the socket). An SSE client sends nothing after its request, so the socket
-    turns readable only when it closes; anything else it sends is left to the heartbeat."""
-    raw = getattr(client, "_sock", client)
-    try:
-        poller = select.poll()  # not select(): no limit on descriptor numbers (gevent: cooperative)
-        poller.register(client, select.POLLIN)
-    except (OSError, ValueError):
-        return
-    while not state.closed:
-        try:
-            ready = poller.poll(period * 1000)
-        except (OSError, ValueError):  # the server closed the socket: the stream is over
-            return
-        if state.closed:
-            return
-        if not ready:
-            continue
-        try:
-            data = _socket.socket.recv(raw, 1, socket.MSG_PEEK | socket.MSG_DONTWAIT)
-        except BlockingIOError:
-            continue
-        except OSError:
-            data = b""
-        if data:
-            return
-        state.sub.close()  # wakes the loop, which ends the stream and frees its slot
-        return
-
-
-class _StreamState:
-    """What a stream's loop and the listener's fast path share: the last id sent, and a
-    lock held while either writes to the client (the loop holds it across each `yield`,
-    so a write the server is doing for it is never interleaved with the listener's)."""
-
-    def __init__(self, after: int | None, sub):
-        self.last = after
-        self.sub = sub
-        self.lock = threading.Lock()
-        self.closed = False
-        self.ended = False
-        self.raw = None
-        self.chunked = True
-
-    def is_new(self, item: SSEEvent) -> bool:
-        if item.id is None:
-            return True
-        if self.last is not None and item.id <= self.last:
-            return False
-        self.last = item.id
-        return True
-
-    def fast(self, event: dict, render, is_over) -> bool:
-        """Called by the bus only while the stream is idle and caught up (Subscription.put)."""
-        kind = str(event.get("type", ""))
-        if self.closed or self.raw is None or is_over(event) or kind.startswith(("bus.", "local.")):
-            return False
-        if not self.lock.acquire(blocking=False):
-            return False
-        try:
-            data = "".join(item.encode() for item in render(event) if self.is_new(item)).encode()
-            if not data:
-                return True
-            if self.chunked:  # HTTP/1.1 streams are chunked by gunicorn and werkzeug alike
-                data = b"%x\r\n%s\r\n" % (len(data), data)
-            try:
-                sent = _socket.socket.send(self.raw, data, socket.MSG_DONTWAIT)
-            except BlockingIOError:
-                sent = 0
-            except OSError:
-                return False  # the loop meets the closed socket on its next write
-            if sent < len(data):  # the rest goes first from the loop, everything else after it
-                self.sub.put_next({"type": "local.raw", "data": data[sent:]})
-            return True
-        finally:
-            self.lock.release()

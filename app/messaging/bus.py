@@ -8,7 +8,7 @@ slow client never holds up the others. Redis pub/sub forgets what nobody heard: 
 listener loses its connection it tells every subscription (`{"type": "bus.resync"}`) to
 reload what it may have missed from the database, as a reconnecting client does.
 
-The bus talks to Redis through a transport (app/messaging/transport.py): PUBLISH/SUBSCRIBE
+The bus talks to Redis through a transport (app/messaging/redis_pubsub.py): PUBLISH/SUBSCRIBE
 on one Redis (`REDIS_URL`, or `REDIS_PUBSUB_URL`), or sharded pub/sub on a Redis Cluster
 when `REDIS_PUBSUB_URL` names one.
 """
@@ -25,7 +25,7 @@ import orjson
 from flask import Flask, current_app
 
 from app.events import on_commit
-from app.messaging.transport import LOST, Transport, channel_transport
+from app.messaging.redis_pubsub import LOST, Transport, channel_transport
 from app.observability.metrics import stamp_sent, take_sent
 
 log = logging.getLogger(__name__)

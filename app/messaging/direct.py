@@ -169,7 +169,7 @@ def _names(conversation: Conversation) -> dict[int, str]:
             conversation.user_high_id: conversation.user_high.display_name}
 
 
-def send(actor, conversation: Conversation, body: str, *, now: datetime | None = None) -> DirectMessage:
+def send_direct_message(actor, conversation: Conversation, body: str, *, now: datetime | None = None) -> DirectMessage:
     require(can_read_conversation(actor, conversation), "write in this conversation")
     recipient = conversation.other(actor.id)
     require_can_message(actor, recipient)

@@ -16,7 +16,7 @@ from app.dbtypes import utcnow
 from app.errors import Conflict, Invalid, NotFound
 from app.extensions import db
 from app.learning import discussions, reviews
-from app.messaging import chat, direct
+from app.messaging import chat, chat_moderation, direct
 from app.messaging.notifications import notify
 from app.moderation.audit import record_audit
 from app.moderation.models import REPORT_TARGETS, Report
@@ -31,7 +31,7 @@ ACTION_LABELS = {"dismiss": "Dismiss: nothing wrong, keep it", "delete": "Delete
                  "mute": "Mute the author in this room", "ban": "Ban the author from this room",
                  "suspend": "Suspend the author's account"}
 CHAT_ONLY = ("mute", "ban")
-MINUTES_MAX = chat.MAX_SANCTION_MINUTES  # a year (and a day)
+MINUTES_MAX = chat_moderation.MAX_SANCTION_MINUTES  # a year (and a day)
 
 
 @dataclass(frozen=True)
@@ -129,8 +129,8 @@ def _act(actor, ctx, action: str, *, reason: str, minutes: int | None, now: date
     if action in CHAT_ONLY:
         if ctx.course is None:
             raise Invalid("The room no longer exists.", field="action")
-        chat.sanction_user(actor, ctx.course, ctx.author, kind=action, minutes=minutes,
-                           reason=reason, now=now)
+        chat_moderation.sanction_user(actor, ctx.course, ctx.author, kind=action, minutes=minutes,
+                                      reason=reason, now=now)
     else:
         until = now + timedelta(minutes=minutes) if minutes else None
         suspend_user(actor, ctx.author, reason=reason, until=until, now=now, ip=ip)

@@ -15,7 +15,7 @@ from app.extensions import db, get_redis, make_redis
 from app.messaging import bus as bus_module
 from app.messaging import channels
 from app.messaging.bus import RESYNC, Bus, bus, publish, publish_now
-from app.messaging.transport import RedisChannels
+from app.messaging.redis_pubsub import RedisChannels
 from app.observability.metrics import SENT_AT
 
 

@@ -1,4 +1,5 @@
-"""Course chat rooms (app/messaging/chat.py): membership, messages, moderation, cut-offs."""
+"""Course chat rooms (app/messaging/chat.py and chat_moderation.py): membership, messages, moderation,
+cut-offs."""
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
@@ -8,7 +9,7 @@ import sqlalchemy as sa
 
 from app.errors import Invalid, NotAllowed, NotFound, TooFast
 from app.learning.enrollment import enroll, revoke
-from app.messaging import channels, chat
+from app.messaging import channels, chat, chat_moderation
 from app.messaging.bus import bus
 from app.messaging.models import ChatMessage, Notification
 from app.moderation.models import AuditLog, Report
@@ -164,7 +165,7 @@ def test_flooding_is_rate_limited(app, db, member, course, monkeypatch):
 
 
 def test_slow_mode_makes_members_wait_but_not_moderators(db, moderator, creator, member, course):
-    chat.set_slow_mode(moderator, course, 30)
+    chat_moderation.set_slow_mode(moderator, course, 30)
     db.session.commit()
     post(member, course, "first", now=T0)
     with pytest.raises(TooFast) as err:
@@ -177,10 +178,10 @@ def test_slow_mode_makes_members_wait_but_not_moderators(db, moderator, creator,
 
 def test_only_moderators_set_slow_mode_and_it_is_audited(db, creator, moderator, course):
     with pytest.raises(NotAllowed):
-        chat.set_slow_mode(creator, course, 10)
+        chat_moderation.set_slow_mode(creator, course, 10)
     with pytest.raises(Invalid):
-        chat.set_slow_mode(moderator, course, "soon")
-    chat.set_slow_mode(moderator, course, 10)
+        chat_moderation.set_slow_mode(moderator, course, "soon")
+    chat_moderation.set_slow_mode(moderator, course, 10)
     db.session.commit()
     assert db.session.scalar(sa.select(AuditLog.action).where(AuditLog.actor_id == moderator.id)) \
         == "chat.room.slow_mode"
@@ -232,19 +233,19 @@ def test_the_creator_moderates_their_own_room_but_not_others(db, creator, make_u
     db.session.commit()
     mine, theirs = post(member, course, "a"), post(member, other_course, "b")
     chat.delete_message(creator, mine.id)
-    chat.sanction_user(creator, course, member, kind="mute", minutes=10, reason="calm down")
+    chat_moderation.sanction_user(creator, course, member, kind="mute", minutes=10, reason="calm down")
     with pytest.raises(NotAllowed):
         chat.delete_message(creator, theirs.id)
     with pytest.raises(NotAllowed):
-        chat.sanction_user(creator, other_course, member, kind="mute", minutes=10, reason="")
+        chat_moderation.sanction_user(creator, other_course, member, kind="mute", minutes=10, reason="")
     with pytest.raises(NotAllowed):
-        chat.sanction_user(creator, course, member, kind="ban", minutes=None, reason="")
+        chat_moderation.sanction_user(creator, course, member, kind="ban", minutes=None, reason="")
 
 
 # --- mutes and bans ----------------------------------------------------------------------
 
 def test_a_muted_member_reads_but_cannot_post_until_it_ends(db, creator, member, course):
-    sanction = chat.sanction_user(creator, course, member, kind="mute", minutes=10, reason="spam", now=T0)
+    sanction = chat_moderation.sanction_user(creator, course, member, kind="mute", minutes=10, reason="spam", now=T0)
     db.session.commit()
     assert chat.access_room(member, course.id) == course
     with pytest.raises(NotAllowed) as err:
@@ -259,19 +260,19 @@ def test_a_muted_member_reads_but_cannot_post_until_it_ends(db, creator, member,
 
 def test_a_mute_needs_minutes_and_cannot_target_moderators(db, creator, moderator, member, course):
     with pytest.raises(Invalid):
-        chat.sanction_user(creator, course, member, kind="mute", minutes=None, reason="")
+        chat_moderation.sanction_user(creator, course, member, kind="mute", minutes=None, reason="")
     with pytest.raises(Invalid):
-        chat.sanction_user(creator, course, member, kind="mute", minutes="ten", reason="")
+        chat_moderation.sanction_user(creator, course, member, kind="mute", minutes="ten", reason="")
     with pytest.raises(Invalid):
-        chat.sanction_user(creator, course, member, kind="gag", minutes=5, reason="")
+        chat_moderation.sanction_user(creator, course, member, kind="gag", minutes=5, reason="")
     with pytest.raises(Invalid):
-        chat.sanction_user(moderator, course, creator, kind="mute", minutes=5, reason="")
+        chat_moderation.sanction_user(moderator, course, creator, kind="mute", minutes=5, reason="")
 
 
 def test_a_ban_cuts_off_and_is_published_and_lifting_restores(app, db, moderator, member, course):
     sub = bus().subscribe([channels.course_chat(course.id)])
     try:
-        sanction = chat.sanction_user(moderator, course, member, kind="ban", minutes=None, reason="abuse")
+        sanction = chat_moderation.sanction_user(moderator, course, member, kind="ban", minutes=None, reason="abuse")
         db.session.commit()
         events = [sub.get(timeout=2) for _ in range(1)]
     finally:
@@ -280,18 +281,18 @@ def test_a_ban_cuts_off_and_is_published_and_lifting_restores(app, db, moderator
     with pytest.raises(NotAllowed) as err:
         chat.access_room(member, course.id)
     assert "banned" in err.value.message
-    chat.lift_sanction(moderator, sanction.id)
+    chat_moderation.lift_sanction(moderator, sanction.id)
     db.session.commit()
     assert chat.access_room(member, course.id) == course
 
 
 def test_only_moderators_lift_bans(db, creator, moderator, member, course):
-    ban = chat.sanction_user(moderator, course, member, kind="ban", minutes=60, reason="")
+    ban = chat_moderation.sanction_user(moderator, course, member, kind="ban", minutes=60, reason="")
     db.session.commit()
     with pytest.raises(NotAllowed):
-        chat.lift_sanction(creator, ban.id)
+        chat_moderation.lift_sanction(creator, ban.id)
     with pytest.raises(NotFound):
-        chat.lift_sanction(moderator, 999_999)
+        chat_moderation.lift_sanction(moderator, 999_999)
 
 
 def test_reporting_a_message(db, member, classmate, course):

@@ -21,7 +21,7 @@ from wsproto.frame_protocol import FrameProtocol
 from app.extensions import db as _db
 from app.learning.enrollment import enroll
 from app.learning.queries import active_enrollment
-from app.messaging import chat
+from app.messaging import chat, chat_moderation
 from tests import factories
 from tests.support.live import frames, server_side_write
 
@@ -189,7 +189,7 @@ def test_a_ban_closes_the_socket(live, room):
     ws = live.connect(learner, course.id)
     frames(ws, until=r'id="online"')
     with server_side_write():
-        chat.sanction_user(_db.session.merge(moderator), _db.session.merge(course), _db.session.merge(learner),
+        chat_moderation.sanction_user(_db.session.merge(moderator), _db.session.merge(course), _db.session.merge(learner),
                            kind="ban", minutes=None, reason="abuse")
     assert closed_with(ws, timeout=3).reason == 1008
 
@@ -200,7 +200,7 @@ def test_a_muted_members_send_gets_a_visible_error(live, room):
     try:
         frames(ws, until=r'id="online"')
         with server_side_write():
-            chat.sanction_user(_db.session.merge(creator), _db.session.merge(course), _db.session.merge(learner),
+            chat_moderation.sanction_user(_db.session.merge(creator), _db.session.merge(course), _db.session.merge(learner),
                                kind="mute", minutes=10, reason="")
         ws.send(json.dumps({"body": "can I talk?"}))
         got = frames(ws, until=r'id="chat-error".*not allowed to post')

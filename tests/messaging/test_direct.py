@@ -43,7 +43,7 @@ def talk(a, b):
 
 
 def say(a, conversation, body="Hello", **kw):
-    msg = direct.send(a, conversation, body, **kw)
+    msg = direct.send_direct_message(a, conversation, body, **kw)
     db.session.commit()
     return msg
 
@@ -86,7 +86,7 @@ def test_a_block_either_way_stops_messages(learner, bob, who_blocks):
     db.session.commit()
     assert direct.is_blocked_between(learner, bob) and direct.is_blocked_between(bob, learner)
     with pytest.raises(NotAllowed, match="blocked"):
-        direct.send(learner, conversation, "Hi")
+        direct.send_direct_message(learner, conversation, "Hi")
     with pytest.raises(NotAllowed, match="blocked"):
         direct.conversation_with(bob, learner)
     direct.unblock(blocker, target)
@@ -108,9 +108,9 @@ def test_a_suspended_user_cannot_be_messaged_nor_write(learner, bob):
     bob.suspended_at = utcnow()
     db.session.commit()
     with pytest.raises(NotAllowed, match="suspended"):
-        direct.send(learner, conversation, "Hi")
+        direct.send_direct_message(learner, conversation, "Hi")
     with pytest.raises(NotAllowed):
-        direct.send(bob, conversation, "Hi")
+        direct.send_direct_message(bob, conversation, "Hi")
 
 
 def test_a_stranger_cannot_read_or_write_a_conversation(learner, bob, make_user):
@@ -119,7 +119,7 @@ def test_a_stranger_cannot_read_or_write_a_conversation(learner, bob, make_user)
     with pytest.raises(NotAllowed):
         direct.access_conversation(eve, conversation.id)
     with pytest.raises(NotAllowed):
-        direct.send(eve, conversation, "Let me in")
+        direct.send_direct_message(eve, conversation, "Let me in")
     with pytest.raises(NotAllowed):
         direct.history(eve, conversation)
     with pytest.raises(NotFound):
@@ -154,7 +154,7 @@ def test_the_new_message_toast_carries_the_unread_message_count(learner, bob, pu
 def test_nothing_is_published_when_the_transaction_rolls_back(learner, bob, published):
     conversation = talk(learner, bob)
     published.clear()
-    direct.send(learner, conversation, "Never mind")
+    direct.send_direct_message(learner, conversation, "Never mind")
     db.session.rollback()
     assert published == []
 
@@ -163,7 +163,7 @@ def test_nothing_is_published_when_the_transaction_rolls_back(learner, bob, publ
 def test_bad_bodies_are_refused(learner, bob, body):
     conversation = talk(learner, bob)
     with pytest.raises(Invalid) as exc:
-        direct.send(learner, conversation, body)
+        direct.send_direct_message(learner, conversation, body)
     assert exc.value.field == "body"
 
 
@@ -176,7 +176,7 @@ def test_flooding_is_refused(app, learner, bob, monkeypatch):
     say(learner, conversation, "1")
     say(learner, conversation, "2")
     with pytest.raises(TooFast):
-        direct.send(learner, conversation, "3")
+        direct.send_direct_message(learner, conversation, "3")
 
 
 def test_unread_counts_and_read_receipts(learner, bob, make_user, published):

@@ -23,7 +23,7 @@ from app.extensions import make_pubsub_redis
 from app.learning.enrollment import enroll
 from app.messaging import channels, direct
 from app.messaging.bus import RESYNC, bus, close_buses, publish_now
-from app.messaging.transport import ClusterChannels, channel_transport
+from app.messaging.redis_pubsub import ClusterChannels, channel_transport
 from tests import factories
 from tests.support.apps import app_in_another_process, build_app
 from tests.support.live import Live

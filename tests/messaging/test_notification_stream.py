@@ -405,7 +405,7 @@ def test_a_link_that_is_not_ours_is_not_rendered(db, learner, signed_in, open_st
     ("line\u2028same line", ["line\u2028same line"]),  # not a line end in SSE
 ])
 def test_an_event_is_framed_with_one_data_line_per_line(html, data_lines):
-    from app.blueprints.streaming import SSEEvent
+    from app.messaging.transport.sse import SSEEvent
 
     framed = SSEEvent("notification", html, id=7).encode()
     assert framed.endswith("\n\n") and "\r" not in framed

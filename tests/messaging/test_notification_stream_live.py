@@ -106,8 +106,8 @@ def test_a_stream_that_falls_behind_gets_every_event_whole_and_in_order(live, ct
 def test_a_write_cut_short_is_finished_before_anything_else():
     """The listener's non-blocking write can be cut short by a full socket buffer: the rest
     is queued first and the stream's loop sends it before any later event."""
-    from app.blueprints.streaming import SSEEvent, _StreamState
     from app.messaging.bus import Subscription
+    from app.messaging.transport.sse import SSEEvent, StreamWriter
 
     class NoBus:
         def unsubscribe(self, sub):
@@ -117,7 +117,7 @@ def test_a_write_cut_short_is_finished_before_anything_else():
     server.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, 4096)
     client.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
     sub = Subscription(NoBus(), ("x",))
-    state = _StreamState(0, sub)
+    state = StreamWriter(0, sub)
     state.raw = server
     sub.done()
     sub.fast = lambda event: state.fast(event, lambda e: [SSEEvent("notification", e["html"], id=e["id"])],

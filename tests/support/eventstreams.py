@@ -29,6 +29,9 @@ class EventStream:
         if last_event_id is not None:
             request_headers["Last-Event-ID"] = last_event_id
         self.connection.request("GET", path, headers=request_headers)
+        # Kept: the connection lets go of its socket when the server says `Connection: close`
+        # (werkzeug does), though the response still reads from it.
+        self._sock = self.connection.sock
         self.response = self.connection.getresponse()
         self.status = self.response.status
         self.headers = {k.lower(): v for k, v in self.response.getheaders()}
@@ -37,7 +40,7 @@ class EventStream:
         self._events: queue.Queue[Event | None] = queue.Queue()
         if self.status == 200:
             # The socket's timeout would end a quiet stream: the reader waits as long as it takes.
-            self.connection.sock.settimeout(None)
+            self._sock.settimeout(None)
             threading.Thread(target=self._read, daemon=True, name=f"sse {path}").start()
 
     def _read(self) -> None:
@@ -89,7 +92,7 @@ class EventStream:
 
     def close(self) -> None:
         try:
-            self.connection.sock and self.connection.sock.shutdown(2)
+            self._sock.shutdown(2)
         except OSError:
             pass
         self.connection.close()

@@ -5,7 +5,7 @@ import pytest
 import sqlalchemy as sa
 
 from app.learning.enrollment import enroll
-from app.messaging import chat
+from app.messaging import chat, chat_moderation
 from app.messaging.models import ChatMessage, ChatSanction
 from app.moderation.models import Report
 from tests.support.pages import text
@@ -113,7 +113,7 @@ def test_flooding_shows_a_form_message_and_retry_after(app, client, login, membe
 
 
 def test_a_muted_member_sees_why_their_post_is_refused(client, login, creator, member, course):
-    chat.sanction_user(creator, course, member, kind="mute", minutes=10, reason="")
+    chat_moderation.sanction_user(creator, course, member, kind="mute", minutes=10, reason="")
     chat.db.session.commit()
     login(member)
     resp = client.post(f"/chat/courses/{course.id}/messages", data={"body": "let me talk"})

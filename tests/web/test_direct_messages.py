@@ -28,7 +28,7 @@ def chat(learner, bob):
 
 
 def say(user, conversation, body="Hello"):
-    msg = direct.send(user, conversation, body)
+    msg = direct.send_direct_message(user, conversation, body)
     db.session.commit()
     return msg
 

@@ -9,7 +9,7 @@ from app.accounts.models import User
 from app.accounts.queries import get_user
 from app.blueprints.chat import bp
 from app.blueprints.htmx import redirect_to, render_page, wants_fragment
-from app.blueprints.streaming import SSEEvent, event_stream, resume_id
+from app.blueprints.streaming import event_stream, resume_id
 from app.dbtypes import writes_on_get
 from app.errors import Invalid, NotAllowed, NotFound, TooFast
 from app.extensions import db
@@ -17,6 +17,7 @@ from app.messaging import channels, direct
 from app.messaging.direct import DMView
 from app.messaging.permissions import can_message_user
 from app.messaging.text import message_html
+from app.messaging.transport.sse import SSEEvent
 
 bp.add_app_template_global(direct.unread_total, "dm_unread_total")
 bp.add_app_template_global(message_html, "dm_body_html")
@@ -74,7 +75,7 @@ def conversation_send(conversation_id: int):
     conversation = direct.access_conversation(current_user, conversation_id)
     body = request.form.get("body", "")
     try:
-        msg = direct.send(current_user, conversation, body)
+        msg = direct.send_direct_message(current_user, conversation, body)
         db.session.commit()
     except (Invalid, TooFast) as exc:
         db.session.rollback()

@@ -13,12 +13,13 @@ from flask import Response
 from flask_login import current_user
 
 from app.blueprints.notifications import bp
-from app.blueprints.streaming import SSEEvent, event_stream, release_db, resume_id
+from app.blueprints.streaming import event_stream, release_db, resume_id
 from app.extensions import db
 from app.messaging import channels
 from app.messaging.models import Notification
 from app.messaging.notifications import unread_count
 from app.messaging.subscribers import notification_event, toast_html
+from app.messaging.transport.sse import SSEEvent
 
 BACKLOG_LIMIT = 50  # a browser away for longer sees the rest on the notifications page
 EVENT = "notification"  # the `sse-swap` name in layouts/base.html
