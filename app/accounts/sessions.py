@@ -3,7 +3,7 @@
 A session is a `UserSession` row. Flask-Login's session and remember cookies carry its
 random token (`User.get_id()`); the row keeps only the token's sha256. Ending a session
 deletes its row, so both cookies stop working on every process at once, and emits
-`accounts.sessions.revoked(user_id, session_ids)` after commit (`session_ids=None`: every
+`SessionsRevoked(user_id, session_ids)` (accounts/events.py) after commit (`session_ids=None`: every
 session of that user) so open sockets and streams close too.
 
 A session ends on log-out, when revoked from the settings, after an idle timeout or its
