@@ -1,11 +1,22 @@
 """After-commit domain events (ARCHITECTURE §11).
 
-A service calls `emit("learning.course.completed", enrollment_id=…)`; nothing happens
-until the surrounding database transaction commits, and nothing at all if it rolls back.
-Other domains `subscribe` at app start. Each subscriber runs in its own app context and
-database session, committed on its own, so one failing subscriber neither undoes the
-change that emitted the event nor stops the others. Subscribers that do slow or external
-work enqueue an RQ job (`app.tasks.enqueue`).
+Each domain declares the facts it owns in its `events.py`, one frozen dataclass per event,
+named once on the class line (`<domain>.<noun>.<past_verb>`):
+
+    @dataclass(frozen=True)
+    class CourseCompleted(Event, name="learning.course.completed"):
+        enrollment_id: int
+
+A service calls `emit(CourseCompleted(enrollment_id=…))`; nothing happens until the
+surrounding database transaction commits, and nothing at all if it rolls back. Other domains
+`subscribe(CourseCompleted)` at app start and receive the event object. Each subscriber runs
+in its own app context and database session, committed on its own, so one failing subscriber
+neither undoes the change that emitted the event nor stops the others. Subscribers that do
+slow or external work enqueue an RQ job (`app.tasks.enqueue`).
+
+This kernel module never imports a domain: an event class registers itself when its module
+is imported (`Event.__init_subclass__`), and `catalogue()` lists what has registered with the
+subscribers of each (tests/test_event_catalogue.py keeps that table in view).
 
 `on_commit(fn)` is the same mechanism for a plain callback (enqueueing a job, publishing
 to Redis) that must only happen once the data it refers to is visible to others.
@@ -15,7 +26,8 @@ from __future__ import annotations
 import logging
 from collections import defaultdict
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, fields
+from typing import Any, ClassVar, TypeVar
 
 from flask import current_app, has_app_context
 from sqlalchemy import event as sa_event
@@ -28,36 +40,83 @@ log = logging.getLogger(__name__)
 PENDING_KEY = "lyceum.on_commit"  # [(transaction, callback)] until the outermost commit
 READY_KEY = "lyceum.on_commit.ready"  # callbacks of a committed transaction, run when it ends
 UNDO_KEY = "lyceum.on_rollback"  # [(transaction, callback)] to run if that transaction rolls back
-ANY = "*"
 
-_subscribers: dict[str, list[Callable[..., None]]] = defaultdict(list)
+_declared: dict[str, type[Event]] = {}  # event name -> its class, filled as event modules are imported
 
 
 @dataclass(frozen=True)
 class Event:
-    name: str
-    payload: dict = field(default_factory=dict)
+    """A fact a domain announces; its dataclass fields are the payload.
+
+    Subclasses are frozen dataclasses (a non-frozen one cannot inherit from this) and give
+    their stable name as a class keyword; declaring two classes with one name is an error."""
+
+    name: ClassVar[str]
+
+    def __init_subclass__(cls, *, name: str, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        known = _declared.get(name)
+        if known is not None and _qualified(known) != _qualified(cls):  # the same class re-imported is fine
+            raise TypeError(f"event name {name!r} is declared twice: {_qualified(known)} and {_qualified(cls)}")
+        cls.name = name
+        _declared[name] = cls
+
+    @property
+    def payload(self) -> dict[str, Any]:
+        """The fields as a dict (for logs and tests that compare plain data)."""
+        return {f.name: getattr(self, f.name) for f in fields(self)}
 
 
-def subscribe(name: str) -> Callable[[Callable[..., None]], Callable[..., None]]:
-    """Register `fn(**payload)` for the event `name` (`"*"`: every event, as `fn(event)`)."""
+ANY = Event  # `subscribe(ANY)`: every event, whatever its type
+E = TypeVar("E", bound=Event)
+Subscriber = Callable[[E], None]
 
-    def register(fn: Callable[..., None]) -> Callable[..., None]:
-        if fn not in _subscribers[name]:
-            _subscribers[name].append(fn)
+_subscribers: dict[type[Event], list[Callable[[Any], None]]] = defaultdict(list)
+
+
+def _qualified(obj: Any) -> str:
+    return f"{obj.__module__}.{obj.__qualname__}"
+
+
+def _event_type(event_type: Any) -> type[Event]:
+    if not (isinstance(event_type, type) and issubclass(event_type, Event)):
+        raise TypeError(f"subscribe to an Event class (declared in a domain's events.py), not {event_type!r}")
+    return event_type
+
+
+def subscribe(event_type: type[E]) -> Callable[[Subscriber[E]], Subscriber[E]]:
+    """Register `fn(event)` for the events of `event_type` (`ANY`: every event)."""
+    _event_type(event_type)
+
+    def register(fn: Subscriber[E]) -> Subscriber[E]:
+        if fn not in _subscribers[event_type]:
+            _subscribers[event_type].append(fn)
         return fn
 
     return register
 
 
-def unsubscribe(name: str, fn: Callable[..., None]) -> None:
-    if fn in _subscribers.get(name, []):
-        _subscribers[name].remove(fn)
+def unsubscribe(event_type: type[E], fn: Subscriber[E]) -> None:
+    if fn in _subscribers.get(_event_type(event_type), []):
+        _subscribers[event_type].remove(fn)
 
 
-def emit(name: str, **payload) -> None:
-    """Deliver `name` to its subscribers once the current transaction commits."""
-    on_commit(lambda: _deliver(Event(name, payload)))
+def emit(event: Event) -> None:
+    """Deliver `event` to the subscribers of its type once the current transaction commits."""
+    if not isinstance(event, Event) or type(event) is Event:
+        raise TypeError(f"emit a declared event (an instance of an Event subclass), not {event!r}")
+    on_commit(lambda: _deliver(event))
+
+
+def catalogue() -> dict[type[Event], list[str]]:
+    """Every declared event (whose module has been imported), by name, with the qualified
+    names of its subscribers in the order they run; `ANY` is listed too if anything
+    subscribes to every event."""
+    table = {cls: [_qualified(fn) for fn in _subscribers.get(cls, [])]
+             for _, cls in sorted(_declared.items())}
+    if _subscribers.get(ANY):
+        table[ANY] = [_qualified(fn) for fn in _subscribers[ANY]]
+    return table
 
 
 def on_commit(callback: Callable[[], None]) -> None:
@@ -95,11 +154,11 @@ def _run_all(callbacks: list[Callable[[], None]]) -> None:
         raise errors[0]
 
 
-def _deliver(evt: Event) -> None:
-    for fn in list(_subscribers.get(evt.name, [])):
-        _run_isolated(lambda fn=fn: fn(**evt.payload), label=f"{evt.name} -> {fn.__qualname__}")
+def _deliver(event: Event) -> None:
+    for fn in list(_subscribers.get(type(event), [])):
+        _run_isolated(lambda fn=fn: fn(event), label=f"{event.name} -> {fn.__qualname__}")
     for fn in list(_subscribers.get(ANY, [])):
-        fn(evt)
+        fn(event)
 
 
 def _run_isolated(callback: Callable[[], None], label: str | None = None,

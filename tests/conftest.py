@@ -158,7 +158,8 @@ def signed_in_as():
 
 @pytest.fixture
 def emitted():
-    """Names and payloads of the events delivered after commit during the test."""
+    """The events (app.events.Event instances: `.name`, `.payload`) delivered after commit
+    during the test, in order."""
     events: list = []
 
     def capture(evt):

@@ -2,12 +2,20 @@
 from __future__ import annotations
 
 import logging
+from dataclasses import FrozenInstanceError, dataclass
 
 import pytest
 import sqlalchemy as sa
 
 from app.accounts.models import User
-from app.events import emit, on_commit, on_rollback, subscribe, unsubscribe
+from app.events import ANY, Event, catalogue, emit, on_commit, on_rollback, subscribe, unsubscribe
+
+
+@dataclass(frozen=True)
+class ThingHappened(Event, name="test.thing.happened"):
+    """An event of the tests alone (tests/test_event_catalogue.py lists only app's)."""
+
+    thing_id: int
 
 
 @pytest.fixture
@@ -33,12 +41,12 @@ def listener():
     """A subscriber to `test.thing.happened` that records its payloads."""
     received: list[dict] = []
 
-    def on_thing(**payload):
-        received.append(payload)
+    def on_thing(event: ThingHappened):
+        received.append(event.payload)
 
-    subscribe("test.thing.happened")(on_thing)
+    subscribe(ThingHappened)(on_thing)
     yield received
-    unsubscribe("test.thing.happened", on_thing)
+    unsubscribe(ThingHappened, on_thing)
 
 
 def _touch(db, email="touch@example.com"):
@@ -53,7 +61,7 @@ def _emails(db) -> set[str]:
 
 def test_emit_is_delivered_only_after_commit(db, listener, emitted):
     _touch(db)
-    emit("test.thing.happened", thing_id=7)
+    emit(ThingHappened(thing_id=7))
     assert listener == [] and emitted == []
     db.session.commit()
     assert listener == [{"thing_id": 7}]
@@ -62,7 +70,7 @@ def test_emit_is_delivered_only_after_commit(db, listener, emitted):
 
 def test_emit_is_dropped_when_the_transaction_rolls_back(db, listener, emitted):
     _touch(db)
-    emit("test.thing.happened", thing_id=7)
+    emit(ThingHappened(thing_id=7))
     db.session.rollback()
     db.session.commit()
     assert listener == [] and emitted == []
@@ -70,9 +78,9 @@ def test_emit_is_dropped_when_the_transaction_rolls_back(db, listener, emitted):
 
 def test_emit_before_a_savepoint_waits_for_the_outer_commit(db, listener):
     _touch(db)
-    emit("test.thing.happened", thing_id=1)
+    emit(ThingHappened(thing_id=1))
     with db.session.begin_nested():
-        emit("test.thing.happened", thing_id=2)
+        emit(ThingHappened(thing_id=2))
     assert listener == []
     db.session.commit()
     assert listener == [{"thing_id": 1}, {"thing_id": 2}]
@@ -81,7 +89,7 @@ def test_emit_before_a_savepoint_waits_for_the_outer_commit(db, listener):
 def test_emit_is_dropped_when_the_outer_transaction_rolls_back_after_a_savepoint(db, listener):
     _touch(db)
     with db.session.begin_nested():
-        emit("test.thing.happened", thing_id=2)
+        emit(ThingHappened(thing_id=2))
     db.session.rollback()
     db.session.commit()
     assert listener == []
@@ -89,42 +97,42 @@ def test_emit_is_dropped_when_the_outer_transaction_rolls_back_after_a_savepoint
 
 def test_emit_inside_a_rolled_back_savepoint_is_dropped(db, listener):
     _touch(db)
-    emit("test.thing.happened", thing_id=1)
+    emit(ThingHappened(thing_id=1))
     savepoint = db.session.begin_nested()
-    emit("test.thing.happened", thing_id=2)
+    emit(ThingHappened(thing_id=2))
     savepoint.rollback()
     db.session.commit()
     assert listener == [{"thing_id": 1}]
 
 
 def test_subscriber_runs_in_its_own_committed_session(db, listener):
-    @subscribe("test.thing.happened")
-    def create_user(**payload):
+    @subscribe(ThingHappened)
+    def create_user(event):
         db.session.add(User(email="from-subscriber@example.com", display_name="Sub"))
 
     try:
         _touch(db)
-        emit("test.thing.happened", thing_id=1)
+        emit(ThingHappened(thing_id=1))
         db.session.commit()
     finally:
-        unsubscribe("test.thing.happened", create_user)
+        unsubscribe(ThingHappened, create_user)
     assert "from-subscriber@example.com" in _emails(db)
 
 
 def test_failing_subscriber_is_logged_and_keeps_the_emitters_commit(db, listener, events_raise_off,
                                                                     events_log):
-    @subscribe("test.thing.happened")
-    def broken(**payload):
+    @subscribe(ThingHappened)
+    def broken(event):
         db.session.add(User(email="half-done@example.com", display_name="Half"))
         db.session.flush()
         raise RuntimeError("subscriber is broken")
 
     try:
         _touch(db, email="emitter@example.com")
-        emit("test.thing.happened", thing_id=1)
+        emit(ThingHappened(thing_id=1))
         db.session.commit()
     finally:
-        unsubscribe("test.thing.happened", broken)
+        unsubscribe(ThingHappened, broken)
     assert "subscriber is broken" in events_log.text
     assert "emitter@example.com" in _emails(db)
     assert "half-done@example.com" not in _emails(db)
@@ -132,17 +140,17 @@ def test_failing_subscriber_is_logged_and_keeps_the_emitters_commit(db, listener
 
 
 def test_failing_subscriber_raises_in_tests_by_default(db):
-    @subscribe("test.thing.happened")
-    def broken(**payload):
+    @subscribe(ThingHappened)
+    def broken(event):
         raise RuntimeError("subscriber is broken")
 
     try:
         _touch(db)
-        emit("test.thing.happened", thing_id=1)
+        emit(ThingHappened(thing_id=1))
         with pytest.raises(RuntimeError, match="subscriber is broken"):
             db.session.commit()
     finally:
-        unsubscribe("test.thing.happened", broken)
+        unsubscribe(ThingHappened, broken)
 
 
 def test_failing_after_commit_callback_does_not_stop_the_others(db, events_raise_off, events_log):
@@ -190,17 +198,17 @@ def test_callbacks_run_once_even_if_the_session_commits_again(db):
 def test_unsubscribed_function_no_longer_receives(db):
     received = []
 
-    def on_thing(**payload):
-        received.append(payload)
+    def on_thing(event):
+        received.append(event.payload)
 
-    subscribe("test.thing.happened")(on_thing)
-    subscribe("test.thing.happened")(on_thing)  # registering twice delivers once
+    subscribe(ThingHappened)(on_thing)
+    subscribe(ThingHappened)(on_thing)  # registering twice delivers once
     _touch(db)
-    emit("test.thing.happened", thing_id=1)
+    emit(ThingHappened(thing_id=1))
     db.session.commit()
-    unsubscribe("test.thing.happened", on_thing)
+    unsubscribe(ThingHappened, on_thing)
     _touch(db, email="again@example.com")
-    emit("test.thing.happened", thing_id=2)
+    emit(ThingHappened(thing_id=2))
     db.session.commit()
     assert received == [{"thing_id": 1}]
 
@@ -277,3 +285,90 @@ def test_on_rollback_without_an_open_transaction_covers_what_follows(db):
     _touch(db)
     db.session.rollback()
     assert ran == ["undo"]
+
+
+# --- typed events ----------------------------------------------------------------------------
+
+def test_a_subscriber_receives_the_event_object(db):
+    received = []
+
+    def on_thing(event: ThingHappened):
+        received.append(event)
+
+    subscribe(ThingHappened)(on_thing)
+    try:
+        _touch(db)
+        emit(ThingHappened(thing_id=7))
+        db.session.commit()
+    finally:
+        unsubscribe(ThingHappened, on_thing)
+    assert received == [ThingHappened(thing_id=7)]
+    assert received[0].name == "test.thing.happened" and received[0].payload == {"thing_id": 7}
+
+
+def test_any_receives_every_event_after_the_typed_subscribers(db, listener):
+    seen = []
+
+    def on_any(event):
+        seen.append((event, list(listener)))
+
+    subscribe(ANY)(on_any)
+    try:
+        _touch(db)
+        emit(ThingHappened(thing_id=3))
+        db.session.commit()
+    finally:
+        unsubscribe(ANY, on_any)
+    assert seen == [(ThingHappened(thing_id=3), [{"thing_id": 3}])]
+
+
+@pytest.mark.parametrize("not_a_type", ["test.thing.happened", "*", ThingHappened(thing_id=1), object, None])
+def test_subscribe_takes_an_event_class_only(not_a_type):
+    with pytest.raises(TypeError, match="Event class"):
+        subscribe(not_a_type)
+    with pytest.raises(TypeError, match="Event class"):
+        unsubscribe(not_a_type, print)
+
+
+@pytest.mark.parametrize("not_an_event", ["test.thing.happened", ThingHappened, Event(), {"thing_id": 1}])
+def test_emit_takes_a_declared_event_instance_only(db, not_an_event):
+    with pytest.raises(TypeError, match="declared event"):
+        emit(not_an_event)
+
+
+def test_emit_with_a_name_and_keywords_is_refused(db):
+    with pytest.raises(TypeError):
+        emit("test.thing.happened", thing_id=1)
+
+
+def test_an_event_is_frozen():
+    event = ThingHappened(thing_id=1)
+    with pytest.raises(FrozenInstanceError):
+        event.thing_id = 2
+
+
+def test_an_event_name_is_declared_once():
+    with pytest.raises(TypeError, match="declared twice"):
+        @dataclass(frozen=True)
+        class Again(Event, name="test.thing.happened"):
+            thing_id: int
+
+
+def test_an_event_needs_a_name():
+    with pytest.raises(TypeError):
+        class Nameless(Event):
+            pass
+
+
+def test_an_event_cannot_be_a_mutable_dataclass():
+    with pytest.raises(TypeError, match="frozen"):
+        @dataclass
+        class Mutable(Event, name="test.thing.mutable"):
+            thing_id: int
+
+
+def test_the_catalogue_lists_each_event_with_its_subscribers(listener):
+    table = catalogue()
+    assert table[ThingHappened] == ["tests.test_events.listener.<locals>.on_thing"]
+    names = [cls.name for cls in table if cls is not ANY]
+    assert names == sorted(names)

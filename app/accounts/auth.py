@@ -13,6 +13,7 @@ from email_validator import EmailNotValidError, validate_email
 from flask import current_app, url_for
 
 from app.accounts.errors import AccountSuspended, BadToken, EmailTaken, InvalidCredentials
+from app.accounts.events import UserSignedUp
 from app.accounts.models import User
 from app.accounts.passwords import check_password_strength, hash_password, needs_rehash, verify_password
 from app.accounts.queries import get_user, normalise_email, user_by_email
@@ -57,7 +58,7 @@ def sign_up(*, email: str, display_name: str, password: str, now: datetime | Non
                 created_at=now or utcnow())
     db.session.add(user)
     db.session.flush()
-    emit("accounts.user.signed_up", user_id=user.id)
+    emit(UserSignedUp(user_id=user.id))
     return user
 
 
@@ -86,7 +87,7 @@ def finish_sign_up(*, email: str, display_name: str, password_hash: str,
                 created_at=now or utcnow())
     db.session.add(user)
     db.session.flush()
-    emit("accounts.user.signed_up", user_id=user.id)
+    emit(UserSignedUp(user_id=user.id))
     token = make_token("sign-up", {"uid": user.id, "fp": _email_fingerprint(user)})
     send_mail(user.email, "Finish signing up to Lyceum", "signup_confirm", user=user,
               link=url_for("auth.signup_confirm", token=token, _external=True),

@@ -13,6 +13,7 @@ from authlib.integrations.flask_client import OAuth
 from flask import Flask
 
 from app.accounts.auth import clean_display_name, clean_email, ensure_not_suspended
+from app.accounts.events import UserSignedUp
 from app.accounts.models import OAuthIdentity, User
 from app.accounts.queries import user_by_email
 from app.dbtypes import utcnow
@@ -110,7 +111,7 @@ def sign_in_with_provider(profile: ProviderProfile) -> User:
                     email_verified_at=utcnow() if profile.email_verified else None)
         db.session.add(user)
         db.session.flush()
-        emit("accounts.user.signed_up", user_id=user.id)
+        emit(UserSignedUp(user_id=user.id))
     db.session.add(OAuthIdentity(user_id=user.id, provider=profile.provider,
                                  subject=profile.subject, email=email))
     db.session.flush()

@@ -7,6 +7,7 @@ from typing import BinaryIO
 from flask import current_app
 
 from app.accounts.auth import clean_display_name
+from app.accounts.events import DeletionRequested
 from app.accounts.models import User
 from app.dbtypes import utcnow
 from app.errors import Invalid
@@ -50,7 +51,7 @@ def remove_avatar(user: User) -> None:
 def request_account_deletion(user: User, *, now: datetime | None = None) -> None:
     if user.deletion_requested_at is None:
         user.deletion_requested_at = now or utcnow()
-        emit("accounts.deletion.requested", user_id=user.id)
+        emit(DeletionRequested(user_id=user.id))
 
 
 def accept_creator_terms(user: User, *, now: datetime | None = None) -> None:

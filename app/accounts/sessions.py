@@ -3,7 +3,7 @@
 A session is a `UserSession` row. Flask-Login's session and remember cookies carry its
 random token (`User.get_id()`); the row keeps only the token's sha256. Ending a session
 deletes its row, so both cookies stop working on every process at once, and emits
-`accounts.sessions.revoked(user_id, session_ids)` after commit (`session_ids=None`: every
+`SessionsRevoked(user_id, session_ids)` (accounts/events.py) after commit (`session_ids=None`: every
 session of that user) so open sockets and streams close too.
 
 A session ends on log-out, when revoked from the settings, after an idle timeout or its
@@ -23,13 +23,13 @@ from flask import current_app
 from sqlalchemy.orm import joinedload
 
 from app.accounts.devices import describe_device
+from app.accounts.events import SessionsRevoked
 from app.accounts.models import AdminPermission, User, UserSession
 from app.accounts.permissions import can_revoke_session
 from app.errors import NotFound
 from app.events import emit
 from app.extensions import db
 
-REVOKED = "accounts.sessions.revoked"
 TOKEN_BYTES = 32  # token_urlsafe(32): 43 characters, 256 bits
 TOKEN_MAX_CHARS = 128  # anything longer in a cookie is not one of ours
 USER_AGENT_MAX = 255
@@ -141,7 +141,7 @@ def _end(user_id: int, session_ids: list[int]) -> list[int]:
         db.session.execute(sa.delete(UserSession).where(
             UserSession.user_id == user_id, UserSession.id.in_(session_ids)),
             execution_options={"synchronize_session": False})
-        emit(REVOKED, user_id=user_id, session_ids=sorted(session_ids))
+        emit(SessionsRevoked(user_id=user_id, session_ids=sorted(session_ids)))
     return session_ids
 
 
@@ -154,7 +154,7 @@ def end_session(user: User, session_id: int | None) -> bool:
         execution_options={"synchronize_session": False})
     if not result.rowcount:
         return False
-    emit(REVOKED, user_id=user.id, session_ids=[session_id])
+    emit(SessionsRevoked(user_id=user.id, session_ids=[session_id]))
     return True
 
 
@@ -171,7 +171,7 @@ def end_all_sessions(user: User, *, keep: int | None = None) -> list[int]:
                        execution_options={"synchronize_session": False})
     # None, not the list: the contract's "every connection of this user", whatever session
     # it was opened with.
-    emit(REVOKED, user_id=user.id, session_ids=None)
+    emit(SessionsRevoked(user_id=user.id, session_ids=None))
     return ids
 
 

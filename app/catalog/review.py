@@ -11,6 +11,7 @@ from datetime import datetime
 
 from app.accounts.models import User
 from app.catalog.errors import ChecklistFailed, IllegalTransition
+from app.catalog.events import CoursePublished, CourseSubmitted, CourseUnpublished
 from app.catalog.models import Course, ReviewDecision
 from app.catalog.permissions import can_edit_course, can_review_course, can_unpublish_course
 from app.dbtypes import utcnow
@@ -91,7 +92,7 @@ def submit_for_review(actor: User, course: Course, *, now: datetime | None = Non
     if missing:
         raise ChecklistFailed(missing)
     course.status, course.submitted_at = "under_review", now or utcnow()
-    emit("catalog.course.submitted", course_id=course.id)
+    emit(CourseSubmitted(course_id=course.id))
     return course
 
 
@@ -119,7 +120,7 @@ def approve_course(actor: User, course: Course, *, now: datetime | None = None,
     record_audit(actor, "course.approved", course, before={"status": "under_review"},
                  after={"status": "published"}, ip=ip)
     notify(course.creator, "course.approved", course_id=course.id, title=course.title)
-    emit("catalog.course.published", course_id=course.id)
+    emit(CoursePublished(course_id=course.id))
     return course
 
 
@@ -163,5 +164,5 @@ def unpublish_course(actor: User, course: Course, *, reason: str = "",
                      after={"status": "unpublished"}, reason=reason, ip=ip)
         notify(course.creator, "course.unpublished", course_id=course.id, title=course.title,
                reason=reason)
-    emit("catalog.course.unpublished", course_id=course.id)
+    emit(CourseUnpublished(course_id=course.id))
     return course

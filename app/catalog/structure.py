@@ -12,6 +12,7 @@ from typing import BinaryIO
 from app.accounts.models import User
 from app.catalog.courses import ensure_editable, lock_outline
 from app.catalog.errors import IllegalTransition
+from app.catalog.events import LessonAdded
 from app.catalog.media import store_asset
 from app.catalog.models import LESSON_KINDS, Course, Lesson, Quiz, Section
 from app.catalog.permissions import can_edit_course
@@ -121,7 +122,7 @@ def add_lesson(actor: User, section: Section, *, title: str, kind: str) -> Lesso
     section.lessons.append(lesson)
     db.session.flush()
     if course.status == "published":
-        emit("catalog.course.lesson_added", course_id=course.id, lesson_id=lesson.id)
+        emit(LessonAdded(course_id=course.id, lesson_id=lesson.id))
     return lesson
 
 

@@ -11,6 +11,7 @@ from app.errors import Conflict, Invalid
 from app.events import emit
 from app.extensions import db
 from app.learning import stats
+from app.learning.events import EnrollmentCreated, EnrollmentRevoked
 from app.learning.models import ENROLLMENT_SOURCES, Enrollment
 from app.learning.permissions import can_enroll, can_grant_enrollment
 from app.learning.queries import enrollment_for
@@ -48,7 +49,7 @@ def enroll(actor: User, course: Course, *, source: str = "free", granted_by: Use
     enrollment.payment_status = "paid" if source == "purchase" else "none"
     db.session.flush()
     stats.bump(course.id, learners=1)
-    emit("learning.enrollment.created", enrollment_id=enrollment.id, source=source)
+    emit(EnrollmentCreated(enrollment_id=enrollment.id, source=source))
     return enrollment
 
 
@@ -65,7 +66,7 @@ def revoke(enrollment: Enrollment, *, reason: str, actor: User | None = None,
     if payment_status:
         enrollment.payment_status = payment_status
     stats.bump(enrollment.course_id, learners=-1)
-    emit("learning.enrollment.revoked", enrollment_id=enrollment.id)
+    emit(EnrollmentRevoked(enrollment_id=enrollment.id))
     return enrollment
 
 

@@ -16,6 +16,7 @@ from app.events import emit
 from app.extensions import db
 from app.learning import deliveries
 from app.learning.errors import NotEnrolled
+from app.learning.events import CourseCompleted
 from app.learning.models import Enrollment, LessonProgress, QuizAttempt
 from app.learning.queries import active_enrollment, completed_lesson_ids, ordered_lessons
 from app.policy import require
@@ -107,7 +108,7 @@ def check_completion(enrollment: Enrollment, now: datetime) -> bool:
     if not lessons or {lesson.id for lesson in lessons} - completed_lesson_ids(enrollment):
         return False
     enrollment.completed_at = now
-    emit("learning.course.completed", enrollment_id=enrollment.id)
+    emit(CourseCompleted(enrollment_id=enrollment.id))
     return True
 
 

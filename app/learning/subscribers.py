@@ -2,18 +2,20 @@
 from __future__ import annotations
 
 from app.accounts.queries import get_user
+from app.catalog.events import LessonAdded
 from app.catalog.models import Course, Lesson
 from app.events import subscribe
 from app.extensions import db
 from app.learning.certificates import issue_certificate
+from app.learning.events import CourseCompleted
 from app.learning.models import Enrollment
 from app.learning.queries import active_learner_ids
 from app.messaging.notifications import notify
 
 
-@subscribe("learning.course.completed")
-def certify_and_congratulate(enrollment_id: int) -> None:
-    enrollment = db.session.get(Enrollment, enrollment_id)
+@subscribe(CourseCompleted)
+def certify_and_congratulate(event: CourseCompleted) -> None:
+    enrollment = db.session.get(Enrollment, event.enrollment_id)
     if enrollment is None:
         return
     certificate = issue_certificate(enrollment)
@@ -21,13 +23,13 @@ def certify_and_congratulate(enrollment_id: int) -> None:
            title=enrollment.course.title, certificate=certificate.code)
 
 
-@subscribe("catalog.course.lesson_added")
-def tell_learners_about_new_lessons(course_id: int, lesson_id: int) -> None:
-    course, lesson = db.session.get(Course, course_id), db.session.get(Lesson, lesson_id)
+@subscribe(LessonAdded)
+def tell_learners_about_new_lessons(event: LessonAdded) -> None:
+    course, lesson = db.session.get(Course, event.course_id), db.session.get(Lesson, event.lesson_id)
     if course is None or lesson is None:
         return
-    for learner_id in active_learner_ids(course_id):
+    for learner_id in active_learner_ids(course.id):
         learner = get_user(learner_id)
         if learner is not None:
-            notify(learner, "course.updated", course_id=course_id, title=course.title,
+            notify(learner, "course.updated", course_id=course.id, title=course.title,
                    lesson_title=lesson.title)

@@ -22,12 +22,14 @@ from datetime import datetime, timedelta
 import sqlalchemy as sa
 from sqlalchemy.orm import selectinload
 
+from app.accounts.events import UserSuspended
 from app.accounts.models import User
 from app.catalog.models import Course
 from app.dbtypes import utcnow
 from app.errors import NotFound, TooFast
 from app.events import subscribe
 from app.extensions import db
+from app.learning.events import EnrollmentRevoked
 from app.learning.models import Enrollment
 from app.learning.queries import is_enrolled
 from app.messaging import bus, channels
@@ -295,16 +297,16 @@ def report_message(actor, course: Course, message_id: int, *, reason: str):
 
 # --- cut-offs: other domains' events ----------------------------------------------------------
 
-@subscribe("learning.enrollment.revoked")
-def cut_off_revoked_learner(enrollment_id: int) -> None:
+@subscribe(EnrollmentRevoked)
+def cut_off_revoked_learner(event: EnrollmentRevoked) -> None:
     """A refunded (or revoked) learner's room sockets close at once."""
-    enrollment = db.session.get(Enrollment, enrollment_id)
+    enrollment = db.session.get(Enrollment, event.enrollment_id)
     if enrollment is not None:
         bus.publish(channels.course_chat(enrollment.course_id),
                     {"type": "member.removed", "user_id": enrollment.learner_id})
 
 
-@subscribe("accounts.user.suspended")
-def end_suspended_sessions(user_id: int) -> None:
+@subscribe(UserSuspended)
+def end_suspended_sessions(event: UserSuspended) -> None:
     """Every socket and stream of a suspended user ends (they listen on user_notify)."""
-    bus.publish(channels.user_notify(user_id), {"type": "session.end"})
+    bus.publish(channels.user_notify(event.user_id), {"type": "session.end"})

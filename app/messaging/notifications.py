@@ -16,6 +16,7 @@ from app.dbtypes import utcnow
 from app.errors import Invalid, NotFound
 from app.events import emit
 from app.extensions import db
+from app.messaging.events import NotificationCreated
 from app.messaging.models import Notification
 from app.messaging.permissions import can_read_notification
 from app.policy import require
@@ -154,7 +155,7 @@ def notify(user, kind: str, **data) -> Notification:
     note = Notification(user_id=user.id, kind=kind, data=data)
     db.session.add(note)
     db.session.flush()
-    emit("messaging.notification.created", notification_id=note.id, user_id=user.id)
+    emit(NotificationCreated(notification_id=note.id, user_id=user.id))
     return note
 
 

@@ -3,17 +3,19 @@ from __future__ import annotations
 
 from flask import current_app
 
+from app.accounts.events import SessionsRevoked, UserSignedUp
 from app.accounts.queries import get_user
 from app.events import subscribe
 from app.extensions import db
 from app.messaging import bus, channels, connections, direct
+from app.messaging.events import NotificationCreated
 from app.messaging.models import Notification
 from app.messaging.notifications import describe_anywhere, kind_label, notify, unread_count
 
 
-@subscribe("accounts.user.signed_up")
-def welcome_new_user(user_id: int) -> None:
-    user = get_user(user_id)
+@subscribe(UserSignedUp)
+def welcome_new_user(event: UserSignedUp) -> None:
+    user = get_user(event.user_id)
     if user is not None:
         notify(user, "welcome", name=user.display_name)
 
@@ -38,18 +40,18 @@ def toast_html(event: dict) -> str:
         note=event, unread_count=event.get("unread") or 0)
 
 
-@subscribe("messaging.notification.created")
-def publish_notification(notification_id: int, user_id: int) -> None:
+@subscribe(NotificationCreated)
+def publish_notification(event: NotificationCreated) -> None:
     """Relay a stored (committed) notification to its user's open pages (ARCHITECTURE §5)."""
-    note = db.session.get(Notification, notification_id)
-    user = get_user(user_id)
+    note = db.session.get(Notification, event.notification_id)
+    user = get_user(event.user_id)
     if note is None or user is None:  # deleted in the meantime: nothing to show
         return
-    bus.publish_now(channels.user_notify(user_id), notification_event(note, unread_count(user)))
+    bus.publish_now(channels.user_notify(event.user_id), notification_event(note, unread_count(user)))
 
 
-@subscribe("accounts.sessions.revoked")
-def close_revoked_sessions(user_id: int, session_ids: list[int] | None = None) -> None:
+@subscribe(SessionsRevoked)
+def close_revoked_sessions(event: SessionsRevoked) -> None:
     """Sockets and streams opened by revoked sessions close on every process (the contract
     with accounts: None means every session of the user)."""
-    connections.end_sessions(user_id, session_ids)
+    connections.end_sessions(event.user_id, event.session_ids)

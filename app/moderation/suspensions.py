@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from app.accounts.events import UserSuspended, UserUnsuspended
 from app.accounts.models import User
 from app.accounts.permissions import can_suspend_user
 from app.accounts.sessions import end_all_sessions
@@ -34,7 +35,7 @@ def suspend_user(actor: User, target: User, *, reason: str, until: datetime | No
     end_all_sessions(target)
     record_audit(actor, "user.suspended", target, before=before, after=_state(target),
                  reason=reason, ip=ip)
-    emit("accounts.user.suspended", user_id=target.id)
+    emit(UserSuspended(user_id=target.id))
     return target
 
 
@@ -45,5 +46,5 @@ def unsuspend_user(actor: User, target: User, *, ip: str | None = None) -> User:
     before = _state(target)
     target.suspended_at = target.suspended_until = target.suspension_reason = None
     record_audit(actor, "user.unsuspended", target, before=before, after=_state(target), ip=ip)
-    emit("accounts.user.unsuspended", user_id=target.id)
+    emit(UserUnsuspended(user_id=target.id))
     return target

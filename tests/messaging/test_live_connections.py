@@ -12,6 +12,7 @@ from simple_websocket import ConnectionClosed
 from simple_websocket import ConnectionError as HandshakeRefused
 
 from app.accounts import sessions
+from app.accounts.events import SessionsRevoked
 from app.blueprints.chat.origin import origin_allowed
 from app.events import emit
 from app.extensions import db as _db
@@ -134,7 +135,7 @@ def still_streams(sock: socket.socket, user) -> None:
 def revoke(user, session_ids=None) -> None:
     """What the accounts service does when sessions end (SESSIONS_INTERFACE.md)."""
     with server_side_write():  # delivered after the commit
-        emit("accounts.sessions.revoked", user_id=user.id, session_ids=session_ids)
+        emit(SessionsRevoked(user_id=user.id, session_ids=session_ids))
 
 
 # --- Origin (issue #13, item 4) -------------------------------------------------------------
