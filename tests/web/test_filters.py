@@ -60,3 +60,12 @@ def test_templates_use_the_filters_not_their_own_formats(app):
                  and any(ad_hoc in path.read_text(encoding="utf-8")
                          for ad_hoc in ("strftime", "isoformat", "|money", "/ 100", "rate_percent", "}}%"))]
     assert offenders == []
+
+
+def test_the_digest_mail_shows_plain_times(app):
+    item = {"label": "New sale", "created_at": MOMENT, "text": "Someone bought your course.", "url": None}
+    with app.test_request_context():
+        body = app.jinja_env.get_template("mail/digest.txt").render(
+            user={"display_name": "Carl Creator"}, items=[item])
+    assert "- New sale (07 Dec 2026 09:05 UTC): Someone bought your course." in body
+    assert "<time" not in body
