@@ -89,7 +89,7 @@ def test_earnings_page_shows_balances_and_the_sale_with_its_commission(client, a
     assert balance(body, "On the way") == "$0.00"
     assert balance(body, "Paid out") == "$0.00"
     row = re.search(
-        r"<tr>\s*<td>\d{4}-\d\d-\d\d</td><td>Painting with Light</td>(.*?)</tr>", body, re.S
+        r"<tr>\s*<td><time datetime=\"\d{4}-\d\d-\d\d\">\d\d \w{3} \d{4}</time></td><td>Painting with Light</td>(.*?)</tr>", body, re.S
     ).group(1)
     assert "<td>$29.99</td>" in row and "$4.50 (15" in row and "<td>$25.49</td>" in row and "in escrow" in row
 

@@ -152,7 +152,7 @@ def test_a_bad_commission_is_refused_and_nothing_saved(client, as_finance, form,
     assert resp.status_code == 422
     body = text(resp)
     assert b"<html" in resp.data and message in body
-    assert "Commission: 15.0%" in body
+    assert "Commission: 15%" in body
     assert db.session.scalar(sa.select(sa.func.count(CommissionRate.id))) == 0
     assert audit_rows("commission.rate_set") == []
 
@@ -183,12 +183,14 @@ def test_setting_the_commission_keeps_history_and_audits(client, as_finance, fin
 
 
 def test_a_future_commission_waits_for_its_date(client, as_finance):
-    day = (utcnow() + timedelta(days=10)).date().isoformat()
+    later = (utcnow() + timedelta(days=10)).date()
+    day = later.isoformat()
     client.post(
         "/admin/finance/commission", data={"rate_bps": "2000", "reason": "Later", "effective_on": day}
     )
     body = text(client.get("/admin/finance"))
-    assert "Commission: 15.0%" in body and f"<td>{day} 00:00</td><td>20.0%</td>" in body
+    assert "Commission: 15%" in body
+    assert f'<td><time datetime="{day}T00:00:00Z">{later:%d %b %Y} 00:00 UTC</time></td><td>20%</td>' in body
 
 
 # --- policies ---------------------------------------------------------------------------------
