@@ -392,15 +392,6 @@ def set_slow_mode(actor, course: Course, seconds: int | str) -> ChatRoom:
     return room
 
 
-def report_message(actor, course: Course, message_id: int, *, reason: str):
-    from app.moderation.reports import report
-
-    message = access_message(actor, course, message_id)
-    if message.deleted_at is not None:
-        raise NotFound("That message was deleted.")
-    return report(actor, "chat_message", message.id, reason=reason)
-
-
 # --- cut-offs: other domains' events ----------------------------------------------------------
 
 @subscribe("learning.enrollment.revoked")

@@ -30,6 +30,7 @@ from app.messaging import chat, connections, presence
 from app.messaging.bus import bus, publish_now
 from app.messaging.channels import course_chat, user_notify
 from app.messaging.permissions import can_ban_from_room, can_edit_chat_message, can_moderate_room
+from app.moderation.reports import report_chat_message
 from app.observability.metrics import CHAT_SOCKET, connection_closed, connection_opened
 
 log = logging.getLogger(__name__)
@@ -294,7 +295,7 @@ def room_message_delete(course_id: int, message_id: int):
 def room_message_report(course_id: int, message_id: int):
     course, message = _message_in_room(course_id, message_id)
     try:
-        chat.report_message(current_user, course, message.id, reason=request.form.get("reason", ""))
+        report_chat_message(current_user, course, message.id, reason=request.form.get("reason", ""))
         db.session.commit()
     except Invalid as exc:
         db.session.rollback()
