@@ -60,7 +60,7 @@ def main() -> None:
     from flask_migrate import upgrade
 
     from app import create_app
-    from app.catalog.search import refresh_search_terms
+    from app.discovery.search import refresh_search_terms
     from app.extensions import db
 
     rng = random.Random(args.seed)

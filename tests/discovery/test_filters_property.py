@@ -13,8 +13,8 @@ from hypothesis import strategies as st
 
 from app.catalog import publishing
 from app.catalog.models import LANGUAGES, LEVELS
-from app.catalog.ranking import refresh_trending
-from app.catalog.search import RATINGS, CatalogQuery, search_courses
+from app.discovery.ranking import refresh_trending
+from app.discovery.search import RATINGS, CatalogQuery, search_courses
 from app.extensions import db
 from app.learning import stats
 from app.learning.models import CourseStats

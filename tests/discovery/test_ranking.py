@@ -8,9 +8,9 @@ import sqlalchemy as sa
 
 from app.catalog import publishing
 from app.catalog.models import CourseAffinity, SearchTerm
-from app.catalog.ranking import HALF_LIFE_DAYS, WEIGHTS, WINDOW, refresh_affinity, refresh_trending
-from app.catalog.search import CatalogQuery, refresh_search_terms, search_courses
 from app.dbtypes import utcnow
+from app.discovery.ranking import HALF_LIFE_DAYS, WEIGHTS, WINDOW, refresh_affinity, refresh_trending
+from app.discovery.search import CatalogQuery, refresh_search_terms, search_courses
 from app.extensions import db
 from app.jobs import enqueue
 from app.jobs.discovery import refresh_discovery

@@ -7,9 +7,9 @@ from datetime import timedelta
 from flask_login import AnonymousUserMixin
 
 from app.catalog import publishing
-from app.catalog.ranking import refresh_affinity, refresh_trending
-from app.catalog.recommendations import also_took, for_user
 from app.dbtypes import utcnow
+from app.discovery.ranking import refresh_affinity, refresh_trending
+from app.discovery.recommendations import also_took, for_user
 from app.extensions import db
 from app.learning.enrollment import enroll, revoke
 from app.moderation.suspensions import suspend_user

@@ -5,8 +5,8 @@ from __future__ import annotations
 from datetime import timedelta
 
 from app.catalog import categories, courses, publishing, structure
-from app.catalog.search import CatalogQuery, refresh_search_terms, search_courses
 from app.dbtypes import utcnow
+from app.discovery.search import CatalogQuery, refresh_search_terms, search_courses
 from app.extensions import db
 from app.moderation.suspensions import suspend_user, unsuspend_user
 from tests.support.search import draft_course, ids

@@ -10,11 +10,11 @@ import sqlalchemy as sa
 
 from app.accounts.models import User
 from app.catalog import courses, publishing
-from app.catalog import search as search_module
 from app.catalog.models import Course
-from app.catalog.ranking import refresh_trending
-from app.catalog.search import SEARCH, CatalogQuery, search_courses
 from app.dbtypes import utcnow
+from app.discovery import search as search_module
+from app.discovery.ranking import refresh_trending
+from app.discovery.search import SEARCH, CatalogQuery, search_courses
 from app.extensions import db
 from app.learning.enrollment import enroll
 from app.learning.models import CourseStats

@@ -11,9 +11,9 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 
 from app.catalog import publishing
-from app.catalog.ranking import refresh_affinity
-from app.catalog.search import refresh_search_terms
 from app.dbtypes import utcnow
+from app.discovery.ranking import refresh_affinity
+from app.discovery.search import refresh_search_terms
 from app.extensions import db
 from app.learning.enrollment import enroll
 from app.learning.reviews import write_review

@@ -7,8 +7,8 @@ from datetime import timedelta
 
 from app.accounts.profile import update_profile
 from app.catalog import publishing
-from app.catalog.ranking import refresh_trending
 from app.dbtypes import utcnow
+from app.discovery.ranking import refresh_trending
 from app.extensions import db
 from app.learning.enrollment import enroll
 from app.moderation.suspensions import suspend_user
