@@ -68,7 +68,7 @@ class Config:
     SQLALCHEMY_DATABASE_URI = normalise_database_url(
         env("DATABASE_URL", f"sqlite:///{INSTANCE / 'lyceum.db'}"))
     SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
-    # A read replica for the public catalog and search (app/catalog/replica.py); unset: the primary.
+    # A read replica for the public catalog and search (app/discovery/replica.py); unset: the primary.
     DATABASE_REPLICA_URL = env("DATABASE_REPLICA_URL")
 
     # Redis: unset means fakeredis in-process (pub/sub, limiter and queues share one server).

@@ -27,7 +27,7 @@ from app.accounts.auth import sign_up
 from app.accounts.models import PERMISSIONS, User
 from app.accounts.queries import user_by_email
 from app.accounts.roles import grant_permission
-from app.catalog import courses, quizzes, review, structure
+from app.catalog import courses, publishing, quizzes, structure
 from app.catalog.models import Category, Course
 from app.catalog.samples import pdf, png, video
 from app.commerce import disputes, escrow, payouts, refunds, webhooks
@@ -149,9 +149,9 @@ def _make_course(creator, admin, title, subtitle, category_slug, price, level, s
     structure.update_lesson(creator, check, duration_minutes=3)
 
     if status in ("under_review", "published"):
-        review.submit_for_review(creator, course)
+        publishing.submit_for_review(creator, course)
     if status == "published":
-        review.approve_course(admin, course)
+        publishing.approve_course(admin, course)
     db.session.flush()
 
 

@@ -38,7 +38,7 @@ def percentile(values: list[float], p: float) -> float:
 
 
 def search_alone(runs: int = 400) -> dict:
-    from app.catalog.search import parse_query, search_courses
+    from app.discovery.search import parse_query, search_courses
     from app.extensions import db
     from app.factory import create_app
 
@@ -66,7 +66,7 @@ def explain_search(query) -> str:
     """EXPLAIN ANALYZE of the statement that finds a page of results and the total."""
     import sqlalchemy as sa
 
-    from app.catalog.search import search_courses
+    from app.discovery.search import search_courses
     from app.extensions import db
 
     statements = []

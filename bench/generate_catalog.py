@@ -59,7 +59,7 @@ def main() -> None:
     import sqlalchemy as sa
     from flask_migrate import upgrade
 
-    from app.catalog.search import refresh_search_terms
+    from app.discovery.search import refresh_search_terms
     from app.extensions import db
     from app.factory import create_app
 

@@ -13,6 +13,7 @@ from flask import current_app
 from app.accounts.models import User
 from app.accounts.profile import accept_creator_terms
 from app.catalog.errors import CourseLocked, IllegalTransition
+from app.catalog.media import store_asset
 from app.catalog.models import LANGUAGES, LEVELS, Category, Course
 from app.catalog.permissions import can_create_course, can_edit_course
 from app.catalog.queries import get_course, slug_taken
@@ -143,8 +144,6 @@ def set_price(actor: User, course: Course, price: str | int) -> Course:
 
 
 def set_cover(actor: User, course: Course, stream: BinaryIO, filename: str = "") -> Course:
-    from app.catalog.media import store_asset
-
     require(can_edit_course(actor, course), "edit this course")
     ensure_editable(course)
     course.cover = store_asset(actor, stream, kind="image", filename=filename)

@@ -48,17 +48,3 @@ def review_queue() -> list[Course]:
 def slug_taken(slug: str) -> bool:
     return bool(db.session.scalar(sa.select(sa.func.count()).where(Course.slug == slug)))
 
-
-def creator_summary(creator_id: int) -> dict:
-    """Published courses, total learners and average rating of a creator's courses."""
-    from app.learning.models import CourseStats
-
-    row = db.session.execute(
-        sa.select(sa.func.count(Course.id), sa.func.coalesce(sa.func.sum(CourseStats.learners), 0),
-                  sa.func.coalesce(sa.func.sum(CourseStats.rating_sum), 0),
-                  sa.func.coalesce(sa.func.sum(CourseStats.rating_count), 0))
-        .outerjoin(CourseStats, CourseStats.course_id == Course.id)
-        .where(Course.creator_id == creator_id, Course.status == "published")).one()
-    courses, learners, rating_sum, rating_count = row
-    return {"courses": courses, "learners": int(learners), "rating_count": int(rating_count),
-            "rating_average": (rating_sum / rating_count) if rating_count else 0.0}

@@ -1,7 +1,7 @@
 """Periodic discovery jobs (queue `low`): trending scores, co-enrollment, search vocabulary."""
 from __future__ import annotations
 
-from app.catalog import ranking, search
+from app.discovery import ranking, search
 from app.jobs import job_session
 
 

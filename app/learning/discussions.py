@@ -163,12 +163,3 @@ def voted_post_ids(actor, thread: Thread) -> set[int]:
         return set()
     return set(db.session.scalars(sa.select(PostVote.post_id).join(Post).where(
         Post.thread_id == thread.id, PostVote.user_id == actor.id)))
-
-
-
-
-def report_post(actor, post: Post, *, reason: str):
-    from app.moderation.reports import report
-
-    require_member(actor, post.thread.course)
-    return report(actor, "discussion_post", post.id, reason=reason)

@@ -103,10 +103,3 @@ def list_reviews(course: Course, *, page: int = 1, per_page: int = 10):
     stmt = (sa.select(Review).where(Review.course_id == course.id)
             .order_by(Review.updated_at.desc(), Review.id.desc()))
     return db.paginate(stmt, page=max(page, 1), per_page=per_page, error_out=False)
-
-
-def report_review(actor, review: Review, *, reason: str):
-    from app.moderation.reports import report
-
-    require(getattr(actor, "is_authenticated", False) and not actor.is_suspended(), "report reviews")
-    return report(actor, "review", review.id, reason=reason)

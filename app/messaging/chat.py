@@ -286,15 +286,6 @@ def delete_message(actor, message_id: int, *, reason: str = "", now: datetime | 
     return message
 
 
-def report_message(actor, course: Course, message_id: int, *, reason: str):
-    from app.moderation.reports import report
-
-    message = access_message(actor, course, message_id)
-    if message.deleted_at is not None:
-        raise NotFound("That message was deleted.")
-    return report(actor, "chat_message", message.id, reason=reason)
-
-
 # --- cut-offs: other domains' events ----------------------------------------------------------
 
 @subscribe(EnrollmentRevoked)

@@ -322,15 +322,6 @@ def access_message(actor, message_id: int) -> DirectMessage:
     return msg
 
 
-def report_message(actor, message_id: int, *, reason: str):
-    """The recipient reports a message they received."""
-    from app.moderation.reports import report
-
-    msg = access_message(actor, message_id)
-    require(msg.recipient_id == actor.id and msg.deleted_at is None, "report this message")
-    return report(actor, "direct_message", msg.id, reason=reason)
-
-
 def moderator_delete(actor, message_id: int, *, reason: str, now: datetime | None = None) -> DirectMessage:
     """Remove a message's text for both users (it keeps its place: "removed by a moderator")."""
     require(can_moderate(actor), "remove direct messages")

@@ -12,6 +12,7 @@ from datetime import datetime
 
 import sqlalchemy as sa
 
+from app.commerce.money import format_money
 from app.dbtypes import utcnow
 from app.errors import Invalid, NotFound
 from app.events import emit
@@ -92,7 +93,6 @@ register_kind("review.replied", "Reply to your review",
 
 
 def _money(data: dict, key: str = "amount") -> str:
-    from app.commerce.money import format_money
     return format_money(int(data.get(key, 0)), data.get("currency", "USD"))
 
 

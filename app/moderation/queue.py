@@ -12,8 +12,11 @@ from datetime import datetime
 
 import sqlalchemy as sa
 
+from app.accounts.models import User
+from app.catalog.models import Course
 from app.errors import Invalid, NotFound
 from app.extensions import db
+from app.messaging.models import ChatMessage, Conversation, DirectMessage
 from app.moderation.models import REPORT_TARGETS, Report
 from app.moderation.permissions import can_moderate
 from app.moderation.reports import author_id_of, load_target
@@ -104,10 +107,6 @@ def _around(model, scope_column, scope_id: int, message_id: int, n: int) -> list
 
 def target_context(target_type: str, target_id: int) -> TargetContext:
     """What a moderator sees about one reported thing (no permission check: callers hold one)."""
-    from app.accounts.models import User
-    from app.catalog.models import Course
-    from app.messaging.models import ChatMessage, Conversation, DirectMessage
-
     content = load_target(target_type, target_id)
     noun = {"discussion_post": "a discussion post", "review": "a review",
             "chat_message": "a chat message", "direct_message": "a direct message"}[target_type]

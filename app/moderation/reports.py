@@ -1,13 +1,25 @@
 """Users report what others wrote; moderators work through the queue (real-time issue).
 
+Reporting lives here, not beside the content: moderation sits above learning and messaging in
+the import contract (pyproject.toml), so it may look their rows up and ask their membership
+rules, while they never need to know that reports exist. One service per kind of content
+(`report_post`, `report_review`, `report_chat_message`, `report_direct_message`) checks what
+the page a report comes from implies, then `report_content` stores it.
+
 Each kind of target has one loader (`load_target`) and one visibility rule
 (`_check_reportable`): you report only what you can see, and never yourself."""
 from __future__ import annotations
 
 import sqlalchemy as sa
 
+from app.catalog.models import Course
 from app.errors import Invalid, NotFound
 from app.extensions import db
+from app.learning.discussions import require_member
+from app.learning.models import Post, Review
+from app.messaging import chat, direct
+from app.messaging.models import ChatMessage, Conversation, DirectMessage
+from app.messaging.permissions import can_read_conversation
 from app.moderation.models import REPORT_TARGETS, Report
 from app.policy import require
 
@@ -18,9 +30,6 @@ WHAT = {"discussion_post": "post", "review": "review", "chat_message": "message"
 
 def load_target(target_type: str, target_id: int):
     """The reported row, or None when it does not exist (any more)."""
-    from app.learning.models import Post, Review
-    from app.messaging.models import ChatMessage, DirectMessage
-
     model = {"discussion_post": Post, "review": Review, "chat_message": ChatMessage,
              "direct_message": DirectMessage}.get(target_type)
     if model is None or not isinstance(target_id, int) or not 0 < target_id < 2**63:
@@ -40,19 +49,13 @@ def author_id_of(target_type: str, target) -> int | None:
 
 def _check_reportable(actor, target_type: str, target) -> None:
     """Missing or deleted → NotFound; not visible to `actor` → NotAllowed; own → Invalid."""
-    from app.catalog.models import Course
-    from app.learning.discussions import require_member
-    from app.messaging.chat import require_member as require_room_member
-    from app.messaging.models import Conversation
-    from app.messaging.permissions import can_read_conversation
-
     if target is None or getattr(target, "deleted_at", None) is not None:
         raise NotFound(f"That {WHAT[target_type]} does not exist (any more).")
     if target_type == "chat_message":
         course = db.session.get(Course, target.course_id)
         if course is None:
             raise NotFound("That message does not exist (any more).")
-        require_room_member(actor, course)
+        chat.require_member(actor, course)
     elif target_type == "direct_message":
         conversation = db.session.get(Conversation, target.conversation_id)
         require(conversation is not None and can_read_conversation(actor, conversation),
@@ -74,7 +77,7 @@ def clean_reason(reason: str | None, *, ask: str = "Tell the moderators what is 
     return reason
 
 
-def report(actor, target_type: str, target_id: int, *, reason: str) -> Report:
+def report_content(actor, target_type: str, target_id: int, *, reason: str) -> Report:
     """Store a report once per reporter and target (reporting twice changes nothing).
     The target must exist, be visible to the reporter and be someone else's."""
     # Signed in and not suspended (Flask-Login's is_authenticated is False for suspended users).
@@ -92,6 +95,33 @@ def report(actor, target_type: str, target_id: int, *, reason: str) -> Report:
     db.session.add(entry)
     db.session.flush()
     return entry
+
+
+def report_post(actor, post: Post, *, reason: str) -> Report:
+    """A member of the course reports a discussion post."""
+    require_member(actor, post.thread.course)
+    return report_content(actor, "discussion_post", post.id, reason=reason)
+
+
+def report_review(actor, review: Review, *, reason: str) -> Report:
+    """Anyone signed in (and not suspended) reports a course review."""
+    require(getattr(actor, "is_authenticated", False) and not actor.is_suspended(), "report reviews")
+    return report_content(actor, "review", review.id, reason=reason)
+
+
+def report_chat_message(actor, course: Course, message_id: int, *, reason: str) -> Report:
+    """A member of the course's room reports a message in it (one still shown)."""
+    message = chat.access_message(actor, course, message_id)
+    if message.deleted_at is not None:
+        raise NotFound("That message was deleted.")
+    return report_content(actor, "chat_message", message.id, reason=reason)
+
+
+def report_direct_message(actor, message_id: int, *, reason: str) -> Report:
+    """The recipient reports a direct message they received."""
+    msg = direct.access_message(actor, message_id)
+    require(msg.recipient_id == actor.id and msg.deleted_at is None, "report this message")
+    return report_content(actor, "direct_message", msg.id, reason=reason)
 
 
 def open_reports() -> list[Report]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from flask_login import AnonymousUserMixin
 
-from app.catalog import review
+from app.catalog import publishing
 from tests.support.catalog import build_course
 
 
@@ -25,13 +25,13 @@ def ready_course(db, creator):
 
 @pytest.fixture
 def submitted_course(db, creator, ready_course):
-    review.submit_for_review(creator, ready_course)
+    publishing.submit_for_review(creator, ready_course)
     db.session.commit()
     return ready_course
 
 
 @pytest.fixture
 def published_course(db, reviewer, submitted_course):
-    review.approve_course(reviewer, submitted_course)
+    publishing.approve_course(reviewer, submitted_course)
     db.session.commit()
     return submitted_course

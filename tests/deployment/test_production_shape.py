@@ -26,7 +26,7 @@ from requests.adapters import HTTPAdapter
 
 from app.accounts import auth, roles
 from app.accounts.queries import user_by_email
-from app.catalog import courses, review, structure
+from app.catalog import courses, publishing, structure
 from app.catalog.models import Category
 from app.catalog.samples import png
 from app.commerce import ledger
@@ -178,8 +178,8 @@ def publish_course(site: Deployment, creator_email: str, reviewer_email: str, pr
             lesson = structure.add_lesson(creator, basics, title=title, kind="text")
             structure.update_lesson(creator, lesson, duration_minutes=5, is_free_preview=title == "Welcome",
                                     body=f"## {title}\n\nStart **small**, then grow.")
-        review.submit_for_review(creator, course)
-        review.approve_course(reviewer, course)
+        publishing.submit_for_review(creator, course)
+        publishing.approve_course(reviewer, course)
         db.session.commit()
         return {"id": course.id, "slug": course.slug, "creator_id": creator.id}
 

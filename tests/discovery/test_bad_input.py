@@ -8,7 +8,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from app.catalog.search import MAX_QUERY_CHARS, CatalogQuery, parse_query, search_courses
+from app.discovery.search import MAX_QUERY_CHARS, CatalogQuery, parse_query, search_courses
 from tests.support.search import ids
 
 

@@ -11,10 +11,10 @@ import sqlalchemy as sa
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from app.catalog import review
+from app.catalog import publishing
 from app.catalog.models import LANGUAGES, LEVELS
-from app.catalog.ranking import refresh_trending
-from app.catalog.search import RATINGS, CatalogQuery, search_courses
+from app.discovery.ranking import refresh_trending
+from app.discovery.search import RATINGS, CatalogQuery, search_courses
 from app.extensions import db
 from app.learning import stats
 from app.learning.models import CourseStats
@@ -92,7 +92,7 @@ def catalog(make_user, reviewer, admin, user_admin):
     suspend_user(user_admin, banned, reason="fraud")
     draft_course(creators[0], title="Python Draft")
     gone = publish(creators[1], reviewer, title="Guitar Gone", category_slug="music")
-    review.unpublish_course(creators[1], gone)
+    publishing.unpublish_course(creators[1], gone)
     db.session.commit()
     refresh_trending(now=START + timedelta(days=1))
     db.session.commit()

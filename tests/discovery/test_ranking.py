@@ -6,11 +6,11 @@ from datetime import timedelta
 
 import sqlalchemy as sa
 
-from app.catalog import review
+from app.catalog import publishing
 from app.catalog.models import CourseAffinity, SearchTerm
-from app.catalog.ranking import HALF_LIFE_DAYS, WEIGHTS, WINDOW, refresh_affinity, refresh_trending
-from app.catalog.search import CatalogQuery, refresh_search_terms, search_courses
 from app.dbtypes import utcnow
+from app.discovery.ranking import HALF_LIFE_DAYS, WEIGHTS, WINDOW, refresh_affinity, refresh_trending
+from app.discovery.search import CatalogQuery, refresh_search_terms, search_courses
 from app.extensions import db
 from app.jobs import enqueue
 from app.jobs.discovery import refresh_discovery
@@ -153,7 +153,7 @@ def test_an_unpublished_course_keeps_no_vocabulary(publish, creator):
     course = publish(title="Sourdough Basics")
     refresh_search_terms()
     assert db.session.get(SearchTerm, "sourdough") is not None
-    review.unpublish_course(creator, course)
+    publishing.unpublish_course(creator, course)
     db.session.commit()
     refresh_discovery()
     assert db.session.get(SearchTerm, "sourdough") is None

@@ -6,10 +6,10 @@ from datetime import timedelta
 
 from flask_login import AnonymousUserMixin
 
-from app.catalog import review
-from app.catalog.ranking import refresh_affinity, refresh_trending
-from app.catalog.recommendations import also_took, for_user
+from app.catalog import publishing
 from app.dbtypes import utcnow
+from app.discovery.ranking import refresh_affinity, refresh_trending
+from app.discovery.recommendations import also_took, for_user
 from app.extensions import db
 from app.learning.enrollment import enroll, revoke
 from app.moderation.suspensions import suspend_user
@@ -33,7 +33,7 @@ def test_also_took_lists_the_courses_sharing_most_learners(publish, make_learner
             enroll(learner, once)
     db.session.commit()
     suspend_user(user_admin, banned, reason="spam")
-    review.unpublish_course(creator, gone)
+    publishing.unpublish_course(creator, gone)
     db.session.commit()
     refresh_affinity()
     assert [card.id for card in also_took(main)] == [often.id, once.id]

@@ -1,4 +1,4 @@
-"""The public catalog reads from `DATABASE_REPLICA_URL` when it is set (app/catalog/replica.py).
+"""The public catalog reads from `DATABASE_REPLICA_URL` when it is set (app/discovery/replica.py).
 
 The replica here is the test database itself behind a read-only connection (SQLite's
 `mode=ro`, PostgreSQL's `default_transaction_read_only`), as a real replica refuses writes:
@@ -10,8 +10,8 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy.engine import make_url
 
-from app.catalog.replica import catalog_session, replica_engine, replica_reads
-from app.catalog.search import refresh_search_terms
+from app.discovery.replica import catalog_session, replica_engine, replica_reads
+from app.discovery.search import refresh_search_terms
 from app.extensions import db as _db
 from tests import factories
 from tests.support import search

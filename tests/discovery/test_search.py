@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from app.catalog import categories, courses, review, structure
-from app.catalog.search import CatalogQuery, refresh_search_terms, search_courses
+from app.catalog import categories, courses, publishing, structure
 from app.dbtypes import utcnow
+from app.discovery.search import CatalogQuery, refresh_search_terms, search_courses
 from app.extensions import db
 from app.moderation.suspensions import suspend_user, unsuspend_user
 from tests.support.search import draft_course, ids
@@ -170,9 +170,9 @@ def test_a_suspension_that_has_ended_no_longer_hides_the_courses(publish, make_u
 def test_drafts_courses_under_review_and_unpublished_courses_never_show(publish, creator, reviewer):
     draft = draft_course(creator, title="Python Draft")
     waiting = draft_course(creator, title="Python Waiting")
-    review.submit_for_review(creator, waiting)
+    publishing.submit_for_review(creator, waiting)
     gone = publish(title="Python Gone")
-    review.unpublish_course(creator, gone)
+    publishing.unpublish_course(creator, gone)
     live = publish(title="Python Live")
     db.session.commit()
     refresh_search_terms()

@@ -9,12 +9,12 @@ import pytest
 import sqlalchemy as sa
 
 from app.accounts.models import User
-from app.catalog import courses, review
-from app.catalog import search as search_module
+from app.catalog import courses, publishing
 from app.catalog.models import Course
-from app.catalog.ranking import refresh_trending
-from app.catalog.search import SEARCH, CatalogQuery, search_courses
 from app.dbtypes import utcnow
+from app.discovery import search as search_module
+from app.discovery.ranking import refresh_trending
+from app.discovery.search import SEARCH, CatalogQuery, search_courses
 from app.extensions import db
 from app.learning.enrollment import enroll
 from app.learning.models import CourseStats
@@ -68,7 +68,7 @@ def test_the_copies_follow_every_kind_of_change(publish, creator, reviewer, make
     enroll(make_learners(1, prefix="fresh")[0], kept, now=NOW)
     refresh_trending(now=NOW)
     suspend_user(user_admin, maker, reason="spam", until=NOW + timedelta(days=3), now=NOW)
-    review.unpublish_course(creator, gone)
+    publishing.unpublish_course(creator, gone)
     db.session.commit()
     assert copies() == originals()
     assert copies()[gone.id][0] is False and copies()[kept.id][8] == 0

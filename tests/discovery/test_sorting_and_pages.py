@@ -6,9 +6,9 @@ from datetime import timedelta
 
 import pytest
 
-from app.catalog.ranking import refresh_trending
-from app.catalog.search import CatalogQuery, search_courses
 from app.dbtypes import utcnow
+from app.discovery.ranking import refresh_trending
+from app.discovery.search import CatalogQuery, search_courses
 from app.extensions import db
 from app.learning import stats
 from app.learning.enrollment import enroll

@@ -34,7 +34,7 @@ def catalog(live_server):
     typo can be corrected (the discovery job does this in production)."""
     from app.accounts.queries import user_by_email
     from app.catalog.queries import get_course
-    from app.catalog.search import refresh_search_terms
+    from app.discovery.search import refresh_search_terms
     from app.extensions import db
     from app.learning import enrollment, reviews
 

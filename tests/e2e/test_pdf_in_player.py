@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from playwright.sync_api import expect
 
 from app.accounts.queries import user_by_email
-from app.catalog import courses, review, structure
+from app.catalog import courses, publishing, structure
 from app.catalog.models import Category
 from app.catalog.samples import pdf, png, video
 from app.extensions import db
@@ -40,8 +40,8 @@ def course_with_a_pdf(app, creator_email: str, reviewer_email: str) -> dict:
                                    "press-notes.pdf")
         reading = structure.add_lesson(creator, section, title="Keep them flat", kind="text")
         structure.update_lesson(creator, reading, body="Use heavy books.")
-        review.submit_for_review(creator, course)
-        review.approve_course(reviewer, course)
+        publishing.submit_for_review(creator, course)
+        publishing.approve_course(reviewer, course)
         db.session.commit()
         return {"id": course.id, "slug": course.slug, "pdf_lesson": notes.id}
 

@@ -10,6 +10,7 @@ from app.errors import Invalid, NotAllowed, NotFound
 from app.learning import discussions
 from app.learning.enrollment import enroll, revoke
 from app.moderation.models import Report
+from app.moderation.reports import report_post
 from app.moderation.suspensions import suspend_user
 from tests.support.learning import build_course, lessons_of
 from tests.support.rows import notifications
@@ -329,10 +330,10 @@ def reports_of(db, post) -> list[Report]:
 
 def test_a_post_is_reported_once_per_reporter(db, creator, classmate, thread):
     post = thread.posts[0]
-    first = discussions.report_post(classmate, post, reason="Off topic")
-    again = discussions.report_post(classmate, post, reason="Really off topic")
+    first = report_post(classmate, post, reason="Off topic")
+    again = report_post(classmate, post, reason="Really off topic")
     assert again.id == first.id and first.reason == "Off topic"
-    discussions.report_post(creator, post, reason="Spam")
+    report_post(creator, post, reason="Spam")
     db.session.commit()
     assert sorted(r.reporter_id for r in reports_of(db, post)) == sorted([classmate.id, creator.id])
     assert all(r.status == "open" for r in reports_of(db, post))
@@ -340,13 +341,13 @@ def test_a_post_is_reported_once_per_reporter(db, creator, classmate, thread):
 
 def test_a_report_needs_a_reason(db, classmate, thread):
     with pytest.raises(Invalid):
-        discussions.report_post(classmate, thread.posts[0], reason="  ")
+        report_post(classmate, thread.posts[0], reason="  ")
     assert reports_of(db, thread.posts[0]) == []
 
 
 def test_only_members_report_posts(db, make_user, thread):
     with pytest.raises(NotAllowed):
-        discussions.report_post(make_user(password=None), thread.posts[0], reason="Spam")
+        report_post(make_user(password=None), thread.posts[0], reason="Spam")
     assert reports_of(db, thread.posts[0]) == []
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 import pytest
 import sqlalchemy as sa
 
-from app.catalog import review
+from app.catalog import publishing
 from app.errors import Conflict, Invalid, NotAllowed, NotFound
 from app.learning.enrollment import enroll, revoke
 from app.learning.models import Enrollment
@@ -55,7 +55,7 @@ def test_a_draft_course_cannot_be_enrolled_in(db, learner, draft_course):
 
 
 def test_an_unpublished_course_cannot_be_enrolled_in(db, creator, learner, course):
-    review.unpublish_course(creator, course)
+    publishing.unpublish_course(creator, course)
     db.session.commit()
     with pytest.raises(Conflict):
         enroll(learner, course)
@@ -245,7 +245,7 @@ def test_a_revoked_enrollment_loses_access(db, admin, learner, course, enrolled)
 
 def test_an_enrolled_learner_keeps_access_when_the_course_is_unpublished(db, creator, learner,
                                                                           course, enrolled):
-    review.unpublish_course(creator, course)
+    publishing.unpublish_course(creator, course)
     db.session.commit()
     last = lessons_of(course)[-1]
     assert access_lesson(learner, course.id, last.id).lesson.id == last.id
@@ -261,7 +261,7 @@ def test_a_lesson_is_opened_only_through_its_own_course(db, creator, admin, lear
 
 def test_enrolling_again_after_the_course_closed_returns_the_enrollment(db, creator, learner,
                                                                         course, enrolled):
-    review.unpublish_course(creator, course)
+    publishing.unpublish_course(creator, course)
     db.session.commit()
     assert enroll(learner, course).id == enrolled.id
 

@@ -13,6 +13,7 @@ from app.messaging import channels, chat, chat_moderation
 from app.messaging.bus import bus
 from app.messaging.models import ChatMessage, Notification
 from app.moderation.models import AuditLog, Report
+from app.moderation.reports import report_chat_message
 from app.moderation.suspensions import suspend_user
 
 T0 = datetime(2025, 3, 1, 9, 0, tzinfo=UTC)
@@ -297,11 +298,11 @@ def test_only_moderators_lift_bans(db, creator, moderator, member, course):
 
 def test_reporting_a_message(db, member, classmate, course):
     message = post(member, course, "rude")
-    entry = chat.report_message(classmate, course, message.id, reason="rude")
+    entry = report_chat_message(classmate, course, message.id, reason="rude")
     db.session.commit()
     assert (entry.target_type, entry.target_id) == ("chat_message", message.id)
     with pytest.raises(Invalid):
-        chat.report_message(classmate, course, message.id, reason=" ")
+        report_chat_message(classmate, course, message.id, reason=" ")
     assert db.session.scalar(sa.select(sa.func.count()).select_from(Report)) == 1
 
 

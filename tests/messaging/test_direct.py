@@ -13,6 +13,7 @@ from app.extensions import db
 from app.messaging import channels, direct
 from app.messaging.models import Conversation, DirectMessage, Notification
 from app.moderation.models import AuditLog
+from app.moderation.reports import report_direct_message
 
 
 @pytest.fixture
@@ -301,10 +302,10 @@ def test_only_the_recipient_reports_a_message(learner, bob, make_user):
     conversation = talk(learner, bob)
     msg = say(learner, conversation, "rude")
     with pytest.raises(NotAllowed):
-        direct.report_message(learner, msg.id, reason="my own")
+        report_direct_message(learner, msg.id, reason="my own")
     with pytest.raises(NotAllowed):
-        direct.report_message(make_user(), msg.id, reason="not mine")
-    report = direct.report_message(bob, msg.id, reason="rude words")
+        report_direct_message(make_user(), msg.id, reason="not mine")
+    report = report_direct_message(bob, msg.id, reason="rude words")
     db.session.commit()
     assert (report.target_type, report.target_id) == ("direct_message", msg.id)
     assert db.session.query(Report).count() == 1

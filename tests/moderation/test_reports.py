@@ -11,7 +11,7 @@ from flask_login import AnonymousUserMixin
 from app.errors import Invalid, NotAllowed, NotFound
 from app.messaging.models import ChatSanction
 from app.moderation.models import REPORT_TARGETS, Report
-from app.moderation.reports import open_reports, report
+from app.moderation.reports import open_reports, report_content
 from app.moderation.suspensions import suspend_user
 from tests.support.moderation import chat_line, course_review, dm_line, forum_post, member
 
@@ -44,7 +44,7 @@ def targets(course, author, learner):
 
 
 def test_a_report_is_stored_open(db, learner, targets):
-    entry = report(learner, "review", targets["review"], reason="Fake review")
+    entry = report_content(learner, "review", targets["review"], reason="Fake review")
     db.session.commit()
     assert (entry.reporter_id, entry.target_type, entry.target_id) == (learner.id, "review", targets["review"])
     assert entry.status == "open" and entry.reason == "Fake review"
@@ -52,13 +52,13 @@ def test_a_report_is_stored_open(db, learner, targets):
 
 
 def test_the_reason_is_tidied(db, learner, targets):
-    assert report(learner, "review", targets["review"], reason="  spam \n\n spam  ").reason == "spam spam"
+    assert report_content(learner, "review", targets["review"], reason="  spam \n\n spam  ").reason == "spam spam"
 
 
 @pytest.mark.parametrize("reason", ["", "   \n", None, "x" * 2001])
 def test_a_report_needs_a_sensible_reason(db, learner, targets, reason):
     with pytest.raises(Invalid) as exc:
-        report(learner, "review", targets["review"], reason=reason)
+        report_content(learner, "review", targets["review"], reason=reason)
     assert exc.value.field == "reason"
     assert report_count(db) == 0
 
@@ -66,34 +66,34 @@ def test_a_report_needs_a_sensible_reason(db, learner, targets, reason):
 @pytest.mark.parametrize("target_type", ["user", "course", "", "Review"])
 def test_only_known_targets_can_be_reported(db, learner, target_type):
     with pytest.raises(Invalid):
-        report(learner, target_type, 7, reason="Bad")
+        report_content(learner, target_type, 7, reason="Bad")
     assert report_count(db) == 0
 
 
 @pytest.mark.parametrize("target_type", REPORT_TARGETS)
 def test_every_known_target_can_be_reported(db, learner, targets, target_type):
-    assert report(learner, target_type, targets[target_type], reason="Bad").target_type == target_type
+    assert report_content(learner, target_type, targets[target_type], reason="Bad").target_type == target_type
 
 
 @pytest.mark.parametrize("target_type", REPORT_TARGETS)
 @pytest.mark.parametrize("target_id", [999999, 0, -1, 2**40, 2**70])
 def test_reporting_what_does_not_exist_is_not_found(db, learner, target_type, target_id):
     with pytest.raises(NotFound):
-        report(learner, target_type, target_id, reason="Bad")
+        report_content(learner, target_type, target_id, reason="Bad")
     assert report_count(db) == 0
 
 
 @pytest.mark.parametrize("target_type", REPORT_TARGETS)
 def test_nobody_reports_their_own_words(db, author, targets, target_type):
     with pytest.raises(Invalid, match="your own"):
-        report(author, target_type, targets[target_type], reason="Oops")
+        report_content(author, target_type, targets[target_type], reason="Oops")
     assert report_count(db) == 0
 
 
 def test_a_dm_is_reported_only_from_inside_its_conversation(db, targets, make_user):
     outsider = make_user()
     with pytest.raises(NotAllowed):
-        report(outsider, "direct_message", targets["direct_message"], reason="Rude")
+        report_content(outsider, "direct_message", targets["direct_message"], reason="Rude")
     assert report_count(db) == 0
 
 
@@ -101,11 +101,11 @@ def test_a_chat_message_is_reported_only_by_room_members(db, targets, make_user,
                                                          make_course):
     stranger = make_user()
     with pytest.raises(NotAllowed):
-        report(stranger, "chat_message", targets["chat_message"], reason="Rude")
+        report_content(stranger, "chat_message", targets["chat_message"], reason="Rude")
     # The room's creator and the platform's moderators may.
-    assert report(creator, "chat_message", targets["chat_message"], reason="Rude")
+    assert report_content(creator, "chat_message", targets["chat_message"], reason="Rude")
     moderator = make_user(permissions=("moderate",))
-    assert report(moderator, "chat_message", targets["chat_message"], reason="Rude")
+    assert report_content(moderator, "chat_message", targets["chat_message"], reason="Rude")
     assert report_count(db) == 2
 
 
@@ -114,12 +114,12 @@ def test_someone_banned_from_the_room_cannot_report_in_it(db, learner, targets, 
                                 created_by_id=admin.id))
     db.session.commit()
     with pytest.raises(NotAllowed):
-        report(learner, "chat_message", targets["chat_message"], reason="Rude")
+        report_content(learner, "chat_message", targets["chat_message"], reason="Rude")
 
 
 def test_a_discussion_post_is_reported_only_by_members_of_the_course(db, targets, make_user):
     with pytest.raises(NotAllowed):
-        report(make_user(), "discussion_post", targets["discussion_post"], reason="Rude")
+        report_content(make_user(), "discussion_post", targets["discussion_post"], reason="Rude")
 
 
 @pytest.mark.parametrize("target_type", ["chat_message", "direct_message", "discussion_post"])
@@ -128,22 +128,22 @@ def test_deleted_messages_and_posts_cannot_be_reported(db, learner, targets, tar
     load_target(target_type, targets[target_type]).deleted_at = datetime(2025, 1, 1, tzinfo=UTC)
     db.session.commit()
     with pytest.raises(NotFound):
-        report(learner, target_type, targets[target_type], reason="Rude")
+        report_content(learner, target_type, targets[target_type], reason="Rude")
 
 
 def test_reporting_twice_stores_one_report(db, learner, targets):
-    first = report(learner, "discussion_post", targets["discussion_post"], reason="Rude")
-    second = report(learner, "discussion_post", targets["discussion_post"], reason="Very rude")
+    first = report_content(learner, "discussion_post", targets["discussion_post"], reason="Rude")
+    second = report_content(learner, "discussion_post", targets["discussion_post"], reason="Very rude")
     db.session.commit()
     assert second.id == first.id and second.reason == "Rude"
     assert report_count(db) == 1
 
 
 def test_each_reporter_and_target_counts_separately(db, learner, creator, targets):
-    report(learner, "discussion_post", targets["discussion_post"], reason="Rude")
-    report(creator, "discussion_post", targets["discussion_post"], reason="Rude")
-    report(learner, "review", targets["review"], reason="Rude")
-    report(creator, "review", targets["review"], reason="Rude")
+    report_content(learner, "discussion_post", targets["discussion_post"], reason="Rude")
+    report_content(creator, "discussion_post", targets["discussion_post"], reason="Rude")
+    report_content(learner, "review", targets["review"], reason="Rude")
+    report_content(creator, "review", targets["review"], reason="Rude")
     db.session.commit()
     assert report_count(db) == 4
 
@@ -156,7 +156,7 @@ def test_only_signed_in_active_users_report(db, make_user, admin, targets, who):
     else:
         actor = AnonymousUserMixin() if who == "anonymous" else None
     with pytest.raises(NotAllowed):
-        report(actor, "review", targets["review"], reason="Bad")
+        report_content(actor, "review", targets["review"], reason="Bad")
     assert report_count(db) == 0
 
 
@@ -166,9 +166,9 @@ def test_the_queue_lists_open_reports_oldest_first(db, learner, creator, make_us
     member(writer, course)
     member(learner, course)
     one, two, three = (chat_line(course, writer, f"m{n}").id for n in range(3))
-    late = report(learner, "chat_message", one, reason="Late")
-    early = report(creator, "chat_message", two, reason="Early")
-    closed = report(creator, "chat_message", three, reason="Handled")
+    late = report_content(learner, "chat_message", one, reason="Late")
+    early = report_content(creator, "chat_message", two, reason="Early")
+    closed = report_content(creator, "chat_message", three, reason="Handled")
     late.created_at, early.created_at = t0 + timedelta(hours=1), t0
     closed.status = "resolved"
     db.session.commit()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import io
 
-from app.catalog import courses, quizzes, review, structure
+from app.catalog import courses, publishing, quizzes, structure
 from app.catalog.queries import categories
 from app.catalog.samples import pdf, png, video
 from app.extensions import db
@@ -47,8 +47,8 @@ def build_course(creator, approver, *, kinds=("video", "pdf", "text", "quiz"), p
     if preview_first:
         structure.update_lesson(creator, section.lessons[0], is_free_preview=True)
     if publish:
-        review.submit_for_review(creator, course)
-        review.approve_course(approver, course)
+        publishing.submit_for_review(creator, course)
+        publishing.approve_course(approver, course)
     db.session.commit()
     return course
 

@@ -54,7 +54,7 @@ def course_review(course, learner, rating=1, body="Terrible, a scam.") -> Review
 
 
 def reported(reporter, target_type, target_id, reason="Rude", *, at=None, status="open") -> Report:
-    """A report row as `report()` would store it (bypassing its target checks, for queue setup)."""
+    """A report row as `report_content()` would store it (bypassing its target checks, for queue setup)."""
     row = Report(reporter_id=reporter.id, target_type=target_type, target_id=target_id, reason=reason,
                  status=status, created_at=at or T0)
     db.session.add(row)

@@ -7,7 +7,7 @@ import io
 import sqlalchemy as sa
 
 from app.accounts.models import User
-from app.catalog import courses, quizzes, review, structure
+from app.catalog import courses, publishing, quizzes, structure
 from app.catalog.models import Category, Course, Lesson
 from app.catalog.samples import pdf, video
 from app.extensions import db
@@ -56,10 +56,10 @@ def learning_course(owner, approver, *, title: str = "Learning by Doing", price:
     structure.update_lesson(owner, wrap, body="That is all: **well done**.")
     courses.set_price(owner, course, price)
     if status in ("published", "unpublished"):
-        review.submit_for_review(owner, course)
-        review.approve_course(approver, course)
+        publishing.submit_for_review(owner, course)
+        publishing.approve_course(approver, course)
     if status == "unpublished":
-        review.unpublish_course(owner, course)
+        publishing.unpublish_course(owner, course)
     db.session.commit()
     return course
 

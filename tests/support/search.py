@@ -7,7 +7,7 @@ from datetime import datetime
 
 import sqlalchemy as sa
 
-from app.catalog import courses, review, structure
+from app.catalog import courses, publishing, structure
 from app.catalog.models import Category, Course
 from app.catalog.samples import png
 from app.extensions import db
@@ -49,8 +49,8 @@ def draft_course(creator, *, title: str, subtitle: str = "", description: str = 
 def publish(creator, reviewer, *, now: datetime | None = None, **fields) -> Course:
     """A course submitted by `creator` and approved by `reviewer` (committed)."""
     course = draft_course(creator, **fields)
-    review.submit_for_review(creator, course, now=now)
-    review.approve_course(reviewer, course, now=now)
+    publishing.submit_for_review(creator, course, now=now)
+    publishing.approve_course(reviewer, course, now=now)
     db.session.commit()
     return course
 

@@ -7,7 +7,7 @@ import os
 
 import sqlalchemy as sa
 
-from app.catalog import courses, quizzes, review, structure
+from app.catalog import courses, publishing, quizzes, structure
 from app.catalog.models import Category, Course, Lesson, MediaAsset
 from app.catalog.samples import pdf, png, video
 from app.extensions import db
@@ -47,11 +47,11 @@ def build_course(owner, *, title: str = "Practical Testing", status: str = "draf
         quizzes.add_option(owner, choice, text="A big plan")
     courses.set_price(owner, course, price)
     if status in ("under_review", "published", "unpublished"):
-        review.submit_for_review(owner, course, now=now)
+        publishing.submit_for_review(owner, course, now=now)
     if status in ("published", "unpublished"):
-        review.approve_course(reviewer, course)
+        publishing.approve_course(reviewer, course)
     if status == "unpublished":
-        review.unpublish_course(owner, course)
+        publishing.unpublish_course(owner, course)
     db.session.commit()
     return course
 

@@ -10,10 +10,10 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
-from app.catalog import review
-from app.catalog.ranking import refresh_affinity
-from app.catalog.search import refresh_search_terms
+from app.catalog import publishing
 from app.dbtypes import utcnow
+from app.discovery.ranking import refresh_affinity
+from app.discovery.search import refresh_search_terms
 from app.extensions import db
 from app.learning.enrollment import enroll
 from app.learning.reviews import write_review
@@ -288,7 +288,7 @@ def test_a_bad_reviews_page_still_gives_the_course_page(client, shelf, reviews):
 def test_drafts_and_unpublished_course_pages_are_not_public(client, creator, reviewer):
     draft = draft_course(creator, title="Secret Draft")
     gone = publish(creator, reviewer, title="Gone Course")
-    review.unpublish_course(creator, gone)
+    publishing.unpublish_course(creator, gone)
     db.session.commit()
     assert client.get(f"/courses/{draft.slug}").status_code == 404
     assert client.get(f"/courses/{gone.slug}").status_code == 404

@@ -5,7 +5,7 @@ import re
 
 import pytest
 
-from app.catalog import review
+from app.catalog import publishing
 from app.extensions import db
 from tests.support.pages import HX, text
 from tests.support.player import enroll, learning_course, lesson, player_url, revoked
@@ -139,7 +139,7 @@ def test_learners_keep_an_unpublished_course_they_are_enrolled_in(client, login,
                                                                   reviewer):
     course = learning_course(creator, reviewer, title="Going Away")
     enroll(learner, course)
-    review.unpublish_course(creator, course)
+    publishing.unpublish_course(creator, course)
     db.session.commit()
     login(learner)
     resp = client.get(f"/courses/{course.slug}")

@@ -6,9 +6,9 @@ import re
 from datetime import timedelta
 
 from app.accounts.profile import update_profile
-from app.catalog import review
-from app.catalog.ranking import refresh_trending
+from app.catalog import publishing
 from app.dbtypes import utcnow
+from app.discovery.ranking import refresh_trending
 from app.extensions import db
 from app.learning.enrollment import enroll
 from app.moderation.suspensions import suspend_user
@@ -32,7 +32,7 @@ def test_a_creator_page_shows_bio_courses_learners_and_average_rating(
     rate(python, raters[:2], [5, 4], granter=admin)
     rate(bread, raters[2:], [3])
     gone = publish(creator, reviewer, title="Gone Course")
-    review.unpublish_course(creator, gone)
+    publishing.unpublish_course(creator, gone)
     draft_course(creator, title="Secret Draft")
     db.session.commit()
     resp = client.get(f"/creators/{creator.id}")

@@ -5,7 +5,7 @@ import pytest
 
 from app.blueprints import caching
 from app.blueprints.caching import LocalPages, local_pages
-from app.catalog.search import QUERY_ARGS, parse_query
+from app.discovery.search import QUERY_ARGS, parse_query
 from app.extensions import get_redis, redis_key
 
 

@@ -6,7 +6,7 @@ from flask_login import current_user
 
 from app.blueprints.admin import bp
 from app.blueprints.htmx import client_ip, redirect_to, render_page
-from app.catalog import review
+from app.catalog import publishing
 from app.catalog.models import LESSON_KINDS
 from app.catalog.permissions import can_review_course
 from app.catalog.queries import get_course, review_queue
@@ -26,7 +26,7 @@ def review_list():
 
 
 def _review_page(course, status: int = 200, **extra):
-    ctx = {"course": course, "checklist": review.checklist(course), "reasons": review.REJECTION_REASONS,
+    ctx = {"course": course, "checklist": publishing.checklist(course), "reasons": publishing.REJECTION_REASONS,
            "lesson_kinds": LESSON_KINDS, "errors": {}, "typed": {}, **extra}
     return render_page("admin/review_course.html", "decision", status=status, **ctx)
 
@@ -41,7 +41,7 @@ def review_detail(course_id: int):
 def review_approve(course_id: int):
     course = get_course(course_id)
     require(can_review_course(current_user, course), "review this course")
-    review.approve_course(current_user, course, ip=client_ip())
+    publishing.approve_course(current_user, course, ip=client_ip())
     db.session.commit()
     flash(f"“{course.title}” is published.", "success")
     return redirect_to("admin.review_list")
@@ -53,7 +53,7 @@ def review_reject(course_id: int):
     require(can_review_course(current_user, course), "review this course")
     reasons, note = request.form.getlist("reasons"), request.form.get("note", "")
     try:
-        review.reject_course(current_user, course, reasons=reasons, note=note, ip=client_ip())
+        publishing.reject_course(current_user, course, reasons=reasons, note=note, ip=client_ip())
         db.session.commit()
     except Invalid as exc:
         db.session.rollback()
@@ -68,7 +68,7 @@ def course_unpublish(course_id: int):
     course = get_course(course_id)
     reason = request.form.get("reason", "")
     try:
-        review.unpublish_course(current_user, course, reason=reason, ip=client_ip())
+        publishing.unpublish_course(current_user, course, reason=reason, ip=client_ip())
         db.session.commit()
     except Invalid as exc:
         db.session.rollback()

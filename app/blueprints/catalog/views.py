@@ -12,9 +12,10 @@ from app.blueprints.media import NO_STORE, send_stored
 from app.catalog import media
 from app.catalog.models import LANGUAGES, LESSON_KINDS, LEVELS, Category, Course, MediaAsset
 from app.catalog.permissions import can_preview_course, can_view_lesson
-from app.catalog.queries import categories, creator_summary, get_course, get_lesson
-from app.catalog.recommendations import also_took
-from app.catalog.search import PRICES, QUERY_ARGS, RATINGS, SORTS, parse_query, search_courses
+from app.catalog.queries import categories, get_course, get_lesson
+from app.discovery.queries import creator_summary
+from app.discovery.recommendations import also_took
+from app.discovery.search import PRICES, QUERY_ARGS, RATINGS, SORTS, parse_query, search_courses
 from app.extensions import db
 from app.learning import deliveries
 from app.learning.queries import active_enrollment

@@ -18,6 +18,7 @@ from app.messaging.direct import DMView
 from app.messaging.permissions import can_message_user
 from app.messaging.text import message_html
 from app.messaging.transport.sse import SSEEvent
+from app.moderation.reports import report_direct_message
 
 bp.add_app_template_global(direct.unread_total, "dm_unread_total")
 bp.add_app_template_global(message_html, "dm_body_html")
@@ -123,7 +124,7 @@ def conversation_start():
 def dm_report(message_id: int):
     msg = direct.access_message(current_user, message_id)
     try:
-        direct.report_message(current_user, message_id, reason=request.form.get("reason", ""))
+        report_direct_message(current_user, message_id, reason=request.form.get("reason", ""))
         db.session.commit()
     except Invalid as exc:
         db.session.rollback()

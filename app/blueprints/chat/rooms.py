@@ -18,6 +18,7 @@ from app.errors import DomainError, Invalid, NotAllowed, NotFound
 from app.extensions import db
 from app.messaging import chat, chat_moderation, presence
 from app.messaging.permissions import can_ban_from_room, can_edit_chat_message
+from app.moderation.reports import report_chat_message
 
 # --- the page ---------------------------------------------------------------------------------
 
@@ -154,7 +155,7 @@ def room_message_delete(course_id: int, message_id: int):
 def room_message_report(course_id: int, message_id: int):
     course, message = _message_in_room(course_id, message_id)
     try:
-        chat.report_message(current_user, course, message.id, reason=request.form.get("reason", ""))
+        report_chat_message(current_user, course, message.id, reason=request.form.get("reason", ""))
         db.session.commit()
     except Invalid as exc:
         db.session.rollback()

@@ -2,8 +2,8 @@ from flask import abort, render_template
 
 from app.accounts.queries import get_user
 from app.blueprints.creators import bp
-from app.catalog.queries import creator_summary
-from app.catalog.search import CatalogQuery, search_courses
+from app.discovery.queries import creator_summary
+from app.discovery.search import CatalogQuery, search_courses
 
 
 @bp.get("/<int(max=2147483647):creator_id>")  # past a 32-bit id the database would raise

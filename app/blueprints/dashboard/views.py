@@ -4,7 +4,7 @@ from flask import render_template
 from flask_login import current_user, login_required
 
 from app.blueprints.dashboard import bp
-from app.catalog.recommendations import for_user
+from app.discovery.recommendations import for_user
 from app.learning.dashboard import my_learning, my_teaching
 from app.messaging import notifications
 

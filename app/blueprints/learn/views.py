@@ -16,6 +16,7 @@ from app.learning.models import Post
 from app.learning.permissions import can_rate_course
 from app.learning.queries import active_enrollment, completed_lesson_ids
 from app.learning.stats import stats_for
+from app.moderation.reports import report_post, report_review
 
 # --- enrolling -----------------------------------------------------------------------
 
@@ -240,7 +241,7 @@ def post_answer(post_id: int):
 def post_report(post_id: int):
     post = discussions.access_post(current_user, post_id)
     try:
-        discussions.report_post(current_user, post, reason=request.form.get("reason", ""))
+        report_post(current_user, post, reason=request.form.get("reason", ""))
         db.session.commit()
     except Invalid as exc:
         db.session.rollback()
@@ -306,7 +307,7 @@ def review_reply(review_id: int):
 def review_report(review_id: int):
     review = reviews.access_review(review_id)
     try:
-        reviews.report_review(current_user, review, reason=request.form.get("reason", ""))
+        report_review(current_user, review, reason=request.form.get("reason", ""))
         db.session.commit()
     except Invalid as exc:
         db.session.rollback()

@@ -6,7 +6,7 @@ from flask_login import current_user
 from app.blueprints.main import bp
 from app.blueprints.media import send_stored
 from app.catalog.queries import categories
-from app.catalog.recommendations import for_user
+from app.discovery.recommendations import for_user
 from app.storage import get_storage
 
 

@@ -11,7 +11,7 @@ from flask_login import current_user
 
 from app.blueprints.htmx import redirect_url, render_page, wants_fragment
 from app.blueprints.studio import bp
-from app.catalog import courses, review
+from app.catalog import courses, publishing
 from app.catalog.models import LANGUAGES, LESSON_KINDS, LEVELS
 from app.catalog.queries import categories
 from app.commerce.commission import split_for_course
@@ -57,8 +57,8 @@ def editor_context(course, **extra) -> dict:
     return {"course": course, "fields": INLINE_FIELDS, "labels": FIELD_LABELS,
             "field_options": field_options, "field_value": field_value,
             "field_display": field_display, "split": split_for_course(course),
-            "checklist": review.checklist(course), "lesson_kinds": LESSON_KINDS,
-            "reasons": review.REJECTION_REASONS, "editing": None, "errors": {}, "typed": {},
+            "checklist": publishing.checklist(course), "lesson_kinds": LESSON_KINDS,
+            "reasons": publishing.REJECTION_REASONS, "editing": None, "errors": {}, "typed": {},
             "locked": course.status == "under_review", **extra}
 
 

@@ -11,7 +11,7 @@ from app.blueprints.htmx import redirect_url, render_page
 from app.blueprints.studio import bp
 from app.blueprints.studio.course_editor import back_to_editor, editor
 from app.blueprints.studio.forms import NewCourseForm
-from app.catalog import courses, review
+from app.catalog import courses, publishing
 from app.catalog.queries import categories, courses_by_creator
 from app.errors import Invalid
 from app.extensions import db
@@ -49,9 +49,9 @@ def course_new():
 def course_submit(course_id: int):
     course = courses.access_course_for_edit(current_user, course_id)
     try:
-        review.submit_for_review(current_user, course)
+        publishing.submit_for_review(current_user, course)
         db.session.commit()
-    except review.ChecklistFailed:
+    except publishing.ChecklistFailed:
         db.session.rollback()
         return editor(course, "editor", 422, submit_failed=True)
     return back_to_editor(course)
@@ -60,7 +60,7 @@ def course_submit(course_id: int):
 @bp.post("/courses/<int:course_id>/withdraw")
 def course_withdraw(course_id: int):
     course = courses.access_course_for_edit(current_user, course_id)
-    review.withdraw_submission(current_user, course)
+    publishing.withdraw_submission(current_user, course)
     db.session.commit()
     return back_to_editor(course)
 
@@ -68,7 +68,7 @@ def course_withdraw(course_id: int):
 @bp.post("/courses/<int:course_id>/unpublish")
 def course_unpublish(course_id: int):
     course = courses.access_course_for_edit(current_user, course_id)
-    review.unpublish_course(current_user, course)
+    publishing.unpublish_course(current_user, course)
     db.session.commit()
     return back_to_editor(course)
 

@@ -13,8 +13,8 @@ import sqlalchemy as sa
 
 from app.accounts.models import User
 from app.catalog.models import Category, Course
-from app.catalog.search.query import CatalogQuery
 from app.dbtypes import UTCDateTime
+from app.discovery.search.query import CatalogQuery
 
 # The search table (migrations 0004 and 0006), not a model: the database keeps its rows.
 # `document` exists on PostgreSQL only (SQLite matches text in the FTS5 table `course_fts`).

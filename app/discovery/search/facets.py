@@ -13,9 +13,9 @@ from flask import current_app
 from redis.exceptions import RedisError
 
 from app.catalog.models import LANGUAGES, LEVELS, Category
-from app.catalog.replica import catalog_session
-from app.catalog.search.query import PRICES, RATINGS, CatalogQuery
-from app.catalog.search.table import SEARCH, apply_filters
+from app.discovery.replica import catalog_session
+from app.discovery.search.query import PRICES, RATINGS, CatalogQuery
+from app.discovery.search.table import SEARCH, apply_filters
 from app.extensions import get_redis, redis_key
 
 FACET_TTL_SECONDS = 60

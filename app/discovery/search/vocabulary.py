@@ -16,9 +16,9 @@ from datetime import datetime
 import sqlalchemy as sa
 
 from app.catalog.models import Category, Course, SearchTerm
-from app.catalog.replica import catalog_session
-from app.catalog.search.table import visible_courses
 from app.dbtypes import utcnow
+from app.discovery.replica import catalog_session
+from app.discovery.search.table import visible_courses
 from app.extensions import db
 
 MAX_EXPANSIONS = 10

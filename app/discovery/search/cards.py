@@ -12,7 +12,7 @@ import sqlalchemy as sa
 
 from app.accounts.models import User
 from app.catalog.models import Course, Lesson, MediaAsset
-from app.catalog.replica import catalog_session
+from app.discovery.replica import catalog_session
 from app.learning.models import CourseStats
 
 

@@ -11,8 +11,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from app.catalog.search.query import MIN_PREFIX
-from app.catalog.search.table import SEARCH
+from app.discovery.search.query import MIN_PREFIX
+from app.discovery.search.table import SEARCH
 
 # PostgreSQL ranks by cover density (`ts_rank_cd`), whose cost grows with the words asked and
 # the number of matches: a few common words matching most of 100,000 courses took seconds.

@@ -8,8 +8,8 @@ from datetime import datetime
 import sqlalchemy as sa
 
 from app.catalog.models import Course, CourseAffinity
-from app.catalog.search import CatalogQuery, CourseCard, cards_for, search_courses, visible_courses
 from app.dbtypes import utcnow
+from app.discovery.search import CatalogQuery, CourseCard, cards_for, search_courses, visible_courses
 from app.extensions import db
 from app.learning.models import Enrollment
 

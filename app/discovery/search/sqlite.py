@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
-from app.catalog.search.query import MIN_PREFIX
-from app.catalog.search.table import SEARCH
+from app.discovery.search.query import MIN_PREFIX
+from app.discovery.search.table import SEARCH
 
 
 def match_text(stmt, groups: list[list[str]], excluded: list[str]):

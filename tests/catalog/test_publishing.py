@@ -1,4 +1,4 @@
-"""The publishing workflow and its checklist (app/catalog/review.py).
+"""The publishing workflow and its checklist (app/catalog/publishing.py).
 
 draft -> under_review -> published, or rejected back to draft; withdrawn back to draft;
 published -> unpublished (creator or admin) -> under_review again.
@@ -10,7 +10,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 import sqlalchemy as sa
 
-from app.catalog import courses, quizzes, review, structure
+from app.catalog import courses, publishing, quizzes, structure
 from app.catalog.errors import ChecklistFailed, IllegalTransition
 from app.catalog.models import Course, ReviewDecision
 from app.catalog.queries import review_queue
@@ -44,13 +44,13 @@ def status_in_db(db, course) -> str:
 # --- the checklist ---------------------------------------------------------------------------
 
 def test_a_complete_course_passes_the_checklist(db, ready_course):
-    assert review.failures(ready_course) == []
-    assert all(item.ok for item in review.checklist(ready_course))
+    assert publishing.failures(ready_course) == []
+    assert all(item.ok for item in publishing.checklist(ready_course))
 
 
 def test_an_empty_course_lists_every_missing_piece(db, creator, make_course):
     course = make_course(creator, description="Too short")
-    messages = [item.message for item in review.failures(course)]
+    messages = [item.message for item in publishing.failures(course)]
     assert messages == [
         "The description has at least 200 characters (now 9)",
         "The course has a cover image",
@@ -119,7 +119,7 @@ def test_each_missing_piece_blocks_submission_and_is_named(db, creator, ready_co
                                                             breaker, message):
     breaker(creator, ready_course)
     with pytest.raises(ChecklistFailed) as exc:
-        review.submit_for_review(creator, ready_course)
+        publishing.submit_for_review(creator, ready_course)
     assert [item.message for item in exc.value.failures] == [message]
     assert message in exc.value.message
     assert ready_course.status == "draft" and ready_course.submitted_at is None
@@ -129,7 +129,7 @@ def test_each_missing_piece_blocks_submission_and_is_named(db, creator, ready_co
 
 def test_a_course_without_sections_fails_on_sections_and_lessons(db, creator, ready_course):
     _no_section(creator, ready_course)
-    messages = [item.message for item in review.failures(ready_course)]
+    messages = [item.message for item in publishing.failures(ready_course)]
     assert messages == ["The course has at least one section",
                         "The course has at least 3 lessons (now 0)"]
 
@@ -138,13 +138,13 @@ def test_failing_items_point_to_where_they_are_fixed(db, creator, ready_course):
     _empty_text_lesson(creator, ready_course)
     _no_cover(creator, ready_course)
     blank = ready_course.lessons[-1]
-    assert [item.anchor for item in review.failures(ready_course)] == ["cover", f"lesson-{blank.id}"]
+    assert [item.anchor for item in publishing.failures(ready_course)] == ["cover", f"lesson-{blank.id}"]
 
 
 # --- submit and withdraw ---------------------------------------------------------------------
 
 def test_submitting_a_complete_draft_puts_it_under_review(db, creator, ready_course, emitted):
-    review.submit_for_review(creator, ready_course, now=NOW)
+    publishing.submit_for_review(creator, ready_course, now=NOW)
     assert catalog_events(emitted) == []
     db.session.commit()
     assert (ready_course.status, ready_course.submitted_at) == ("under_review", NOW)
@@ -153,23 +153,23 @@ def test_submitting_a_complete_draft_puts_it_under_review(db, creator, ready_cou
 
 def test_submitting_twice_is_an_illegal_transition(db, creator, submitted_course):
     with pytest.raises(IllegalTransition, match="under review"):
-        review.submit_for_review(creator, submitted_course)
+        publishing.submit_for_review(creator, submitted_course)
 
 
 def test_a_published_course_cannot_be_submitted(db, creator, published_course):
     with pytest.raises(IllegalTransition):
-        review.submit_for_review(creator, published_course)
+        publishing.submit_for_review(creator, published_course)
 
 
 def test_only_the_creator_submits(db, admin, reviewer, make_user, ready_course):
     for someone in (make_user(), admin, reviewer, None):
         with pytest.raises(NotAllowed):
-            review.submit_for_review(someone, ready_course)
+            publishing.submit_for_review(someone, ready_course)
     assert status_in_db(db, ready_course) == "draft"
 
 
 def test_the_creator_can_withdraw_a_submission(db, creator, submitted_course):
-    review.withdraw_submission(creator, submitted_course)
+    publishing.withdraw_submission(creator, submitted_course)
     db.session.commit()
     assert (submitted_course.status, submitted_course.submitted_at) == ("draft", None)
     courses.update_course_field(creator, submitted_course, "subtitle", "Editable again")
@@ -179,14 +179,14 @@ def test_the_creator_can_withdraw_a_submission(db, creator, submitted_course):
 def test_only_a_course_under_review_can_be_withdrawn(db, creator, make_course, status):
     course = make_course(creator, status=status)
     with pytest.raises(IllegalTransition):
-        review.withdraw_submission(creator, course)
+        publishing.withdraw_submission(creator, course)
     assert course.status == status
 
 
 def test_nobody_else_can_withdraw_a_submission(db, admin, reviewer, submitted_course):
     for someone in (admin, reviewer):
         with pytest.raises(NotAllowed):
-            review.withdraw_submission(someone, submitted_course)
+            publishing.withdraw_submission(someone, submitted_course)
     assert status_in_db(db, submitted_course) == "under_review"
 
 
@@ -194,7 +194,7 @@ def test_nobody_else_can_withdraw_a_submission(db, admin, reviewer, submitted_co
 
 def test_a_reviewer_approves_and_the_course_is_published(db, creator, reviewer, submitted_course,
                                                          emitted):
-    review.approve_course(reviewer, submitted_course, now=NOW, ip="10.1.2.3")
+    publishing.approve_course(reviewer, submitted_course, now=NOW, ip="10.1.2.3")
     assert catalog_events(emitted) == []
     db.session.commit()
     course = db.session.get(Course, submitted_course.id)
@@ -212,19 +212,19 @@ def test_a_reviewer_approves_and_the_course_is_published(db, creator, reviewer, 
 
 
 def test_a_superuser_may_approve(db, admin, submitted_course):
-    review.approve_course(admin, submitted_course)
+    publishing.approve_course(admin, submitted_course)
     assert submitted_course.status == "published"
 
 
 def test_a_creator_cannot_approve_their_own_course_even_as_a_reviewer(db, make_user):
     reviewing_creator = make_user(permissions=("review_courses",))
     course = build_course(reviewing_creator)
-    review.submit_for_review(reviewing_creator, course)
+    publishing.submit_for_review(reviewing_creator, course)
     db.session.commit()
     with pytest.raises(NotAllowed):
-        review.approve_course(reviewing_creator, course)
+        publishing.approve_course(reviewing_creator, course)
     with pytest.raises(NotAllowed):
-        review.reject_course(reviewing_creator, course, reasons=["quality"])
+        publishing.reject_course(reviewing_creator, course, reasons=["quality"])
     assert status_in_db(db, course) == "under_review"
     assert audit_rows(db, course) == []
 
@@ -234,7 +234,7 @@ def test_approving_needs_the_review_permission(db, creator, learner, user_admin,
     for someone in (creator, learner, user_admin, make_user(permissions=("moderate",)),
                     anonymous, None):
         with pytest.raises(NotAllowed):
-            review.approve_course(someone, submitted_course)
+            publishing.approve_course(someone, submitted_course)
     assert status_in_db(db, submitted_course) == "under_review"
     assert audit_rows(db, submitted_course) == []
 
@@ -243,9 +243,9 @@ def test_approving_needs_the_review_permission(db, creator, learner, user_admin,
 def test_only_a_course_under_review_can_be_approved_or_rejected(db, reviewer, make_course, status):
     course = make_course(status=status)
     with pytest.raises(IllegalTransition):
-        review.approve_course(reviewer, course)
+        publishing.approve_course(reviewer, course)
     with pytest.raises(IllegalTransition):
-        review.reject_course(reviewer, course, reasons=["quality"])
+        publishing.reject_course(reviewer, course, reasons=["quality"])
     assert status_in_db(db, course) == status
     assert audit_rows(db, course) == []
 
@@ -254,7 +254,7 @@ def test_only_a_course_under_review_can_be_approved_or_rejected(db, reviewer, ma
 
 def test_a_rejected_course_goes_back_to_draft_with_the_reasons(db, creator, reviewer,
                                                                submitted_course, emitted):
-    review.reject_course(reviewer, submitted_course, reasons=["quality", "misleading"],
+    publishing.reject_course(reviewer, submitted_course, reasons=["quality", "misleading"],
                          note="  The audio hisses.  ", now=NOW, ip="10.0.0.9")
     db.session.commit()
     course = db.session.get(Course, submitted_course.id)
@@ -269,14 +269,14 @@ def test_a_rejected_course_goes_back_to_draft_with_the_reasons(db, creator, revi
     assert row.after == {"status": "draft", "reasons": ["quality", "misleading"]}
     [note] = notifications(db, creator)
     assert note.kind == "course.rejected"
-    assert note.data["reasons"] == [review.REJECTION_REASONS["quality"],
-                                    review.REJECTION_REASONS["misleading"]]
+    assert note.data["reasons"] == [publishing.REJECTION_REASONS["quality"],
+                                    publishing.REJECTION_REASONS["misleading"]]
     assert note.data["note"] == "The audio hisses."
     assert catalog_events(emitted) == []  # nothing public changed
 
 
 def test_a_note_alone_is_reason_enough(db, reviewer, submitted_course):
-    review.reject_course(reviewer, submitted_course, reasons=[], note="Please add captions.")
+    publishing.reject_course(reviewer, submitted_course, reasons=[], note="Please add captions.")
     assert submitted_course.status == "draft"
     assert submitted_course.last_rejection.reasons == []
 
@@ -291,7 +291,7 @@ def test_a_note_alone_is_reason_enough(db, reviewer, submitted_course):
 def test_a_rejection_needs_known_reasons_or_a_note_and_saves_nothing_otherwise(
         db, creator, reviewer, submitted_course, reasons, note, field):
     with pytest.raises(Invalid) as exc:
-        review.reject_course(reviewer, submitted_course, reasons=reasons, note=note)
+        publishing.reject_course(reviewer, submitted_course, reasons=reasons, note=note)
     assert exc.value.field == field
     assert submitted_course.status == "under_review"
     db.session.commit()
@@ -301,10 +301,10 @@ def test_a_rejection_needs_known_reasons_or_a_note_and_saves_nothing_otherwise(
 
 def test_the_creator_edits_a_rejected_course_and_submits_it_again(db, creator, reviewer,
                                                                   submitted_course):
-    review.reject_course(reviewer, submitted_course, reasons=["incomplete"])
+    publishing.reject_course(reviewer, submitted_course, reasons=["incomplete"])
     courses.update_course_field(creator, submitted_course, "subtitle", "Now complete")
-    review.submit_for_review(creator, submitted_course)
-    review.approve_course(reviewer, submitted_course)
+    publishing.submit_for_review(creator, submitted_course)
+    publishing.approve_course(reviewer, submitted_course)
     db.session.commit()
     course = db.session.get(Course, submitted_course.id)
     assert course.status == "published"
@@ -314,7 +314,7 @@ def test_the_creator_edits_a_rejected_course_and_submits_it_again(db, creator, r
 
 def test_a_never_published_course_can_be_deleted_after_a_rejection(db, creator, reviewer,
                                                                    submitted_course):
-    review.reject_course(reviewer, submitted_course, reasons=["policy"])
+    publishing.reject_course(reviewer, submitted_course, reasons=["policy"])
     courses.delete_course(creator, submitted_course)
     db.session.commit()
     assert db.session.get(Course, submitted_course.id) is None
@@ -323,7 +323,7 @@ def test_a_never_published_course_can_be_deleted_after_a_rejection(db, creator, 
 # --- unpublish and publish again -------------------------------------------------------------
 
 def test_the_creator_unpublishes_without_a_reason(db, creator, published_course, emitted):
-    review.unpublish_course(creator, published_course, now=NOW)
+    publishing.unpublish_course(creator, published_course, now=NOW)
     db.session.commit()
     assert (published_course.status, published_course.unpublished_at) == ("unpublished", NOW)
     assert published_course.published_at is not None
@@ -335,7 +335,7 @@ def test_the_creator_unpublishes_without_a_reason(db, creator, published_course,
 
 def test_an_admin_unpublishes_with_a_reason_which_is_audited_and_told(db, creator, admin,
                                                                       published_course, emitted):
-    review.unpublish_course(admin, published_course, reason=" Copyright claim ", ip="10.0.0.1")
+    publishing.unpublish_course(admin, published_course, reason=" Copyright claim ", ip="10.0.0.1")
     db.session.commit()
     assert published_course.status == "unpublished"
     row = audit_rows(db, published_course)[-1]
@@ -351,7 +351,7 @@ def test_an_admin_unpublishes_with_a_reason_which_is_audited_and_told(db, creato
 def test_an_admin_must_say_why_and_the_course_stays_published(db, creator, admin,
                                                              published_course, emitted, reason):
     with pytest.raises(Invalid) as exc:
-        review.unpublish_course(admin, published_course, reason=reason)
+        publishing.unpublish_course(admin, published_course, reason=reason)
     assert exc.value.field == "reason"
     assert (published_course.status, published_course.unpublished_at) == ("published", None)
     db.session.commit()
@@ -361,14 +361,14 @@ def test_an_admin_must_say_why_and_the_course_stays_published(db, creator, admin
 
 
 def test_a_reviewer_may_unpublish_too(db, reviewer, published_course):
-    review.unpublish_course(reviewer, published_course, reason="Broken videos")
+    publishing.unpublish_course(reviewer, published_course, reason="Broken videos")
     assert published_course.status == "unpublished"
 
 
 def test_others_cannot_unpublish(db, learner, make_user, user_admin, published_course, anonymous):
     for someone in (learner, make_user(), user_admin, anonymous, None):
         with pytest.raises(NotAllowed):
-            review.unpublish_course(someone, published_course, reason="Because")
+            publishing.unpublish_course(someone, published_course, reason="Because")
     assert status_in_db(db, published_course) == "published"
 
 
@@ -376,28 +376,28 @@ def test_others_cannot_unpublish(db, learner, make_user, user_admin, published_c
 def test_only_a_published_course_can_be_unpublished(db, creator, make_course, status):
     course = make_course(creator, status=status)
     with pytest.raises(IllegalTransition):
-        review.unpublish_course(creator, course)
+        publishing.unpublish_course(creator, course)
     assert course.status == status
 
 
 def test_an_unpublished_course_goes_through_review_again(db, creator, reviewer, published_course):
     first_published = published_course.published_at
-    review.unpublish_course(creator, published_course)
-    review.submit_for_review(creator, published_course, now=NOW)
+    publishing.unpublish_course(creator, published_course)
+    publishing.submit_for_review(creator, published_course, now=NOW)
     assert published_course.status == "under_review"
-    review.approve_course(reviewer, published_course, now=NOW + timedelta(hours=1))
+    publishing.approve_course(reviewer, published_course, now=NOW + timedelta(hours=1))
     assert published_course.status == "published" and published_course.unpublished_at is None
     assert published_course.published_at == NOW + timedelta(hours=1) != first_published
 
 
 def test_withdrawing_or_rejecting_a_once_published_course_leaves_it_unpublished(
         db, creator, reviewer, published_course):
-    review.unpublish_course(creator, published_course)
-    review.submit_for_review(creator, published_course)
-    review.withdraw_submission(creator, published_course)
+    publishing.unpublish_course(creator, published_course)
+    publishing.submit_for_review(creator, published_course)
+    publishing.withdraw_submission(creator, published_course)
     assert published_course.status == "unpublished"
-    review.submit_for_review(creator, published_course)
-    review.reject_course(reviewer, published_course, reasons=["quality"])
+    publishing.submit_for_review(creator, published_course)
+    publishing.reject_course(reviewer, published_course, reasons=["quality"])
     assert published_course.status == "unpublished"
     db.session.commit()
     assert db.session.scalars(sa.select(AuditLog.after).where(
@@ -405,7 +405,7 @@ def test_withdrawing_or_rejecting_a_once_published_course_leaves_it_unpublished(
 
 
 def test_an_unpublished_course_cannot_be_deleted(db, creator, published_course):
-    review.unpublish_course(creator, published_course)
+    publishing.unpublish_course(creator, published_course)
     with pytest.raises(IllegalTransition):
         courses.delete_course(creator, published_course)
 

@@ -23,12 +23,13 @@ from datetime import datetime
 
 import sqlalchemy as sa
 
-from app.catalog.replica import catalog_session, replica_reads
-from app.catalog.search import postgres, sqlite
-from app.catalog.search.cards import CourseCard, cards_for
-from app.catalog.search.facets import cached_facets, facet_counts
-from app.catalog.search.postgres import RANK_BUDGET
-from app.catalog.search.query import (
+from app.dbtypes import utcnow
+from app.discovery.replica import catalog_session, replica_reads
+from app.discovery.search import postgres, sqlite
+from app.discovery.search.cards import CourseCard, cards_for
+from app.discovery.search.facets import cached_facets, facet_counts
+from app.discovery.search.postgres import RANK_BUDGET
+from app.discovery.search.query import (
     MAX_QUERY_CHARS,
     PRICES,
     QUERY_ARGS,
@@ -38,9 +39,8 @@ from app.catalog.search.query import (
     parse_query,
     terms_of,
 )
-from app.catalog.search.table import SEARCH, apply_filters, searchable, visible_courses
-from app.catalog.search.vocabulary import correct_terms, expansions, refresh_search_terms
-from app.dbtypes import utcnow
+from app.discovery.search.table import SEARCH, apply_filters, searchable, visible_courses
+from app.discovery.search.vocabulary import correct_terms, expansions, refresh_search_terms
 from app.learning.stats import smoothed_score
 
 __all__ = [
