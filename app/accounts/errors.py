@@ -1,4 +1,5 @@
 from app.errors import Conflict, Invalid, NotAllowed, TooFast
+from app.formatting import format_date
 
 
 class EmailTaken(Conflict):
@@ -19,7 +20,7 @@ class InvalidCredentials(Invalid):
 class AccountSuspended(NotAllowed):
     def __init__(self, reason: str, until=None):
         super().__init__()
-        suffix = f" until {until:%Y-%m-%d}" if until else ""
+        suffix = f" until {format_date(until)}" if until else ""
         self.message = f"Your account is suspended{suffix}: {reason}"
         self.args = (self.message,)
 

@@ -29,6 +29,7 @@ from app.dbtypes import utcnow
 from app.errors import NotFound, TooFast
 from app.events import subscribe
 from app.extensions import db
+from app.formatting import format_datetime
 from app.learning.events import EnrollmentRevoked
 from app.learning.models import Enrollment
 from app.learning.queries import is_enrolled
@@ -89,7 +90,7 @@ def may_join(actor, course: Course, *, now: datetime | None = None) -> bool:
 def require_member(actor, course: Course, *, now: datetime | None = None) -> Membership:
     facts = membership(actor, course, now=now)
     if facts.banned is not None and not can_moderate_room(actor, course):
-        until = f" until {facts.banned.until:%d %b %Y %H:%M} UTC" if facts.banned.until else ""
+        until = f" until {format_datetime(facts.banned.until)}" if facts.banned.until else ""
         require(False, f"join this room (you are banned from it{until})")
     require(can_join_room(actor, course, enrolled=facts.enrolled, banned=facts.banned is not None),
             "join this room: it is for the course's learners and its creator")
@@ -234,7 +235,7 @@ def post_message(actor, course: Course, body: str, *, now: datetime | None = Non
     now = now or utcnow()
     facts = require_member(actor, course, now=now)
     if facts.muted is not None and not can_moderate_room(actor, course):
-        until = f" until {facts.muted.until:%d %b %Y %H:%M} UTC" if facts.muted.until else ""
+        until = f" until {format_datetime(facts.muted.until)}" if facts.muted.until else ""
         require(False, f"post in this room (you are muted{until})")
     require(can_post_in_room(actor, course, enrolled=facts.enrolled, banned=facts.banned is not None,
                              muted=facts.muted is not None), "post in this room")

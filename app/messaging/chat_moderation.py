@@ -18,6 +18,7 @@ from app.catalog.models import Course
 from app.dbtypes import utcnow
 from app.errors import Invalid, NotFound
 from app.extensions import db
+from app.formatting import format_datetime
 from app.messaging import bus, channels
 from app.messaging.chat import get_room_course
 from app.messaging.models import CHAT_SANCTIONS, ChatRoom, ChatSanction
@@ -89,7 +90,7 @@ def sanction_user(actor, course: Course, user: User, *, kind: str, minutes: int 
                  after={"course_id": course.id, "sanction_id": sanction.id,
                         "until": until.isoformat() if until else None})
     notify(user, "chat.sanctioned", what="muted" if kind == "mute" else "banned", title=course.title,
-           until=f"{until:%d %b %Y %H:%M} UTC" if until else None, reason=reason, course_id=course.id)
+           until=format_datetime(until) if until else None, reason=reason, course_id=course.id)
     bus.publish(channels.course_chat(course.id),
                 {"type": "chat.user.sanctioned", "user_id": user.id, "kind": kind,
                  "until": until.isoformat() if until else None})

@@ -68,7 +68,7 @@ def test_suspended_user_is_told_the_end_date(db, learner):
     _suspend(db, learner, reason="Spam", until=datetime(2030, 7, 15, tzinfo=UTC))
     with pytest.raises(AccountSuspended) as caught:
         authenticate(email=learner.email, password=PASSWORD, now=NOW)
-    assert caught.value.message == "Your account is suspended until 2030-07-15: Spam"
+    assert caught.value.message == "Your account is suspended until 15 Jul 2030: Spam"
 
 
 def test_suspended_user_with_a_wrong_password_learns_nothing_about_the_suspension(db, learner):
