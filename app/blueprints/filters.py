@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from flask import Flask
 
-from app.commerce.money import format_money
+from app.money import format_money
 from app.rendering import render_markdown
 
 

@@ -18,6 +18,7 @@ from app.events import emit
 from app.extensions import db
 from app.messaging.models import Notification
 from app.messaging.permissions import can_read_notification
+from app.money import format_money
 from app.policy import require
 
 
@@ -91,7 +92,6 @@ register_kind("review.replied", "Reply to your review",
 
 
 def _money(data: dict, key: str = "amount") -> str:
-    from app.commerce.money import format_money
     return format_money(int(data.get(key, 0)), data.get("currency", "USD"))
 
 

@@ -12,15 +12,10 @@ import sqlalchemy as sa
 from app.commerce import ledger
 from app.commerce.errors import BadSignature
 from app.commerce.models import Dispute, Order, PaymentEvent, PayoutAccount, Refund
+from app.commerce.payment_gateway import get_gateway
 from app.commerce.payouts import connect_stripe
-from app.commerce.webhooks import (
-    apply_event,
-    failed_events,
-    receive_stripe,
-    reconcile_stripe,
-    retry_event,
-    retry_waiting_events,
-)
+from app.commerce.provider_events import apply_event, reconcile_stripe
+from app.commerce.webhooks import failed_events, receive_stripe, retry_event, retry_waiting_events
 from app.dbtypes import utcnow
 from app.errors import NotAllowed
 from app.extensions import db
@@ -388,8 +383,6 @@ def test_retrying_an_applied_event_does_nothing(order, admin):
 # --- reconciliation -------------------------------------------------------------------------
 
 def test_reconciling_stores_local_gateway_events_that_never_arrived(app, order):
-    from app.commerce.gateways import get_gateway
-
     savepoint = db.session.begin_nested()
     event = get_gateway().pay(db.session.get(Order, order.id))  # the provider sent it ...
     savepoint.rollback()  # ... and we lost it
@@ -403,8 +396,6 @@ def test_reconciling_stores_local_gateway_events_that_never_arrived(app, order):
 
 def test_the_local_gateways_event_log_belongs_to_its_deployment(app, order, monkeypatch):
     """Two deployments (or test runs) sharing a Redis never reconcile each other's events."""
-    from app.commerce.gateways import get_gateway
-
     event = get_gateway().pay(db.session.get(Order, order.id))
     assert event["id"] in {e["id"] for e in get_gateway().recent_events(since_ts=0)}
     monkeypatch.setitem(app.config, "CHANNEL_PREFIX", f"{app.config['CHANNEL_PREFIX']}-another")
