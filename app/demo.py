@@ -31,9 +31,9 @@ from app.catalog import courses, publishing, quizzes, structure
 from app.catalog.models import Category, Course
 from app.catalog.samples import pdf, png, video
 from app.commerce import disputes, escrow, payouts, refunds, webhooks
-from app.commerce.gateways import get_gateway
 from app.commerce.models import Dispute, Order, Payout, Refund
 from app.commerce.orders import start_checkout
+from app.commerce.payment_gateway import get_gateway
 from app.extensions import db, jobs_run_in_this_process
 from app.jobs.discovery import refresh_discovery
 from app.learning import attempts, discussions, enrollment, progress, reviews

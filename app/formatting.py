@@ -18,11 +18,14 @@ Machine-readable output (CSV exports, JSON, audit diffs, `datetime=` attributes)
 and plain decimals on purpose: a spreadsheet sums 29.99, not "$29.99".
 
 Small stdlib code rather than Babel: the site is English-only and shows UTC only, and amounts
-have two decimals in every currency because commerce.money.parse_amount reads them that way.
+have two decimals in every currency because app.money.parse_amount reads them that way.
 Babel earns its place together with what issue #18 asks for (a user's time zone and locale,
 a second language, zero-decimal currencies such as JPY, which also need parse_amount to change):
-then these functions take a locale and a zone and call Babel, and no template changes. Month
-names are spelled here rather than with `%b`, which follows the process's C locale.
+then these functions take a locale and a zone and call Babel, and no template changes.
+Month names are spelled here rather than with `%b`, which follows the process's C locale.
+
+`format_money` lives beside the Money value type in app/money.py (Money prints itself with it)
+and is re-exported here, so there is one definition.
 """
 from __future__ import annotations
 
@@ -32,7 +35,6 @@ from decimal import ROUND_HALF_UP, Decimal
 from markupsafe import Markup
 
 MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
-CURRENCY_SYMBOLS = {"USD": "$", "EUR": "€", "GBP": "£"}
 _HUNDREDTH = Decimal("0.01")
 
 
@@ -84,16 +86,6 @@ def datetime_element(value: datetime | None) -> Markup:
     if value is None:
         return Markup("")
     return Markup('<time datetime="{}">{}</time>').format(iso_datetime(value), format_datetime(value))
-
-
-def format_money(minor: int, currency: str = "USD") -> str:
-    """2999 minor units of USD -> '$29.99'; -500 -> '-$5.00'; a currency without a symbol here
-    is written after the amount: '1,234.56 CHF'. Two decimals, like commerce.money.parse_amount."""
-    sign = "-" if minor < 0 else ""
-    whole, cents = divmod(abs(int(minor)), 100)
-    amount = f"{whole:,}.{cents:02d}"
-    symbol = CURRENCY_SYMBOLS.get(currency)
-    return f"{sign}{symbol}{amount}" if symbol else f"{sign}{amount} {currency}"
 
 
 def format_percent(value: int | float | Decimal | None, *, bps: bool = False) -> str:

@@ -9,14 +9,14 @@ from __future__ import annotations
 from datetime import datetime
 
 import sqlalchemy as sa
-from email_validator import EmailNotValidError, validate_email
 from flask import current_app, url_for
 
+from app.accounts.emails import clean_email
 from app.accounts.errors import AccountSuspended, BadToken, EmailTaken, InvalidCredentials
 from app.accounts.events import UserSignedUp
 from app.accounts.models import User
 from app.accounts.passwords import check_password_strength, hash_password, needs_rehash, verify_password
-from app.accounts.queries import get_user, normalise_email, user_by_email
+from app.accounts.queries import get_user, user_by_email
 from app.accounts.sessions import end_all_sessions, renew_token
 from app.accounts.throttle import check_login_allowed, clear_login_failures, record_login_failure
 from app.accounts.tokens import fingerprint, make_token, read_token
@@ -29,14 +29,6 @@ from app.messaging.mail import send_mail
 EMAIL_CHANGE_MAX_AGE = 60 * 60 * 24
 SIGN_UP_LINK_MAX_AGE = 60 * 60 * 24
 MAX_ROW_ID = 2 ** 31 - 1  # users.id is a 32-bit INTEGER on PostgreSQL
-
-
-def clean_email(email: str) -> str:
-    try:
-        # No DNS look-up: sign-up must work offline and fast; delivery proves the rest.
-        return normalise_email(validate_email(email.strip(), check_deliverability=False).normalized)
-    except EmailNotValidError as exc:
-        raise Invalid(f"Enter a valid e-mail address ({exc}).", field="email") from exc
 
 
 def clean_display_name(name: str) -> str:

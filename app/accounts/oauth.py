@@ -12,7 +12,8 @@ import sqlalchemy as sa
 from authlib.integrations.flask_client import OAuth
 from flask import Flask
 
-from app.accounts.auth import clean_display_name, clean_email, ensure_not_suspended
+from app.accounts.auth import clean_display_name, ensure_not_suspended
+from app.accounts.emails import clean_email
 from app.accounts.events import UserSignedUp
 from app.accounts.models import OAuthIdentity, User
 from app.accounts.queries import user_by_email

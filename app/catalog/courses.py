@@ -17,10 +17,10 @@ from app.catalog.media import store_asset
 from app.catalog.models import LANGUAGES, LEVELS, Category, Course
 from app.catalog.permissions import can_create_course, can_edit_course
 from app.catalog.queries import get_course, slug_taken
-from app.commerce.money import parse_amount
 from app.dbtypes import row_id, utcnow
 from app.errors import Invalid, NotFound
 from app.extensions import db
+from app.money import parse_amount
 from app.policy import require
 
 TITLE_MAX, SUBTITLE_MAX, DESCRIPTION_MAX = 120, 200, 20_000

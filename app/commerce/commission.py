@@ -4,6 +4,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
+from app.commerce.settings import commission_rate_at
+
 
 @dataclass(frozen=True)
 class Split:
@@ -28,8 +30,6 @@ def split_price(price_minor: int, rate_bps: int) -> Split:
 
 def global_rate_bps(now: datetime | None = None) -> int:
     """The platform's rate in force at `now` (admin-set history, else the configured default)."""
-    from app.commerce.settings import commission_rate_at
-
     return commission_rate_at(now)
 
 

@@ -94,8 +94,8 @@ def post_message(actor, dispute: Dispute, *, body: str, now: datetime | None = N
     return message
 
 
-def rule(actor, dispute: Dispute, *, ruling: str, decision: str, refund_minor: int | None = None,
-         now: datetime | None = None, ip: str | None = None) -> Dispute:
+def rule_on_dispute(actor, dispute: Dispute, *, ruling: str, decision: str, refund_minor: int | None = None,
+                    now: datetime | None = None, ip: str | None = None) -> Dispute:
     require(can_manage_finance(actor) and actor.id not in (dispute.order.creator_id,
                                                             dispute.order.buyer_id),
             "rule on this dispute (you are a party to it)")

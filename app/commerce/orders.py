@@ -14,8 +14,10 @@ from app.catalog.models import Course
 from app.commerce import ledger
 from app.commerce.commission import rate_for_course, split_price
 from app.commerce.errors import PaymentNotConfirmed
-from app.commerce.gateways import LEDGER_PROVIDER, get_gateway
-from app.commerce.models import Order
+from app.commerce.gateways import LEDGER_PROVIDER
+from app.commerce.models import Order, Refund
+from app.commerce.payment_gateway import get_gateway
+from app.commerce.refunds import send_refund
 from app.commerce.settings import get_setting
 from app.dbtypes import utcnow
 from app.errors import Conflict, Invalid, NotFound
@@ -161,9 +163,6 @@ def _bought_before(order: Order) -> bool:
 
 def _refund_duplicate(order: Order) -> None:
     """The provider took money for a course the learner already owns: give it all back."""
-    from app.commerce.models import Refund
-    from app.commerce.refunds import send_refund
-
     refund = Refund(order_id=order.id, amount_minor=order.price_minor, automatic=True,
                     reason="Duplicate purchase: you already own this course.",
                     requested_by_id=order.buyer_id)

@@ -4,16 +4,19 @@ Connect or PayPal with an idempotency key; success settles it, failure moves it 
 Above the admin-set threshold a payout waits for an admin's approval."""
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
 import sqlalchemy as sa
 from flask import current_app
 from rq import Retry
 
+from app.accounts.emails import clean_email
 from app.accounts.models import User
 from app.commerce import ledger
-from app.commerce.gateways import LEDGER_PROVIDER, TransferResult, get_gateway
+from app.commerce.gateways import LEDGER_PROVIDER, TransferResult
+from app.commerce.gateways.paypal import paypal_payouts
 from app.commerce.models import Payout, PayoutAccount
+from app.commerce.payment_gateway import get_gateway
 from app.commerce.settings import can_manage_finance, get_setting
 from app.dbtypes import row_id, utcnow
 from app.errors import Conflict, Invalid, NotFound
@@ -55,8 +58,6 @@ def connect_stripe(actor, *, return_url: str, refresh_url: str) -> str:
 
 
 def connect_paypal(actor, *, email: str) -> PayoutAccount:
-    from app.accounts.auth import clean_email
-
     require(getattr(actor, "is_authenticated", False) and not actor.is_suspended(), "set up payouts")
     email = clean_email(email)
     account = _locked_account_of(actor)
@@ -190,8 +191,6 @@ def payout_for_item(sender_item_id: str | None) -> Payout | None:
 
 def poll_paypal_payouts() -> int:
     """The polling half of PayPal's status reporting (webhooks are the other half)."""
-    from app.commerce.gateways.paypal import paypal_payouts
-
     client = paypal_payouts()
     if client is None:
         return 0
@@ -208,8 +207,6 @@ def poll_paypal_payouts() -> int:
 
 def _transfer(payout: Payout) -> TransferResult:
     if payout.provider == "paypal":
-        from app.commerce.gateways.paypal import paypal_payouts
-
         client = paypal_payouts()
         if client is not None:
             return client.send(payout)
@@ -260,8 +257,6 @@ def approval_queue() -> list[Payout]:
 def resume_stuck_payouts(*, now: datetime | None = None, older_than_seconds: int = 600) -> int:
     """Re-enqueue payouts a crashed worker left queued or half-sent. Safe: the job skips
     what is settled, and the provider call reuses the payout's idempotency key."""
-    from datetime import timedelta
-
     now = now or utcnow()
     stuck = list(db.session.scalars(sa.select(Payout).where(
         Payout.status.in_(("queued", "processing")),

@@ -9,8 +9,9 @@ from datetime import datetime, timedelta
 import sqlalchemy as sa
 
 from app.commerce import ledger
-from app.commerce.gateways import LEDGER_PROVIDER, get_gateway
+from app.commerce.gateways import LEDGER_PROVIDER
 from app.commerce.models import Dispute, Order, Refund
+from app.commerce.payment_gateway import get_gateway
 from app.commerce.settings import can_manage_finance, get_setting
 from app.dbtypes import row_id, utcnow
 from app.errors import Conflict, Invalid, NotFound

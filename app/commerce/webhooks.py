@@ -1,10 +1,13 @@
-"""Provider events: verify, store once, apply once (ARCHITECTURE §6).
+"""Provider events in: verify, store once, enqueue the apply job (ARCHITECTURE §6).
 
 `receive_stripe` verifies the signature (5-minute tolerance) and stores the raw event under
 its unique provider id; the apply job is enqueued after that commit. A duplicate delivery
-finds the stored row and does nothing. `apply_event` runs the handler for the event type;
-an event that refers to something not there yet is parked and retried by the periodic
-`retry_waiting_events`, and `reconcile_stripe` stores events that never arrived.
+finds the stored row and does nothing. Applying an event to our orders, payouts and refunds
+is `provider_events.py`'s job; an event that refers to something not there yet is parked
+there and re-enqueued by the periodic `retry_waiting_events` here.
+
+This inbox sits low in commerce: it knows stored events, not what they do, so the local
+gateway can be handed `receive_stripe` by the services' gateway registry without a cycle.
 """
 from __future__ import annotations
 
@@ -17,11 +20,14 @@ import stripe
 from flask import current_app
 from rq import Retry
 
-from app.commerce.errors import BadSignature, EventNotReady
+from app.commerce.errors import BadSignature
+from app.commerce.gateways.paypal import paypal_payouts
 from app.commerce.models import PaymentEvent
+from app.commerce.settings import can_manage_finance
 from app.dbtypes import insert_on_conflict, utcnow
-from app.errors import DomainError
+from app.errors import NotFound
 from app.extensions import db
+from app.policy import require
 from app.tasks import enqueue
 
 log = logging.getLogger(__name__)
@@ -46,8 +52,6 @@ def receive_stripe(payload: bytes, signature: str | None) -> tuple[PaymentEvent,
 
 def receive_paypal(payload: bytes, headers) -> tuple[PaymentEvent, bool]:
     """Verify a PayPal webhook with PayPal itself, then store it like any provider event."""
-    from app.commerce.gateways.paypal import paypal_payouts
-
     client, webhook_id = paypal_payouts(), current_app.config.get("PAYPAL_WEBHOOK_ID")
     try:
         event = json.loads(payload)
@@ -77,51 +81,8 @@ def enqueue_apply(event_pk: int) -> None:
             retry=Retry(max=5, interval=[10, 60, 300, 900, 3600]))
 
 
-def apply_event(event_pk: int, *, now: datetime | None = None) -> str:
-    """Apply one stored event, idempotently. Returns its status afterwards."""
-    from app.commerce.handlers import HANDLERS
-
-    event = db.session.get(PaymentEvent, event_pk, with_for_update=True)
-    if event is None or event.status in ("applied", "ignored"):
-        return event.status if event else "missing"
-    handler = HANDLERS.get(event.type)
-    # The attempt is counted with the outcome below (one UPDATE); an exception out of here
-    # rolls the whole job back, and `record_failure` counts that attempt instead.
-    attempts = event.attempts + 1
-    if handler is None:
-        event.attempts, event.status, event.applied_at = attempts, "ignored", now or utcnow()
-        return event.status
-    obj = event.payload["resource"] if event.provider == "paypal" else event.payload["data"]["object"]
-    try:
-        with db.session.begin_nested():
-            handler(obj, now=now or utcnow())
-    except EventNotReady as exc:
-        event.attempts, event.status, event.last_error = attempts, "parked", str(exc)
-        return event.status
-    except DomainError as exc:
-        # A rule refused it (e.g. the buyer was suspended after paying). Retrying cannot fix
-        # that and the job wrapper would swallow it, leaving the event pending for ever:
-        # show it in the failed list, where an admin sorts it out and presses "retry".
-        event.attempts, event.status = attempts, "failed"
-        event.last_error = f"{type(exc).__name__}: {exc}"[:2000]
-        return event.status
-    event.attempts, event.status, event.applied_at, event.last_error = attempts, "applied", now or utcnow(), ""
-    return event.status
-
-
-def record_failure(event_pk: int, error: str) -> None:
-    event = db.session.get(PaymentEvent, event_pk)
-    if event is not None and event.status not in ("applied", "ignored"):
-        event.status, event.last_error = "failed", error[:2000]
-        event.attempts += 1
-
-
 def retry_event(actor, event_pk: int) -> PaymentEvent:
     """The admin's "retry" button on a failed or parked event."""
-    from app.commerce.settings import can_manage_finance
-    from app.errors import NotFound
-    from app.policy import require
-
     require(can_manage_finance(actor), "retry payment events")
     event = db.session.get(PaymentEvent, event_pk)
     if event is None:
@@ -142,19 +103,6 @@ def retry_waiting_events(*, now: datetime | None = None, stale_after: timedelta 
     for event_pk in waiting:
         enqueue_apply(event_pk)
     return len(waiting)
-
-
-def reconcile_stripe(*, days: int = 3, now: datetime | None = None) -> int:
-    """Ask the provider for its recent events and store any that never reached us."""
-    from app.commerce.gateways import get_gateway
-
-    now = now or utcnow()
-    since = int((now - timedelta(days=days)).timestamp())
-    stored = 0
-    for event in get_gateway().recent_events(since_ts=since):
-        _, created = store_event("stripe", event["id"], event["type"], event)
-        stored += created
-    return stored
 
 
 def failed_events(*, statuses=("failed", "parked")) -> list[PaymentEvent]:

@@ -1,17 +1,17 @@
 """Money jobs (queue `high`): apply provider events, run payouts; periodic upkeep."""
 from __future__ import annotations
 
-from app.commerce import escrow, payouts, webhooks
+from app.commerce import escrow, payouts, provider_events, webhooks
 from app.jobs import job_session
 
 
 def apply_payment_event(event_pk: int) -> None:
     try:
         with job_session():
-            webhooks.apply_event(event_pk)
+            provider_events.apply_event(event_pk)
     except Exception as exc:  # recorded for the admin's failed-events list, then RQ retries
         with job_session():
-            webhooks.record_failure(event_pk, repr(exc))
+            provider_events.record_failure(event_pk, repr(exc))
         raise
 
 
@@ -37,4 +37,4 @@ def money_upkeep() -> None:
 def reconcile_provider_events() -> None:
     """Daily: store provider events that never arrived."""
     with job_session():
-        webhooks.reconcile_stripe()
+        provider_events.reconcile_stripe()

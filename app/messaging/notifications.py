@@ -12,7 +12,6 @@ from datetime import datetime
 
 import sqlalchemy as sa
 
-from app.commerce.money import format_money
 from app.dbtypes import utcnow
 from app.errors import Invalid, NotFound
 from app.events import emit
@@ -20,6 +19,7 @@ from app.extensions import db
 from app.messaging.events import NotificationCreated
 from app.messaging.models import Notification
 from app.messaging.permissions import can_read_notification
+from app.money import format_money
 from app.policy import require
 
 

@@ -14,7 +14,7 @@ from app.commerce.disputes import (
     dispute_queue,
     open_dispute,
     post_message,
-    rule,
+    rule_on_dispute,
 )
 from app.commerce.models import Dispute, PaymentEvent, Refund
 from app.commerce.refunds import request_refund
@@ -125,7 +125,7 @@ def test_the_three_parties_see_the_dispute_and_nobody_else(dispute, learner, cre
 # --- the ruling -----------------------------------------------------------------------------
 
 def test_a_full_refund_ruling_reverses_the_sale(dispute, order, learner, creator, admin):
-    rule(admin, dispute, ruling="full_refund", decision="The course is incomplete.")
+    rule_on_dispute(admin, dispute, ruling="full_refund", decision="The course is incomplete.")
     db.session.commit()
     dispute, order = reload(dispute), reload(order)
     assert (dispute.status, dispute.ruling, dispute.refund_minor) == ("ruled", "full_refund", 2999)
@@ -142,7 +142,7 @@ def test_a_full_refund_ruling_reverses_the_sale(dispute, order, learner, creator
 
 
 def test_a_partial_refund_ruling_refunds_that_much_and_keeps_the_rest_held(dispute, order, learner, creator, admin):
-    rule(admin, dispute, ruling="partial_refund", refund_minor=1000, decision="Some lessons are thin.")
+    rule_on_dispute(admin, dispute, ruling="partial_refund", refund_minor=1000, decision="Some lessons are thin.")
     db.session.commit()
     order = reload(order)
     assert (order.status, order.frozen, order.refunded_minor, order.commission_refunded_minor) == \
@@ -158,14 +158,14 @@ def test_a_partial_refund_ruling_refunds_that_much_and_keeps_the_rest_held(dispu
 @pytest.mark.parametrize("amount", [None, 0, -5, 2999, 3000])
 def test_a_partial_refund_is_more_than_nothing_and_less_than_the_price(dispute, order, admin, amount):
     with pytest.raises(Invalid):
-        rule(admin, dispute, ruling="partial_refund", refund_minor=amount, decision="Hmm")
+        rule_on_dispute(admin, dispute, ruling="partial_refund", refund_minor=amount, decision="Hmm")
     db.session.rollback()
     assert reload(dispute).status == "open" and reload(order).frozen
     assert keys("refund:") == []
 
 
 def test_a_rejected_dispute_moves_no_money_and_unfreezes(dispute, order, creator, admin):
-    rule(admin, dispute, ruling="rejected", decision="The course matches its description.")
+    rule_on_dispute(admin, dispute, ruling="rejected", decision="The course matches its description.")
     db.session.commit()
     assert reload(dispute).ruling == "rejected" and not reload(order).frozen
     assert keys("refund:") == [] and balances(creator) == HELD
@@ -175,7 +175,7 @@ def test_a_rejected_dispute_moves_no_money_and_unfreezes(dispute, order, creator
 @pytest.mark.parametrize("ruling, decision", [("maybe", "Hmm"), ("rejected", ""), ("rejected", "  ")])
 def test_a_ruling_needs_a_known_outcome_and_a_written_decision(dispute, admin, ruling, decision):
     with pytest.raises(Invalid):
-        rule(admin, dispute, ruling=ruling, decision=decision)
+        rule_on_dispute(admin, dispute, ruling=ruling, decision=decision)
     db.session.rollback()
     assert reload(dispute).status == "open"
 
@@ -183,10 +183,10 @@ def test_a_ruling_needs_a_known_outcome_and_a_written_decision(dispute, admin, r
 def test_only_finance_admins_rule_and_only_once(dispute, learner, creator, admin):
     for someone in (learner, creator):
         with pytest.raises(NotAllowed):
-            rule(someone, dispute, ruling="full_refund", decision="Mine")
-    rule(admin, dispute, ruling="rejected", decision="No.")
+            rule_on_dispute(someone, dispute, ruling="full_refund", decision="Mine")
+    rule_on_dispute(admin, dispute, ruling="rejected", decision="No.")
     with pytest.raises(Conflict):
-        rule(admin, dispute, ruling="full_refund", decision="Changed my mind")
+        rule_on_dispute(admin, dispute, ruling="full_refund", decision="Changed my mind")
     with pytest.raises(Conflict):
         post_message(learner, dispute, body="But...")
 
@@ -212,7 +212,7 @@ def test_a_chargeback_links_the_learners_open_dispute(dispute, order, admin):
     assert linked.id == dispute.id and linked.source == "chargeback"
     assert linked.stripe_dispute_id == dispute_id
     with pytest.raises(Conflict):  # the bank decides now
-        rule(admin, linked, ruling="full_refund", decision="Refund")
+        rule_on_dispute(admin, linked, ruling="full_refund", decision="Refund")
 
 
 def test_a_chargeback_won_unfreezes_and_moves_no_money(order, creator):
@@ -255,7 +255,7 @@ def test_a_chargeback_lost_after_release_comes_from_available(order, creator):
 
 
 def test_a_chargeback_lost_after_a_partial_refund_takes_back_only_the_rest(dispute, order, creator, admin):
-    rule(admin, dispute, ruling="partial_refund", refund_minor=1000, decision="Partly fair.")
+    rule_on_dispute(admin, dispute, ruling="partial_refund", refund_minor=1000, decision="Partly fair.")
     db.session.commit()
     dispute_id = uid("dp")
     deliver(dispute_created(reload(order), dispute_id=dispute_id))

@@ -1,8 +1,8 @@
 """An old checkout paid after a newer one: the second payment is refunded, not sold twice."""
 from app.commerce import ledger
-from app.commerce.gateways import get_gateway
 from app.commerce.models import Order, Refund
 from app.commerce.orders import start_checkout
+from app.commerce.payment_gateway import get_gateway
 from app.learning.models import Enrollment
 
 

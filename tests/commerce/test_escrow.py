@@ -8,7 +8,7 @@ from datetime import timedelta
 import pytest
 
 from app.commerce import escrow, ledger
-from app.commerce.disputes import open_dispute, rule
+from app.commerce.disputes import open_dispute, rule_on_dispute
 from app.commerce.models import Order
 from app.commerce.settings import set_setting
 from app.extensions import db
@@ -101,7 +101,7 @@ def test_a_completion_while_frozen_releases_once_the_dispute_is_rejected(learner
     db.session.commit()
     complete_lessons(learner, course)
     assert balances(creator) == HELD
-    rule(admin, dispute, ruling="rejected", decision="The course matches its description.")
+    rule_on_dispute(admin, dispute, ruling="rejected", decision="The course matches its description.")
     db.session.commit()
     assert balances(creator) == RELEASED
 

@@ -613,8 +613,8 @@ class MoneyMachine(RuleBasedStateMachine):
         if dispute is None:
             return "skipped"
         amount = dispute.order.refundable_minor * part // 100
-        return self.attempt(lambda: disputes.rule(self.admin(), dispute, ruling=ruling, refund_minor=amount,
-                                                  decision="Ruled after reading both sides."))
+        return self.attempt(lambda: disputes.rule_on_dispute(self.admin(), dispute, ruling=ruling, refund_minor=amount,
+                                                             decision="Ruled after reading both sides."))
 
     def chargeback(self, draw):
         order = self.pick_order(draw(INDEX), lambda row: row.paid)

@@ -6,9 +6,10 @@ from __future__ import annotations
 import pytest
 import sqlalchemy as sa
 
-from app.commerce.gateways import TransferResult, get_gateway
+from app.commerce.gateways import TransferResult
 from app.commerce.gateways.stripe import StripeGateway
 from app.commerce.models import Order, Payout, PayoutAccount, Refund
+from app.commerce.payment_gateway import get_gateway
 from app.commerce.payouts import connect_stripe
 from app.commerce.refunds import request_refund
 from app.extensions import db

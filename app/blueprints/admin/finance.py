@@ -14,9 +14,9 @@ from app.blueprints.htmx import client_ip, page_arg, render_page
 from app.catalog.queries import get_course
 from app.commerce import disputes, payouts, refunds, settings, webhooks
 from app.commerce.models import Dispute, LedgerAccount, LedgerEntry, LedgerTransaction, Refund
-from app.commerce.money import parse_amount
 from app.errors import Invalid, NotFound
 from app.extensions import db
+from app.money import parse_amount
 from app.policy import require
 
 
@@ -161,8 +161,8 @@ def finance_dispute_rule(dispute_id: int):
     form = request.form
     try:
         amount = parse_amount(form["amount"], field="amount") if form.get("amount") else None
-        disputes.rule(current_user, dispute, ruling=form.get("ruling", ""), decision=form.get("decision", ""),
-                      refund_minor=amount, ip=client_ip())
+        disputes.rule_on_dispute(current_user, dispute, ruling=form.get("ruling", ""),
+                                 decision=form.get("decision", ""), refund_minor=amount, ip=client_ip())
         db.session.commit()
     except Invalid as exc:
         db.session.rollback()

@@ -11,8 +11,8 @@ from app.blueprints.htmx import render_page, wants_fragment
 from app.catalog.queries import get_course
 from app.commerce import disputes, orders, refunds
 from app.commerce.commission import rate_for_course, split_price
-from app.commerce.gateways import get_gateway
 from app.commerce.models import Dispute, Order, Refund
+from app.commerce.payment_gateway import get_gateway
 from app.errors import Invalid
 from app.extensions import db, limiter
 from app.learning.queries import active_enrollment

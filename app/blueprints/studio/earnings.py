@@ -12,9 +12,9 @@ from app.analytics.finance import creator_earnings
 from app.blueprints.htmx import render_page
 from app.blueprints.studio import bp
 from app.commerce import orders, payouts
-from app.commerce.money import parse_amount
 from app.errors import Conflict, Invalid
 from app.extensions import db
+from app.money import parse_amount
 
 
 def earnings_page(status: int = 200, **extra):

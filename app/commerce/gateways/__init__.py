@@ -1,16 +1,16 @@
-"""Payment gateways behind one interface, chosen by `PAYMENT_GATEWAY` (`local` or `stripe`).
+"""The payment gateways' one interface: what a gateway does and what it answers with.
 
-Nothing outside this package knows which one is live: both create checkout sessions, refund,
-onboard creators for payouts and transfer money, and both report back through the same
-Stripe-shaped, signed webhook events on `/webhooks/stripe`. Ledger money held at the
+The implementations (`stripe`, `local`, and the PayPal payouts client) live beside this module
+and import it; it imports none of them back. Which one is live is decided above them, in
+`commerce/payment_gateway.py` (`PAYMENT_GATEWAY`), so nothing else knows. Both card gateways
+create checkout sessions, refund, onboard creators for payouts and transfer money, and both
+report back through the same Stripe-shaped, signed webhook events. Ledger money held at the
 provider is `asset:gateway:stripe` either way (the local gateway stands in for Stripe).
 """
 from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import Protocol
-
-from flask import current_app
 
 LEDGER_PROVIDER = "stripe"
 
@@ -49,15 +49,3 @@ class Gateway(Protocol):
 
     def transfer(self, payout) -> TransferResult: ...
 
-
-def get_gateway() -> Gateway:
-    name = current_app.config["PAYMENT_GATEWAY"]
-    if name == "stripe":
-        from app.commerce.gateways.stripe import StripeGateway
-
-        return StripeGateway(current_app.config["STRIPE_SECRET_KEY"], current_app.config.get("STRIPE_API_BASE"))
-    if name == "local":
-        from app.commerce.gateways.local import LocalGateway
-
-        return LocalGateway()
-    raise RuntimeError(f"Unknown PAYMENT_GATEWAY {name!r}: use 'local' or 'stripe'.")

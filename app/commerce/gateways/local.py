@@ -2,14 +2,16 @@
 
 It never moves real money. What it does is produce exactly what Stripe would: events of the
 same shape, signed with the webhook secret the Stripe way, delivered to the same webhook
-receiver (`commerce.webhooks.receive_stripe`) that `/webhooks/stripe` calls, so everything
-after the signature check runs the same code as in production.
+receiver that `/webhooks/stripe` calls, so everything after the signature check runs the same
+code as in production. That receiver is handed in (`deliver`, by `commerce/payment_gateway.py`),
+the way Stripe is given our webhook URL: the gateway does not import what receives its events.
 """
 from __future__ import annotations
 
 import json
 import secrets
 import time
+from collections.abc import Callable
 
 from flask import current_app, url_for
 
@@ -30,6 +32,10 @@ def _id(prefix: str) -> str:
 class LocalGateway:
     name = "local"
 
+    def __init__(self, *, deliver: Callable[[bytes, str], object]):
+        """`deliver(payload, signature)`: where the signed events go (our webhook receiver)."""
+        self.deliver = deliver
+
     def create_checkout(self, order, *, success_url: str, cancel_url: str) -> CheckoutSession:
         session_id = order.checkout_session_id or _id("cs")
         return CheckoutSession(session_id, url_for("checkout.local_pay_page", session_id=session_id))
@@ -42,7 +48,7 @@ class LocalGateway:
 
     def pay(self, order) -> dict:
         payment_intent = _id("pi")
-        return self.emit("checkout.session.completed", {
+        return self.send_webhook("checkout.session.completed", {
             "id": order.checkout_session_id, "object": "checkout.session", "mode": "payment",
             "status": "complete", "payment_status": "paid", "amount_total": order.price_minor,
             "currency": order.currency.lower(), "payment_intent": payment_intent,
@@ -51,7 +57,7 @@ class LocalGateway:
                          "buyer_id": str(order.buyer_id)}})
 
     def decline(self, order) -> dict:
-        return self.emit("checkout.session.expired", {
+        return self.send_webhook("checkout.session.expired", {
             "id": order.checkout_session_id, "object": "checkout.session", "status": "expired",
             "payment_status": "unpaid", "amount_total": order.price_minor,
             "currency": order.currency.lower(), "client_reference_id": str(order.id),
@@ -61,7 +67,7 @@ class LocalGateway:
 
     def refund(self, order, *, amount_minor: int, refund_id: int) -> str:
         refund_id_ext = _id("re")
-        self.emit("charge.refunded", {
+        self.send_webhook("charge.refunded", {
             "id": _id("ch"), "object": "charge", "payment_intent": order.payment_intent_id,
             "amount": order.price_minor, "amount_refunded": order.refunded_minor + amount_minor,
             "currency": order.currency.lower(),
@@ -79,7 +85,7 @@ class LocalGateway:
 
     def onboarding_link(self, account_id: str, *, return_url: str, refresh_url: str) -> str:
         # Nothing to fill in locally: the account is ready at once (as after Stripe's forms).
-        self.emit("account.updated", {"id": account_id, "object": "account",
+        self.send_webhook("account.updated", {"id": account_id, "object": "account",
                                       "charges_enabled": True, "payouts_enabled": True,
                                       "details_submitted": True})
         return return_url
@@ -89,14 +95,13 @@ class LocalGateway:
 
     # --- signed delivery -------------------------------------------------------------------
 
-    def emit(self, event_type: str, obj: dict) -> dict:
-        from app.commerce.webhooks import receive_stripe
-
+    def send_webhook(self, event_type: str, obj: dict) -> dict:
+        """Sign a Stripe-shaped event, log it for `recent_events` and deliver it."""
         event = {"id": _id("evt"), "object": "event", "type": event_type, "created": int(time.time()),
                  "livemode": False, "api_version": "2025-10-29", "data": {"object": obj}}
         payload = json.dumps(event).encode()
         redis = get_redis()
         redis.rpush(_event_log(), payload)
         redis.ltrim(_event_log(), -5000, -1)
-        receive_stripe(payload, sign(payload, current_app.config["STRIPE_WEBHOOK_SECRET"]))
+        self.deliver(payload, sign(payload, current_app.config["STRIPE_WEBHOOK_SECRET"]))
         return event

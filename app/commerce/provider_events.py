@@ -1,14 +1,20 @@
-"""What each provider event does. Every handler is idempotent (ledger keys, order states)
-and raises EventNotReady when what it needs has not arrived yet."""
+"""A payment provider's events applied to our orders, payouts, refunds and disputes, once.
+
+`webhooks.py` verifies and stores each event; the apply job calls `apply_event`, which runs
+the handler for its type (`HANDLERS`). Every handler is idempotent (ledger keys, order
+states) and raises EventNotReady when what it needs has not arrived yet: the event is then
+parked and retried. `reconcile_stripe` stores events the provider sent that never arrived.
+This module sits on top of commerce: it drives the services and nothing in commerce imports it.
+"""
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
 import sqlalchemy as sa
 
 from app.commerce import disputes, refunds
 from app.commerce.errors import EventNotReady
-from app.commerce.models import PayoutAccount
+from app.commerce.models import PaymentEvent, PayoutAccount
 from app.commerce.orders import (
     confirm_paid_checkout,
     mark_paid,
@@ -16,6 +22,11 @@ from app.commerce.orders import (
     order_by_payment_intent,
     order_for_event,
 )
+from app.commerce.payment_gateway import get_gateway
+from app.commerce.payouts import fail_payout, payout_for_item, reverse_paid_payout, settle_payout
+from app.commerce.webhooks import store_event
+from app.dbtypes import utcnow
+from app.errors import DomainError
 from app.extensions import db
 
 
@@ -96,14 +107,10 @@ def account_updated(obj: dict, *, now: datetime) -> None:
 
 
 def transfer_reversed(obj: dict, *, now: datetime) -> None:
-    from app.commerce.payouts import reverse_paid_payout
-
     reverse_paid_payout(obj.get("id"), now=now)
 
 
 def paypal_item_succeeded(obj: dict, *, now: datetime) -> None:
-    from app.commerce.payouts import payout_for_item, settle_payout
-
     payout = payout_for_item(obj.get("payout_item", {}).get("sender_item_id") or obj.get("sender_item_id"))
     if payout is None:
         raise EventNotReady("PayPal item for an unknown payout")
@@ -111,8 +118,6 @@ def paypal_item_succeeded(obj: dict, *, now: datetime) -> None:
 
 
 def paypal_item_failed(obj: dict, *, now: datetime) -> None:
-    from app.commerce.payouts import fail_payout, payout_for_item
-
     payout = payout_for_item(obj.get("payout_item", {}).get("sender_item_id") or obj.get("sender_item_id"))
     if payout is None:
         raise EventNotReady("PayPal item for an unknown payout")
@@ -136,3 +141,51 @@ HANDLERS = {
     "account.updated": account_updated,
     "transfer.reversed": transfer_reversed,
 }
+
+
+def apply_event(event_pk: int, *, now: datetime | None = None) -> str:
+    """Apply one stored event, idempotently. Returns its status afterwards."""
+    event = db.session.get(PaymentEvent, event_pk, with_for_update=True)
+    if event is None or event.status in ("applied", "ignored"):
+        return event.status if event else "missing"
+    handler = HANDLERS.get(event.type)
+    # The attempt is counted with the outcome below (one UPDATE); an exception out of here
+    # rolls the whole job back, and `record_failure` counts that attempt instead.
+    attempts = event.attempts + 1
+    if handler is None:
+        event.attempts, event.status, event.applied_at = attempts, "ignored", now or utcnow()
+        return event.status
+    obj = event.payload["resource"] if event.provider == "paypal" else event.payload["data"]["object"]
+    try:
+        with db.session.begin_nested():
+            handler(obj, now=now or utcnow())
+    except EventNotReady as exc:
+        event.attempts, event.status, event.last_error = attempts, "parked", str(exc)
+        return event.status
+    except DomainError as exc:
+        # A rule refused it (e.g. the buyer was suspended after paying). Retrying cannot fix
+        # that and the job wrapper would swallow it, leaving the event pending for ever:
+        # show it in the failed list, where an admin sorts it out and presses "retry".
+        event.attempts, event.status = attempts, "failed"
+        event.last_error = f"{type(exc).__name__}: {exc}"[:2000]
+        return event.status
+    event.attempts, event.status, event.applied_at, event.last_error = attempts, "applied", now or utcnow(), ""
+    return event.status
+
+
+def record_failure(event_pk: int, error: str) -> None:
+    event = db.session.get(PaymentEvent, event_pk)
+    if event is not None and event.status not in ("applied", "ignored"):
+        event.status, event.last_error = "failed", error[:2000]
+        event.attempts += 1
+
+
+def reconcile_stripe(*, days: int = 3, now: datetime | None = None) -> int:
+    """Ask the provider for its recent events and store any that never reached us."""
+    now = now or utcnow()
+    since = int((now - timedelta(days=days)).timestamp())
+    stored = 0
+    for event in get_gateway().recent_events(since_ts=since):
+        _, created = store_event("stripe", event["id"], event["type"], event)
+        stored += created
+    return stored

@@ -1,4 +1,9 @@
-"""Money: integer minor units with a currency code (ARCHITECTURE §4). Never floats."""
+"""Money: integer minor units with a currency code (ARCHITECTURE §4). Never floats.
+
+A kernel value type, not a commerce service: catalog parses prices with it, messaging and
+the templates format amounts with it, commerce books them. Keeping it under every domain
+lets each import it downward (it needs only `app.errors`).
+"""
 from __future__ import annotations
 
 import re
@@ -20,6 +25,10 @@ class Money:
 
 
 def format_money(minor: int, currency: str = "USD") -> str:
+    """2999 minor units of USD -> '$29.99'; -500 -> '-$5.00'; a currency without a symbol here
+    is written after the amount: '1,234.56 CHF'. Two decimals, like parse_amount. Shown to
+    people through app.formatting (the Jinja filter `format_money`)."""
+    minor = int(minor)
     sign = "-" if minor < 0 else ""
     whole, cents = divmod(abs(minor), 100)
     symbol = SYMBOLS.get(currency)

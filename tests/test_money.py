@@ -1,4 +1,4 @@
-"""Money parsing and formatting (app/commerce/money.py): integer minor units, never floats."""
+"""Money parsing and formatting (app/money.py): integer minor units, never floats."""
 from __future__ import annotations
 
 from decimal import Decimal
@@ -7,8 +7,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from app.commerce.money import Money, format_money, parse_amount
 from app.errors import Invalid
+from app.money import Money, format_money, parse_amount
 
 
 @pytest.mark.parametrize("typed, minor", [
