@@ -15,11 +15,8 @@ import pytest
 from tests.support.apps import build_app
 from tests.support.logs import ROOT, add_probe_routes, json_lines, start_worker, stop, wait_for
 
-
-@pytest.fixture
-def db():
-    """These tests commit for real: other processes read what they write."""
-    yield None
+# These tests commit for real: other processes read what they write.
+pytestmark = pytest.mark.committed
 
 
 def process_env(app, **extra) -> dict:

@@ -14,11 +14,8 @@ import pytest
 from tests.support.apps import build_app
 from tests.support.logs import FakeSentry, ProbeServer, add_probe_routes, start_worker, stop, wait_for
 
-
-@pytest.fixture
-def db():
-    """These tests commit for real: other processes read what they write."""
-    yield None
+# These tests commit for real: other processes read what they write.
+pytestmark = pytest.mark.committed
 
 
 @pytest.fixture
