@@ -13,7 +13,6 @@ from app.extensions import db
 from tests import factories
 from tests.support.apps import ON_POSTGRESQL, build_app, sign_in_client
 
-
 # No per-test rollback on one shared connection: each request has its own.
 pytestmark = pytest.mark.committed
 
