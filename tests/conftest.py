@@ -10,6 +10,9 @@ key prefix that is deleted at the end.
 from __future__ import annotations
 
 import shutil
+import struct
+import zlib
+from email import message_from_bytes, policy
 from pathlib import Path
 
 import email_validator
@@ -161,14 +164,11 @@ def emitted():
 @pytest.fixture
 def outbox(app):
     """The mails written by the embedded mail backend, oldest first, as parsed messages."""
-    import email
-    from email import policy
-
     class Outbox:
         def messages(self):
             folder = Path(app.config["MAIL_DIR"])
             files = sorted(folder.glob("*.eml")) if folder.exists() else []
-            return [email.message_from_bytes(f.read_bytes(), policy=policy.default) for f in files]
+            return [message_from_bytes(f.read_bytes(), policy=policy.default) for f in files]
 
         def __len__(self):
             return len(self.messages())
@@ -226,8 +226,6 @@ def user_admin(make_user):
 
 
 def _png_chunk(kind: bytes, data: bytes) -> bytes:
-    import struct
-    import zlib
     return (struct.pack(">I", len(data)) + kind + data
             + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF))
 
@@ -235,8 +233,6 @@ def _png_chunk(kind: bytes, data: bytes) -> bytes:
 @pytest.fixture
 def tiny_png() -> bytes:
     """A valid 1x1 RGB PNG (built by hand: Pillow is not installed)."""
-    import struct
-    import zlib
     header = struct.pack(">IIBBBBB", 1, 1, 8, 2, 0, 0, 0)  # 1x1, 8-bit, truecolour
     pixels = zlib.compress(b"\x00\xff\x00\x00")  # filter byte, then one red pixel
     return (b"\x89PNG\r\n\x1a\n" + _png_chunk(b"IHDR", header) + _png_chunk(b"IDAT", pixels)
