@@ -1,5 +1,6 @@
-"""Fixtures for the socket and stream tests: a real server (werkzeug, threaded; the server and
-its WebSocket client are in tests/support/live.py), and what its requests did.
+"""Fixtures for the socket and stream tests: a real server (werkzeug, threaded; the server is in
+tests/support/live.py, the WebSocket client in tests/support/websockets.py), and what its
+requests did.
 
 The server has its own app and database (as the browser tests do): its requests commit for
 real, so modules using it turn the suite's per-test rollback off and make their own users."""
