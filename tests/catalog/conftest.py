@@ -6,7 +6,7 @@ import pytest
 from flask_login import AnonymousUserMixin
 
 from app.catalog import review
-from tests.support.catalog import build_course
+from tests.support.catalog import reviewable_draft
 
 
 @pytest.fixture
@@ -18,7 +18,7 @@ def anonymous():
 @pytest.fixture
 def ready_course(db, creator):
     """A complete draft of `creator`, committed."""
-    course = build_course(creator)
+    course = reviewable_draft(creator)
     db.session.commit()
     return course
 

@@ -6,7 +6,7 @@ import pytest
 from flask_login import AnonymousUserMixin
 
 from app.learning import enrollment
-from tests.support.learning import build_course
+from tests.support.learning import course_with_kinds
 
 
 @pytest.fixture
@@ -23,17 +23,17 @@ def moderator(make_user):
 @pytest.fixture
 def course(db, creator, admin):
     """A published free course: video (free preview), PDF, text, quiz."""
-    return build_course(creator, admin)
+    return course_with_kinds(creator, admin)
 
 
 @pytest.fixture
 def paid_course(db, creator, admin):
-    return build_course(creator, admin, price="19.99", title="Paid SQL")
+    return course_with_kinds(creator, admin, price="19.99", title="Paid SQL")
 
 
 @pytest.fixture
 def draft_course(db, creator, admin):
-    return build_course(creator, admin, publish=False, title="Draft SQL")
+    return course_with_kinds(creator, admin, publish=False, title="Draft SQL")
 
 
 @pytest.fixture
