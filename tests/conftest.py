@@ -17,6 +17,7 @@ from pathlib import Path
 
 import email_validator
 import pytest
+from flask_login import AnonymousUserMixin
 
 from app.accounts import sessions
 from app.dbtypes import utcnow
@@ -211,6 +212,19 @@ def reviewer(make_user):
     """An admin who may review courses (and nothing else)."""
     return make_user(email="reviewer@example.test", display_name="Rita Reviewer",
                      permissions=("review_courses",))
+
+
+@pytest.fixture
+def moderator(make_user):
+    """An admin who may moderate but not manage users."""
+    return make_user(email="moderator@example.test", display_name="Moe Moderator",
+                     permissions=("moderate",))
+
+
+@pytest.fixture
+def anonymous():
+    """The user Flask-Login gives a visitor who is not signed in."""
+    return AnonymousUserMixin()
 
 
 @pytest.fixture

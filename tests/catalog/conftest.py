@@ -3,16 +3,9 @@
 from __future__ import annotations
 
 import pytest
-from flask_login import AnonymousUserMixin
 
 from app.catalog import review
 from tests.support.catalog import reviewable_draft
-
-
-@pytest.fixture
-def anonymous():
-    """The user Flask-Login gives a visitor who is not signed in."""
-    return AnonymousUserMixin()
 
 
 @pytest.fixture

@@ -1,23 +1,11 @@
 """Fixtures for the learning tests: complete courses built through the catalog services
-(tests/support/learning.py), a moderator and an enrollment."""
+(tests/support/learning.py) and an enrollment."""
 from __future__ import annotations
 
 import pytest
-from flask_login import AnonymousUserMixin
 
 from app.learning import enrollment
 from tests.support.learning import course_with_kinds
-
-
-@pytest.fixture
-def anonymous():
-    return AnonymousUserMixin()
-
-
-@pytest.fixture
-def moderator(make_user):
-    return make_user(email="moderator@example.test", display_name="Mo Moderator",
-                     permissions=("moderate",))
 
 
 @pytest.fixture
