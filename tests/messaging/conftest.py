@@ -3,7 +3,7 @@ tests/support/live.py, the WebSocket client in tests/support/websockets.py), and
 requests did.
 
 The server has its own app and database (as the browser tests do): its requests commit for
-real, so modules using it turn the suite's per-test rollback off and make their own users."""
+real, so modules using it are marked `committed` and make their own users."""
 from __future__ import annotations
 
 import logging
