@@ -142,8 +142,8 @@ def test_a_handshake_from_another_site_is_refused(live, room):
 
 def test_the_sites_own_origin_and_configured_ones_are_let_in(live, room, monkeypatch):
     course, _, learner, _ = room
-    # The client sends `Host: 127.0.0.1:<port>`, as a browser does: the page's origin.
-    own = live.connect(learner, course.id, headers={"Origin": f"http://127.0.0.1:{live.port}"})
+    # The client sends `Host: 127.0.0.1` (no port): the page's origin as the server sees it.
+    own = live.connect(learner, course.id, headers={"Origin": "http://127.0.0.1"})
     joined(own)
     own.close()
     monkeypatch.setitem(live.app.config, "WS_ALLOWED_ORIGINS", ("https://app.example",))
