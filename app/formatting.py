@@ -34,6 +34,12 @@ from decimal import ROUND_HALF_UP, Decimal
 
 from markupsafe import Markup
 
+from app.money import format_money
+
+__all__ = ["as_utc", "date_element", "datetime_element", "format_date", "format_datetime", "format_money", "iso_date",
+           "iso_datetime",
+           "format_percent"]
+
 MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 _HUNDREDTH = Decimal("0.01")
 

@@ -3,17 +3,21 @@
 The schema is built by running the migrations on a fresh database: a temporary SQLite
 file on the embedded default, or a new PostgreSQL database on the server named by
 DATABASE_URL (dropped at the end). Each test runs inside a transaction that is rolled
-back, so it leaves nothing behind. With REDIS_URL set the real Redis is used, under a
+back, so it leaves nothing behind; a test marked `committed` commits for real on a database of
+its own instead (tests/support/databases.py). With REDIS_URL set the real Redis is used, under a
 key prefix that is deleted at the end.
 """
 from __future__ import annotations
 
 import shutil
+import struct
+import zlib
+from email import message_from_bytes, policy
 from pathlib import Path
 
 import email_validator
 import pytest
-from flask_sqlalchemy.session import Session as _FlaskSession
+from flask_login import AnonymousUserMixin
 
 from app.accounts import sessions
 from app.dbtypes import utcnow
@@ -22,6 +26,7 @@ from app.extensions import db as _db
 from app.extensions import get_redis, limiter
 from tests import factories
 from tests.support.apps import REAL_SERVICES, build_app, sign_in_client
+from tests.support.databases import is_committed, rolled_back
 
 # The personas live under the reserved `.test` domain (RFC 2606), which email-validator
 # refuses unless told it runs in a test environment (its documented switch).
@@ -46,45 +51,33 @@ def app():
 
 @pytest.fixture(scope="module")
 def committed_app():
-    """An app on a database of its own whose data is really committed (for tests that turn the
-    per-test rollback off); dropped at the end of the module."""
+    """An app on a database of its own whose data is really committed (for tests marked
+    `committed`); dropped at the end of the module."""
     app, teardown = build_app()
     yield app
     teardown()
 
 
-class _ConnectionBoundSession(_FlaskSession):
-    """Flask-SQLAlchemy's Session picks the engine by bind key and ignores a session-level
-    `bind`, so a session given the test's connection would still commit on a new one."""
-
-    def get_bind(self, mapper=None, clause=None, bind=None, **kwargs):
-        return bind if bind is not None else self.bind
+@pytest.fixture(autouse=True)
+def db(request):
+    """The shared test app's database, inside a transaction rolled back after the test
+    (`rolled_back`); None for a test marked `committed`, which commits on a database of its
+    own (tests/support/databases.py)."""
+    if is_committed(request.node):
+        yield None
+        return
+    with rolled_back(request.getfixturevalue("app")) as database:
+        yield database
 
 
 @pytest.fixture(autouse=True)
-def db(app):
-    """Run the test inside one outer transaction that is rolled back at the end.
-
-    Every session (the test's, each request's, each after-commit subscriber's) joins the
-    same connection through a SAVEPOINT, so `commit()` works as usual and is undone."""
-    with app.app_context():
-        connection = _db.engine.connect()
-        outer = connection.begin()
-        original = _db.session
-        _db.session = _db._make_scoped_session(
-            {"bind": connection, "join_transaction_mode": "create_savepoint",
-             "class_": _ConnectionBoundSession})
-        try:
-            yield _db
-        finally:
-            _db.session.remove()
-            _db.session = original
-            outer.rollback()
-            connection.close()
-
-
-@pytest.fixture(autouse=True)
-def _clean_limits_and_files(app):
+def _clean_limits_and_files(request):
+    """Rate limits, flood counters and mails of the shared test app start empty (a test marked
+    `committed` does not use that app: its own starts empty)."""
+    if is_committed(request.node):
+        yield
+        return
+    app = request.getfixturevalue("app")
     limiter.reset()
     with app.app_context():  # message flood counters: user ids repeat once a test rolls back;
         redis = get_redis()     # log-in throttles: the personas' addresses repeat in every test
@@ -173,14 +166,11 @@ def emitted():
 @pytest.fixture
 def outbox(app):
     """The mails written by the embedded mail backend, oldest first, as parsed messages."""
-    import email
-    from email import policy
-
     class Outbox:
         def messages(self):
             folder = Path(app.config["MAIL_DIR"])
             files = sorted(folder.glob("*.eml")) if folder.exists() else []
-            return [email.message_from_bytes(f.read_bytes(), policy=policy.default) for f in files]
+            return [message_from_bytes(f.read_bytes(), policy=policy.default) for f in files]
 
         def __len__(self):
             return len(self.messages())
@@ -226,6 +216,19 @@ def reviewer(make_user):
 
 
 @pytest.fixture
+def moderator(make_user):
+    """An admin who may moderate but not manage users."""
+    return make_user(email="moderator@example.test", display_name="Moe Moderator",
+                     permissions=("moderate",))
+
+
+@pytest.fixture
+def anonymous():
+    """The user Flask-Login gives a visitor who is not signed in."""
+    return AnonymousUserMixin()
+
+
+@pytest.fixture
 def make_course():
     return factories.make_course
 
@@ -238,8 +241,6 @@ def user_admin(make_user):
 
 
 def _png_chunk(kind: bytes, data: bytes) -> bytes:
-    import struct
-    import zlib
     return (struct.pack(">I", len(data)) + kind + data
             + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF))
 
@@ -247,8 +248,6 @@ def _png_chunk(kind: bytes, data: bytes) -> bytes:
 @pytest.fixture
 def tiny_png() -> bytes:
     """A valid 1x1 RGB PNG (built by hand: Pillow is not installed)."""
-    import struct
-    import zlib
     header = struct.pack(">IIBBBBB", 1, 1, 8, 2, 0, 0, 0)  # 1x1, 8-bit, truecolour
     pixels = zlib.compress(b"\x00\xff\x00\x00")  # filter byte, then one red pixel
     return (b"\x89PNG\r\n\x1a\n" + _png_chunk(b"IHDR", header) + _png_chunk(b"IDAT", pixels)

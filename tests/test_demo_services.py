@@ -37,11 +37,8 @@ from tests.support.processes import (
     wait_for,
 )
 
-
-@pytest.fixture
-def db():
-    """Not the rolled-back transaction: these tests commit, and other processes read it."""
-    yield None
+# These tests commit for real: other processes read what they write.
+pytestmark = pytest.mark.committed
 
 
 @pytest.fixture

@@ -13,13 +13,11 @@ from pathlib import Path
 import pytest
 
 from tests.support.apps import build_app
-from tests.support.logs import ROOT, add_probe_routes, json_lines, start_worker, stop, wait_for
+from tests.support.logs import add_probe_routes, json_lines
+from tests.support.processes import ROOT, start_worker, stop, wait_for
 
-
-@pytest.fixture
-def db():
-    """These tests commit for real: other processes read what they write."""
-    yield None
+# These tests commit for real: other processes read what they write.
+pytestmark = pytest.mark.committed
 
 
 def process_env(app, **extra) -> dict:
@@ -71,7 +69,7 @@ def test_a_job_run_by_a_worker_logs_with_the_id_of_the_request_that_enqueued_it(
     app, teardown = build_app(JOBS_INLINE=False, RQ_QUEUE_PREFIX=prefix)
     add_probe_routes(app)
     log_path = tmp_path / "worker.log"
-    worker = start_worker(process_env(app, RQ_QUEUE_PREFIX=prefix), log_path, "default")
+    worker = start_worker(process_env(app, RQ_QUEUE_PREFIX=prefix), "default", log_path=log_path)
     try:
         resp = app.test_client().post("/probe/enqueue/probe",
                                       headers={"X-Request-ID": "request-that-enqueued-1"})

@@ -21,11 +21,8 @@ from tests.support.observability import (
 )
 from tests.support.processes import process_env, start_worker, stop, wait_for
 
-
-@pytest.fixture
-def db():
-    """These tests commit for real: other processes read what they write."""
-    yield None
+# These tests commit for real: other processes read what they write.
+pytestmark = pytest.mark.committed
 
 
 # As long as the whole wait for both workers: on a busy machine a worker's first answers

@@ -3,22 +3,15 @@
 from __future__ import annotations
 
 import pytest
-from flask_login import AnonymousUserMixin
 
 from app.catalog import publishing
-from tests.support.catalog import build_course
-
-
-@pytest.fixture
-def anonymous():
-    """The user Flask-Login gives a visitor who is not signed in."""
-    return AnonymousUserMixin()
+from tests.support.catalog import reviewable_draft
 
 
 @pytest.fixture
 def ready_course(db, creator):
     """A complete draft of `creator`, committed."""
-    course = build_course(creator)
+    course = reviewable_draft(creator)
     db.session.commit()
     return course
 

@@ -17,7 +17,7 @@ from app.catalog.queries import review_queue
 from app.errors import Invalid, NotAllowed
 from app.messaging.models import Notification
 from app.moderation.models import AuditLog
-from tests.support.catalog import build_course
+from tests.support.catalog import reviewable_draft
 
 NOW = datetime(2025, 3, 1, 12, 0, tzinfo=UTC)
 
@@ -218,7 +218,7 @@ def test_a_superuser_may_approve(db, admin, submitted_course):
 
 def test_a_creator_cannot_approve_their_own_course_even_as_a_reviewer(db, make_user):
     reviewing_creator = make_user(permissions=("review_courses",))
-    course = build_course(reviewing_creator)
+    course = reviewable_draft(reviewing_creator)
     publishing.submit_for_review(reviewing_creator, course)
     db.session.commit()
     with pytest.raises(NotAllowed):

@@ -19,13 +19,8 @@ from app.errors import Conflict
 from app.extensions import db as _db
 from tests import factories
 
-pytestmark = pytest.mark.real_services
-
-
-@pytest.fixture
-def db():
-    """Not the rolled-back `db` of the suite: these tests commit for real on their own database."""
-    yield None
+# Two real connections race on an app of their own, whose data is really committed.
+pytestmark = [pytest.mark.real_services, pytest.mark.committed]
 
 
 @pytest.fixture

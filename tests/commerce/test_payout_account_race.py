@@ -15,13 +15,8 @@ from app.commerce.models import PayoutAccount
 from app.extensions import db as _db
 from tests import factories
 
-pytestmark = pytest.mark.real_services
-
-
-@pytest.fixture
-def db():
-    """Not the rolled-back `db` of the suite: these tests commit for real on their own database."""
-    yield None
+# Two real connections race on an app of their own, whose data is really committed.
+pytestmark = [pytest.mark.real_services, pytest.mark.committed]
 
 
 @pytest.fixture

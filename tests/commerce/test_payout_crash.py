@@ -22,13 +22,8 @@ from tests.support.apps import build_app
 from tests.support.processes import descendants
 
 ROOT = Path(__file__).resolve().parents[2]
-pytestmark = pytest.mark.real_services
-
-
-@pytest.fixture
-def db():
-    """This test runs on its own committed database (workers are other processes)."""
-    yield None
+# This test runs on its own committed database (workers are other processes).
+pytestmark = [pytest.mark.real_services, pytest.mark.committed]
 
 
 class FakeStripe(ThreadingHTTPServer):

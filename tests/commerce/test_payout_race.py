@@ -19,14 +19,9 @@ from tests import factories
 from tests.support.apps import build_app
 from tests.support.commerce import buy, paid_course
 
-pytestmark = pytest.mark.real_services
-
-
-@pytest.fixture
-def db():
-    """Not the rolled-back `db` of the suite: these tests commit for real, on their own database
-    (`committed` below), through two real connections."""
-    yield None
+# These tests commit for real, on their own database (`committed` below), through two real
+# connections.
+pytestmark = [pytest.mark.real_services, pytest.mark.committed]
 
 
 @pytest.fixture

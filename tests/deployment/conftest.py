@@ -11,16 +11,10 @@ import pytest
 from tests.support.deployment import NGINX, Deployment
 
 
-@pytest.fixture(autouse=True)
-def db():
-    """No per-test rollback: the deployment's processes commit for real."""
-    yield None
-
-
-@pytest.fixture(autouse=True)
-def _clean_limits_and_files():
-    """The suite's version resets the shared test app; the deployment has its own."""
-    yield
+def pytest_itemcollected(item):
+    """Every test here is `committed` (the deployment's processes commit for real): no per-test
+    rollback, and the shared test app is not used (tests/support/databases.py)."""
+    item.add_marker(pytest.mark.committed)
 
 
 @pytest.fixture(scope="module")

@@ -17,16 +17,8 @@ from tests import factories
 from tests.support import search
 from tests.support.apps import build_app
 
-
-@pytest.fixture(autouse=True)
-def db():
-    """No per-test rollback: the replica's own connection must see committed rows."""
-    yield None
-
-
-@pytest.fixture(autouse=True)
-def _clean_limits_and_files():
-    yield
+# No per-test rollback: the replica's own connection must see committed rows.
+pytestmark = pytest.mark.committed
 
 
 def read_only(url: str) -> str:

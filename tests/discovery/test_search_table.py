@@ -20,7 +20,8 @@ from app.learning.enrollment import enroll
 from app.learning.models import CourseStats
 from app.moderation.suspensions import suspend_user, unsuspend_user
 from tests.support.apps import ON_POSTGRESQL
-from tests.support.search import category, draft_course, ids, rate
+from tests.support.catalog import category
+from tests.support.search import draft_course, ids, rate
 
 NOW = utcnow().replace(microsecond=0)
 

@@ -42,19 +42,13 @@ def find_chromium() -> str | None:
     return shutil.which("chromium")
 
 
-# --- the suite's fixtures that do not apply to a live server --------------------------
+# --- the suite's rollback does not apply to a live server ------------------------------
 
 
-@pytest.fixture(autouse=True)
-def db():
-    """No per-test rollback: the live server's requests must see committed data."""
-    yield None
-
-
-@pytest.fixture(autouse=True)
-def _clean_limits_and_files():
-    """The suite's version resets the shared test app; the live server has its own."""
-    yield
+def pytest_itemcollected(item):
+    """Every test here is `committed` (the live server's requests commit for real): no per-test
+    rollback, and the shared test app is not used (tests/support/databases.py)."""
+    item.add_marker(pytest.mark.committed)
 
 
 # --- the live server ------------------------------------------------------------------

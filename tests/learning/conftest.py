@@ -1,39 +1,27 @@
 """Fixtures for the learning tests: complete courses built through the catalog services
-(tests/support/learning.py), a moderator and an enrollment."""
+(tests/support/learning.py) and an enrollment."""
 from __future__ import annotations
 
 import pytest
-from flask_login import AnonymousUserMixin
 
 from app.learning import enrollment
-from tests.support.learning import build_course
-
-
-@pytest.fixture
-def anonymous():
-    return AnonymousUserMixin()
-
-
-@pytest.fixture
-def moderator(make_user):
-    return make_user(email="moderator@example.test", display_name="Mo Moderator",
-                     permissions=("moderate",))
+from tests.support.learning import course_with_kinds
 
 
 @pytest.fixture
 def course(db, creator, admin):
     """A published free course: video (free preview), PDF, text, quiz."""
-    return build_course(creator, admin)
+    return course_with_kinds(creator, admin)
 
 
 @pytest.fixture
 def paid_course(db, creator, admin):
-    return build_course(creator, admin, price="19.99", title="Paid SQL")
+    return course_with_kinds(creator, admin, price="19.99", title="Paid SQL")
 
 
 @pytest.fixture
 def draft_course(db, creator, admin):
-    return build_course(creator, admin, publish=False, title="Draft SQL")
+    return course_with_kinds(creator, admin, publish=False, title="Draft SQL")
 
 
 @pytest.fixture

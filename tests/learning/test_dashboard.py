@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 from app.learning import discussions, progress
 from app.learning.dashboard import my_learning, my_teaching
 from app.learning.enrollment import enroll, revoke
-from tests.support.learning import build_course, finish_course, lessons_of
+from tests.support.learning import course_with_kinds, finish_course, lessons_of
 
 T0 = datetime(2025, 3, 1, 9, 0, tzinfo=UTC)
 
@@ -18,7 +18,7 @@ def test_a_newcomer_has_nothing_to_learn_or_teach(db, make_user):
 
 def test_my_learning_shows_progress_next_lesson_and_certificate(db, creator, admin, learner,
                                                                 course):
-    other = build_course(creator, admin, title="Second course")
+    other = course_with_kinds(creator, admin, title="Second course")
     enroll(learner, course, now=T0)
     enroll(learner, other, now=T0)
     finish_course(learner, course)
@@ -32,7 +32,7 @@ def test_my_learning_shows_progress_next_lesson_and_certificate(db, creator, adm
 
 
 def test_my_learning_puts_the_latest_activity_first(db, creator, admin, learner, course):
-    other = build_course(creator, admin, title="Second course")
+    other = course_with_kinds(creator, admin, title="Second course")
     enroll(learner, course, now=T0)
     enroll(learner, other, now=T0 + timedelta(days=1))
     assert [i.course.id for i in my_learning(learner)] == [other.id, course.id]
@@ -46,7 +46,7 @@ def test_my_learning_leaves_out_revoked_enrollments(db, admin, learner, course, 
 
 
 def test_my_teaching_counts_learners_and_open_questions(db, make_user, creator, admin, course):
-    empty = build_course(creator, admin, title="Nobody here yet")
+    empty = course_with_kinds(creator, admin, title="Nobody here yet")
     askers = [make_user(password=None) for _ in range(3)]
     for who in askers:
         enroll(who, course)

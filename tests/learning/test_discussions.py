@@ -12,7 +12,7 @@ from app.learning.enrollment import enroll, revoke
 from app.moderation.models import Report
 from app.moderation.reports import report_post
 from app.moderation.suspensions import suspend_user
-from tests.support.learning import build_course, lessons_of
+from tests.support.learning import course_with_kinds, lessons_of
 from tests.support.rows import notifications
 
 T0 = datetime(2025, 3, 1, 9, 0, tzinfo=UTC)
@@ -77,7 +77,7 @@ def test_a_revoked_learner_is_cut_off(db, admin, learner, course, enrolled, thre
 
 
 def test_a_learner_of_another_course_does_not_take_part(db, creator, admin, learner, enrolled):
-    other = build_course(creator, admin, title="Another course")
+    other = course_with_kinds(creator, admin, title="Another course")
     with pytest.raises(NotAllowed):
         ask(learner, other)
 
@@ -116,7 +116,7 @@ def test_a_question_cannot_link_a_foreign_or_garbled_lesson(db, learner, course,
 
 def test_a_question_cannot_link_a_lesson_of_another_course(db, creator, admin, learner, course,
                                                            enrolled):
-    other = build_course(creator, admin, title="Another course")
+    other = course_with_kinds(creator, admin, title="Another course")
     with pytest.raises(Invalid):
         ask(learner, course, lesson_id=lessons_of(other)[0].id)
 

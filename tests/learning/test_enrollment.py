@@ -12,7 +12,7 @@ from app.learning.progress import access_lesson
 from app.learning.queries import active_enrollment, enrollment_for, is_enrolled
 from app.learning.stats import stats_for
 from app.moderation.suspensions import suspend_user
-from tests.support.learning import lessons_of, named
+from tests.support.learning import course_with_kinds, lessons_of, named
 
 
 def enrollment_rows(db, course) -> int:
@@ -253,8 +253,7 @@ def test_an_enrolled_learner_keeps_access_when_the_course_is_unpublished(db, cre
 
 def test_a_lesson_is_opened_only_through_its_own_course(db, creator, admin, learner, course,
                                                         enrolled):
-    from tests.support.learning import build_course
-    other = build_course(creator, admin, title="Other course")
+    other = course_with_kinds(creator, admin, title="Other course")
     with pytest.raises(NotFound):
         access_lesson(learner, course.id, lessons_of(other)[-1].id)
 

@@ -14,7 +14,7 @@ from app.learning.models import Certificate, LessonProgress
 from app.learning.queries import completed_lesson_ids
 from tests.support.learning import (
     add_lesson,
-    build_course,
+    course_with_kinds,
     finish_course,
     lessons_of,
     named,
@@ -38,7 +38,7 @@ def test_a_new_enrollment_has_no_progress(db, enrolled):
 
 
 def test_progress_is_completed_over_total_rounded_down(db, creator, admin, learner):
-    course = build_course(creator, admin, kinds=("text", "text", "text"))
+    course = course_with_kinds(creator, admin, kinds=("text", "text", "text"))
     row = enroll(learner, course)
     first, second, third = lessons_of(course)
     progress.complete_lesson(learner, first)

@@ -15,7 +15,7 @@ from app.learning.models import Review
 from app.moderation.models import Report
 from app.moderation.reports import report_review
 from app.moderation.suspensions import suspend_user
-from tests.support.learning import build_course, finish_course, lessons_of
+from tests.support.learning import course_with_kinds, finish_course, lessons_of
 from tests.support.rows import notifications
 
 T0 = datetime(2025, 3, 1, 9, 0, tzinfo=UTC)
@@ -170,7 +170,7 @@ def test_aggregates_match_the_latest_rating_of_each_reviewer(db, people, course,
 
 def test_one_five_star_review_ranks_below_twenty_averaging_four_and_a_half(db, make_user, creator,
                                                                         admin, course):
-    crowd = build_course(creator, admin, title="Crowd favourite")
+    crowd = course_with_kinds(creator, admin, title="Crowd favourite")
     newcomer = make_user(password=None)
     enroll(newcomer, course)
     reviews.write_review(newcomer, course, rating=5)

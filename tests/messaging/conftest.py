@@ -1,12 +1,12 @@
-"""Fixtures for the socket and stream tests: a real server (werkzeug, threaded; the server and
-its WebSocket client are in tests/support/live.py), and what its requests did.
+"""Fixtures for the socket and stream tests: a real server (werkzeug, threaded; the server is in
+tests/support/live.py, the WebSocket client in tests/support/websockets.py), and what its
+requests did.
 
 The server has its own app and database (as the browser tests do): its requests commit for
-real, so modules using it turn the suite's per-test rollback off and make their own users."""
+real, so modules using it are marked `committed` and make their own users."""
 from __future__ import annotations
 
 import logging
-import time
 
 import pytest
 from flask import got_request_exception, request, request_tearing_down
@@ -14,6 +14,7 @@ from flask import got_request_exception, request, request_tearing_down
 from app.extensions import db as _db
 from tests.support.apps import app_in_another_process, build_app
 from tests.support.live import Live, serve
+from tests.support.processes import wait_for as wait_until
 
 
 @pytest.fixture(scope="module")
@@ -39,16 +40,11 @@ def ctx(live):
 
 @pytest.fixture
 def wait_for():
-    """`wait_for(condition, timeout=5, what=...)`: poll until `condition()` is true, or fail."""
+    """`wait_for(condition, timeout=5, what=...)`: poll until `condition()` is true, or fail
+    (tests/support/processes.py's, with a live server's shorter patience)."""
 
     def wait(condition, timeout: float = 5.0, what: str = "the condition"):
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            value = condition()
-            if value:
-                return value
-            time.sleep(0.02)
-        raise AssertionError(f"{what} did not happen within {timeout} s")
+        return wait_until(condition, what, timeout)
 
     return wait
 

@@ -25,16 +25,8 @@ from app.messaging import chat, chat_moderation
 from tests import factories
 from tests.support.live import frames, server_side_write
 
-
-@pytest.fixture(autouse=True)
-def db():
-    """No per-test rollback: the server's threads must see committed rows."""
-    yield None
-
-
-@pytest.fixture(autouse=True)
-def _clean_limits_and_files():
-    yield
+# No per-test rollback: the server's threads must see committed rows.
+pytestmark = pytest.mark.committed
 
 
 @pytest.fixture
@@ -94,8 +86,9 @@ def test_an_anonymous_visitor_is_closed_with_policy_violation(live, room, server
 
 
 def test_a_close_sent_with_the_handshake_reply_is_read(live):
-    """The test client's own fix (tests/support/live.py, WsClient): frames that arrive in the same read as
-    the handshake reply are not lost, so a refusal under load reads as 1008, not 1005."""
+    """The test client's own fix (tests/support/websockets.py, WsClient): frames that arrive in
+    the same read as the handshake reply are not lost, so a refusal under load reads as 1008,
+    not 1005."""
     listener = socket.create_server(("127.0.0.1", 0))
 
     def serve_once():

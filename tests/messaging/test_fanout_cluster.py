@@ -29,18 +29,8 @@ from tests.support.apps import app_in_another_process, build_app
 from tests.support.live import Live
 from tests.support.redis_cluster import redis_cluster
 
-pytestmark = pytest.mark.real_services  # a local cluster beside the suite's real Redis
-
-
-@pytest.fixture(autouse=True)
-def db():
-    """No per-test rollback: the other processes must see committed rows."""
-    yield None
-
-
-@pytest.fixture(autouse=True)
-def _clean_limits_and_files():
-    yield
+# A local cluster beside the suite's real Redis; the other processes must see committed rows.
+pytestmark = [pytest.mark.real_services, pytest.mark.committed]
 
 
 @pytest.fixture(scope="module")

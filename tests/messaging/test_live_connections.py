@@ -24,16 +24,8 @@ from app.messaging.notifications import notify
 from tests import factories
 from tests.support.live import server_side_write
 
-
-@pytest.fixture(autouse=True)
-def db():
-    """No per-test rollback: the server's threads must see committed rows."""
-    yield None
-
-
-@pytest.fixture(autouse=True)
-def _clean_limits_and_files():
-    yield
+# No per-test rollback: the server's threads must see committed rows.
+pytestmark = pytest.mark.committed
 
 
 @pytest.fixture

@@ -21,11 +21,6 @@ from tests.support.moderation import chat_line, course_review, dm_line, forum_po
 
 
 @pytest.fixture
-def moderator(make_user):
-    return make_user(email="moderator@example.test", display_name="Moe Moderator", permissions=("moderate",))
-
-
-@pytest.fixture
 def chief(make_user):
     """A moderator who may also manage users (and so suspend)."""
     return make_user(email="chief@example.test", display_name="Cora Chief",

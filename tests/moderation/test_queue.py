@@ -16,11 +16,6 @@ from tests.support.moderation import T0, chat_line, course_review, dm_line, foru
 
 
 @pytest.fixture
-def moderator(make_user):
-    return make_user(email="moderator@example.test", display_name="Moe Moderator", permissions=("moderate",))
-
-
-@pytest.fixture
 def course(make_course, creator):
     return make_course(creator, title="Python Basics", status="published")
 

@@ -1,13 +1,24 @@
 """What the browser tests share: unique accounts, axe + screenshots, common steps."""
 from __future__ import annotations
 
+import io
 import json
 import re
+import time
 import uuid
+from email import message_from_bytes, policy
 from pathlib import Path
 
 import pytest
+import sqlalchemy as sa
 from playwright.sync_api import Page, expect
+
+from app.accounts import auth, roles
+from app.accounts.queries import user_by_email
+from app.catalog import courses, publishing, quizzes, structure
+from app.catalog.models import Category
+from app.catalog.samples import png, video
+from app.extensions import db
 
 ROOT = Path(__file__).resolve().parents[2]
 AXE_JS = ROOT / "app" / "static" / "vendor" / "axe.min.js"
@@ -132,15 +143,11 @@ def log_in(page: Page, email: str, password: str = PASSWORD) -> None:
 def mailed_link(app, to: str, path: str, timeout: float = 10.0) -> str:
     """The path of the link to `path…` in the newest mail the live server wrote to `to`
     (its file mail backend), waiting for it up to `timeout` seconds."""
-    import email
-    import time
-    from email import policy
-
     deadline = time.monotonic() + timeout
     pattern = re.compile(r"https?://[^/\s]+(" + re.escape(path) + r"\S+)")
     while True:
         for file in sorted(Path(app.config["MAIL_DIR"]).glob("*.eml"), reverse=True):
-            message = email.message_from_bytes(file.read_bytes(), policy=policy.default)
+            message = message_from_bytes(file.read_bytes(), policy=policy.default)
             match = pattern.search(message.get_content()) if message["To"] == to else None
             if match:
                 return match.group(1)
@@ -166,9 +173,6 @@ def expect_dashboard(page: Page, display_name: str) -> None:
 def make_user(app, who: str, display_name: str, *permissions: str) -> str:
     """Sign up an account on the live server's database (with `permissions` granted by the
     system); returns its e-mail."""
-    from app.accounts import auth, roles
-    from app.extensions import db
-
     email = unique_email(who)
     with app.app_context():
         user = auth.sign_up(email=email, display_name=display_name, password=PASSWORD)
@@ -199,16 +203,6 @@ def publish_course(app, creator_email: str, reviewer_email: str, *, title: str,
     """A published course made through the services, as a creator and a reviewer would:
     section 1 has a free-preview video and a text lesson, section 2 a one-question quiz
     whose right answer is "The right answer". Returns its id, slug and lesson titles."""
-    import io
-
-    import sqlalchemy as sa
-
-    from app.accounts.queries import user_by_email
-    from app.catalog import courses, publishing, quizzes, structure
-    from app.catalog.models import Category
-    from app.catalog.samples import png, video
-    from app.extensions import db
-
     with app.app_context():
         creator, reviewer = user_by_email(creator_email), user_by_email(reviewer_email)
         category_id = db.session.scalar(sa.select(Category.id).where(Category.slug == category))

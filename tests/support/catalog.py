@@ -1,16 +1,28 @@
-"""Course drafts for the course service tests, complete enough to pass the review checklist."""
+"""Categories, and course drafts for the course service tests complete enough to pass the review
+checklist."""
 from __future__ import annotations
 
 import io
 
+import sqlalchemy as sa
+
 from app.catalog import courses, quizzes, structure
+from app.catalog.models import Category
 from app.catalog.queries import categories
 from app.catalog.samples import pdf, png, video
+from app.extensions import db
 
 DESCRIPTION = ("A practical course in short lessons. " * 8).strip()  # > 200 characters
 
 
-def build_course(creator, *, title: str = "Practical SQL", price: str = "19.99", cover: bool = True):
+def category(key: str | int = 0) -> Category:
+    """The category with the slug `key`, or the `key`-th one in the order the site lists them."""
+    if isinstance(key, str):
+        return db.session.scalar(sa.select(Category).where(Category.slug == key))
+    return db.session.scalars(sa.select(Category).order_by(Category.position, Category.id)).all()[key]
+
+
+def reviewable_draft(creator, *, title: str = "Practical SQL", price: str = "19.99", cover: bool = True):
     """A course that passes the review checklist: description, cover, category, one section
     with a video, a PDF, a text lesson and a quiz whose question has a correct answer."""
     course = courses.create_course(creator, title=title, category_id=categories()[0].id,

@@ -1,16 +1,16 @@
 """Buying through the screens (checkout form, the local gateway's pay page) and Stripe webhook
-payloads as Stripe posts them, for the HTTP-level money tests."""
+bodies as Stripe posts them (the events themselves are tests/support/commerce.py's), for the
+HTTP-level money tests."""
 from __future__ import annotations
 
 import json
 import re
-import secrets
-import time
 
 import sqlalchemy as sa
 
 from app.commerce.models import Order
 from app.extensions import db
+from tests.support.commerce import stripe_event
 
 PAY_PAGE = re.compile(r"^/checkout/local/(cs_local_[0-9a-f]+)$")
 
@@ -23,7 +23,7 @@ def start_checkout(client, course) -> str:
     return resp.headers["Location"]
 
 
-def buy(client, course, action: str = "pay"):
+def buy_through_screens(client, course, action: str = "pay"):
     """Checkout, then press Pay (or Decline) on the test payment page."""
     return client.post(start_checkout(client, course), data={"action": action})
 
@@ -40,29 +40,20 @@ def order_of(buyer, course) -> Order:
 
 def bought(client, buyer, course) -> Order:
     """`buyer` (signed in on `client`) buys `course` through the screens; the paid order."""
-    resp = buy(client, course)
+    resp = buy_through_screens(client, course)
     assert resp.status_code == 302
     order = order_of(buyer, course)
     assert order.status == "paid"
     return order
 
 
-def stripe_event(event_type: str, obj: dict, *, event_id: str | None = None) -> bytes:
-    return json.dumps(
-        {
-            "id": event_id or f"evt_test_{secrets.token_hex(8)}",
-            "object": "event",
-            "type": event_type,
-            "created": int(time.time()),
-            "livemode": False,
-            "api_version": "2025-10-29",
-            "data": {"object": obj},
-        }
-    ).encode()
+def stripe_payload(event_type: str, obj: dict, *, event_id: str | None = None) -> bytes:
+    """The body Stripe posts for the event (`tests.support.commerce.stripe_event`)."""
+    return json.dumps(stripe_event(event_type, obj, event_id=event_id)).encode()
 
 
 def completed(order) -> bytes:
-    return stripe_event(
+    return stripe_payload(
         "checkout.session.completed",
         {
             "id": order.checkout_session_id,

@@ -26,7 +26,7 @@ from app.extensions import db
 from app.learning import progress
 from app.learning.queries import ordered_lessons
 from tests import factories
-from tests.support.learning import build_course
+from tests.support.learning import course_with_kinds
 
 _seq = itertools.count(1)
 
@@ -188,7 +188,7 @@ def form_body(call) -> dict[str, str]:
 def course_with_lessons(creator, approver, *, lessons: int = 3, price: str = "29.99",
                         title: str = "Paid SQL"):
     """A published paid course with `lessons` text lessons, built through the catalog services."""
-    return build_course(creator, approver, kinds=("text",) * lessons, price=price, title=title,
+    return course_with_kinds(creator, approver, kinds=("text",) * lessons, price=price, title=title,
                         preview_first=False)
 
 
@@ -202,4 +202,4 @@ def complete_lessons(learner, course, count: int | None = None) -> None:
 def course_with_files(creator, approver, *, kinds=("video", "pdf") * 3, price: str = "29.99",
                       title: str = "Paid files"):
     """A published paid course whose lessons are videos and PDFs (none a free preview)."""
-    return build_course(creator, approver, kinds=kinds, price=price, title=title, preview_first=False)
+    return course_with_kinds(creator, approver, kinds=kinds, price=price, title=title, preview_first=False)

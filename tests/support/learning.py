@@ -32,7 +32,7 @@ def add_lesson(creator, section, kind: str, title: str | None = None):
     return lesson
 
 
-def build_course(creator, approver, *, kinds=("video", "pdf", "text", "quiz"), price="0",
+def course_with_kinds(creator, approver, *, kinds=("video", "pdf", "text", "quiz"), price="0",
                  title="Practical SQL", publish=True, preview_first=True):
     """A course of `creator` whose lessons have `kinds` (in one section, in order), published by
     `approver` unless `publish` is false, committed."""

@@ -1,5 +1,5 @@
-"""A real server (werkzeug, threaded) for the socket and stream tests, a WebSocket client that
-reads what the server sent together with its handshake reply, and writes made beside it."""
+"""A real server (werkzeug, threaded) for the socket and stream tests, how to sign in and connect
+to it (with the one WebSocket client of tests/support/websockets.py), and writes made beside it."""
 from __future__ import annotations
 
 import re
@@ -8,29 +8,13 @@ import threading
 import time
 from contextlib import contextmanager
 
-import simple_websocket
 from flask import has_app_context
 from werkzeug.serving import make_server
 
 from app.dbtypes import writing
 from app.extensions import db as _db
 from tests.support.apps import sign_in_client
-
-
-class WsClient(simple_websocket.Client):
-    """simple-websocket's client, minus one race: when the server's first frames (say, a
-    close right after accepting) arrive in the same read as its handshake reply, the
-    library keeps them buffered and never looks at them, so the socket seems to drop
-    without a close frame (1005). A browser reads them; so does this client."""
-
-    def _thread(self):
-        if self.connected:
-            self.connected = self._handle_events()
-        if not self.connected:
-            self.event.set()
-            self.sock.close()
-            return
-        super()._thread()
+from tests.support.websockets import WsClient
 
 
 class Live:
@@ -59,7 +43,10 @@ class Live:
         return self.sign_in(user)[0]
 
     def open_ws(self, path: str, headers: dict | None = None, *, port: int | None = None) -> WsClient:
-        return WsClient.connect(f"ws://127.0.0.1:{port or self.port}{path}", headers=headers or {})
+        """A socket to `path` on this server (or the app on `port`), sending `Host: 127.0.0.1`
+        without the port, as these tests always have (their own-origin case is written for it)."""
+        return WsClient.connect(f"ws://127.0.0.1:{port or self.port}{path}", headers=headers or {},
+                                host="127.0.0.1")
 
     def connect(self, user, course_id: int, after: int | None = None, *,
                 cookie: str | None = None, headers: dict | None = None) -> WsClient:

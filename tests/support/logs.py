@@ -8,16 +8,14 @@ import json
 import logging
 import subprocess
 import sys
-import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from pathlib import Path
 
 from flask import Flask, Response
 
 from app.extensions import db
 from app.jobs import enqueue, job_session
+from tests.support.processes import ROOT
 
-ROOT = Path(__file__).resolve().parents[2]
 probe_log = logging.getLogger("tests.probe")
 
 
@@ -68,32 +66,6 @@ def add_probe_routes(app: Flask) -> None:
 def json_lines(text: str) -> list[dict]:
     """Every line of a log parsed as JSON (a line that is not JSON fails the test)."""
     return [json.loads(line) for line in text.splitlines() if line.strip()]
-
-
-def wait_for(condition, timeout: float = 30.0, what: str = "the condition"):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = condition()
-        if value:
-            return value
-        time.sleep(0.05)
-    raise AssertionError(f"{what} did not happen within {timeout} s")
-
-
-def start_worker(env: dict, log_path: Path, *queues: str) -> subprocess.Popen:
-    """`python worker.py queues…` as the Procfile runs it, its log lines into `log_path`."""
-    with open(log_path, "wb") as log_file:
-        return subprocess.Popen([sys.executable, str(ROOT / "worker.py"), *queues], cwd=ROOT,
-                                env=env, stdout=log_file, stderr=subprocess.STDOUT)
-
-
-def stop(proc: subprocess.Popen) -> None:
-    proc.terminate()
-    try:
-        proc.wait(timeout=15)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        proc.wait(timeout=5)
 
 
 class FakeSentry(ThreadingHTTPServer):

@@ -1,5 +1,6 @@
 """The app's own processes, started for a test the way the Procfile starts them: `flask` commands
-and RQ workers (`worker.py`) on a test's committed database, Redis and key prefixes."""
+and RQ workers (`worker.py`) on a test's committed database, Redis and key prefixes; stopping
+them, and waiting for what they do."""
 from __future__ import annotations
 
 import os
@@ -40,11 +41,16 @@ def start_flask_command(env: dict[str, str], *args: str) -> subprocess.Popen:
                             start_new_session=True)
 
 
-def start_worker(env: dict[str, str], *queues: str) -> subprocess.Popen:
-    """`python worker.py [queues]`, as the Procfile's `worker` line runs it."""
-    return subprocess.Popen([sys.executable, str(ROOT / "worker.py"), *queues], cwd=ROOT, env=env,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                            start_new_session=True)
+def start_worker(env: dict[str, str], *queues: str, log_path: Path | None = None) -> subprocess.Popen:
+    """`python worker.py [queues]`, as the Procfile's `worker` line runs it, in a session of its
+    own; its output into `log_path` (written anew), or discarded."""
+    argv = [sys.executable, str(ROOT / "worker.py"), *queues]
+    if log_path is None:
+        return subprocess.Popen(argv, cwd=ROOT, env=env, stdout=subprocess.DEVNULL,
+                                stderr=subprocess.DEVNULL, start_new_session=True)
+    with open(log_path, "wb") as log:
+        return subprocess.Popen(argv, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
+                                start_new_session=True)
 
 
 def descendants(pid: int) -> list[int]:
@@ -86,12 +92,17 @@ def stop(proc: subprocess.Popen, timeout: float = 20) -> None:
         kill_hard(proc)
 
 
-def wait_for(predicate, what: str, timeout: float = 60.0) -> None:
+def wait_for(condition, what: str = "the condition", timeout: float = 60.0):
+    """Poll `condition()` until it returns something true, and return that; fail after
+    `timeout` seconds naming `what`."""
     deadline = time.monotonic() + timeout
-    while not predicate():
+    while True:
+        value = condition()
+        if value:
+            return value
         if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        time.sleep(0.1)
+            raise AssertionError(f"timed out waiting for {what} ({timeout} s)")
+        time.sleep(0.05)
 
 
 def start_logged(argv: list[str], env: dict[str, str], log_path: Path) -> subprocess.Popen:

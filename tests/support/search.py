@@ -5,22 +5,17 @@ from __future__ import annotations
 import io
 from datetime import datetime
 
-import sqlalchemy as sa
-
 from app.catalog import courses, publishing, structure
-from app.catalog.models import Category, Course
+from app.catalog.models import Course
 from app.catalog.samples import png
 from app.extensions import db
 from app.learning.enrollment import enroll
 from app.learning.reviews import write_review
+from tests.support.catalog import category
 
 # Neutral filler: no test searches for any of these words.
 FILLER = ("A friendly series of short practical lessons with exercises, worked examples and "
           "notes to keep. ") * 3
-
-
-def category(slug: str) -> Category:
-    return db.session.scalar(sa.select(Category).where(Category.slug == slug))
 
 
 def draft_course(creator, *, title: str, subtitle: str = "", description: str = "",

@@ -8,16 +8,13 @@ import os
 import sqlalchemy as sa
 
 from app.catalog import courses, publishing, quizzes, structure
-from app.catalog.models import Category, Course, Lesson, MediaAsset
+from app.catalog.models import Course, Lesson, MediaAsset
 from app.catalog.samples import pdf, png, video
 from app.extensions import db
+from tests.support.catalog import category
 
 DESCRIPTION = ("A practical course about testing web applications, one small step at a time. "
                "Every lesson ends with an exercise, and the quiz checks what stuck. ") * 2
-
-
-def category(position: int = 0) -> Category:
-    return db.session.scalars(sa.select(Category).order_by(Category.position, Category.id)).all()[position]
 
 
 def build_course(owner, *, title: str = "Practical Testing", status: str = "draft", price: int = 0,

@@ -1,6 +1,7 @@
-"""A WebSocket client for tests, on simple-websocket's: it sends the port in `Host` (as a
-browser does: the server's Origin check compares the page's host with it), keeps the
-handshake reply's headers, and reads frames that arrived together with that reply."""
+"""The WebSocket client of the tests, on simple-websocket's: it sends the port in `Host` (as a
+browser does: the server's Origin check compares the page's host with it) unless given a
+`host`, keeps the handshake reply's headers, and reads frames that arrived together with that
+reply."""
 from __future__ import annotations
 
 import simple_websocket
@@ -15,8 +16,17 @@ class WsClient(simple_websocket.Client):
 
     response_headers: dict[str, str]
 
+    @classmethod
+    def connect(cls, url, headers=None, *, host: str | None = None, **options):
+        """simple-websocket's `connect`; `host`: the `Host` header, if not the URL's host:port."""
+        return cls(url, headers=headers, host=host, **options)
+
+    def __init__(self, url, *args, host: str | None = None, **kwargs):
+        self.host_header = host  # read by `handshake`, which the base class's __init__ runs
+        super().__init__(url, *args, **kwargs)
+
     def handshake(self):
-        host = self.host if self.port in (80, 443) else f"{self.host}:{self.port}"
+        host = self.host_header or (self.host if self.port in (80, 443) else f"{self.host}:{self.port}")
         self.sock.send(self.ws.send(Request(host=host, target=self.path, subprotocols=self.subprotocols,
                                             extra_headers=self.extra_headeers)))
         event = None

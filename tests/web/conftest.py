@@ -1,14 +1,7 @@
-"""Helpers for the HTTP-level tests: more personas, a second browser, tiny uploads."""
+"""Helpers for the HTTP-level tests: a second browser."""
 from __future__ import annotations
 
 import pytest
-
-
-@pytest.fixture
-def moderator(make_user):
-    """An admin who may moderate but not manage users."""
-    return make_user(email="moderator@example.test", display_name="Moe Moderator",
-                     permissions=("moderate",))
 
 
 @pytest.fixture

@@ -13,7 +13,7 @@ from app.commerce.models import Dispute, LedgerTransaction, Order, PaymentEvent,
 from app.dbtypes import utcnow
 from app.extensions import db
 from app.learning.queries import active_enrollment
-from tests.support.checkout import bought, buy, order_of, start_checkout
+from tests.support.checkout import bought, buy_through_screens, order_of, start_checkout
 from tests.support.pages import HX, text
 
 # --- helpers (also used by the other money screen tests) --------------------------------
@@ -142,7 +142,7 @@ def test_starting_checkout_again_reuses_the_pending_order(client, as_learner, le
 
 
 def test_pay_redirects_to_the_success_page_which_shows_the_enrollment(client, as_learner, learner, course):
-    resp = buy(client, course)
+    resp = buy_through_screens(client, course)
     order = order_of(learner, course)
     assert resp.status_code == 302 and resp.headers["Location"] == f"/checkout/orders/{order.id}/success"
     # The local gateway's signed event was stored, and applied once the request committed.
@@ -178,7 +178,7 @@ def test_pressing_pay_twice_sells_once(client, as_learner, learner, course):
 
 
 def test_decline_goes_to_the_cancel_page_and_sells_nothing(client, as_learner, learner, course):
-    resp = buy(client, course, action="decline")
+    resp = buy_through_screens(client, course, action="decline")
     order = order_of(learner, course)
     assert resp.status_code == 302 and resp.headers["Location"] == f"/checkout/orders/{order.id}/cancel"
     assert order.status == "expired" and order.paid_at is None
@@ -195,14 +195,14 @@ def test_decline_goes_to_the_cancel_page_and_sells_nothing(client, as_learner, l
 
 
 def test_after_a_decline_the_learner_can_check_out_again(client, as_learner, learner, course):
-    buy(client, course, action="decline")
+    buy_through_screens(client, course, action="decline")
     declined = order_of(learner, course)
     bought(client, learner, course)
     assert order_of(learner, course).id != declined.id
 
 
 def test_success_fragment_stops_polling_with_286_once_paid(client, as_learner, learner, course):
-    buy(client, course)
+    buy_through_screens(client, course)
     order = order_of(learner, course)
     resp = client.get(f"/checkout/orders/{order.id}/success", headers=HX)
     assert resp.status_code == 286
@@ -231,7 +231,7 @@ def test_success_page_keeps_polling_while_the_event_has_not_arrived(client, as_l
 
 
 def test_success_fragment_stops_polling_after_a_decline(client, as_learner, learner, course):
-    buy(client, course, action="decline")
+    buy_through_screens(client, course, action="decline")
     order = order_of(learner, course)
     resp = client.get(f"/checkout/orders/{order.id}/success", headers=HX)
     assert resp.status_code == 286
@@ -355,7 +355,7 @@ def test_purchases_list_the_receipts(client, as_learner, learner, course, make_c
 
 
 def test_purchases_leave_out_unpaid_orders(client, as_learner, learner, course):
-    buy(client, course, action="decline")
+    buy_through_screens(client, course, action="decline")
     body = text(client.get("/checkout/purchases"))
     assert "No purchases yet." in body and "Receipt #" not in body
 

@@ -32,16 +32,8 @@ from tests import factories
 from tests.support.apps import build_app
 from tests.support.commerce import buy, paid_course
 
-
-@pytest.fixture
-def db():
-    """No per-test rollback: the server's threads must see committed rows."""
-    yield None
-
-
-@pytest.fixture
-def _clean_limits_and_files():
-    yield
+# No per-test rollback: the server's threads must see committed rows.
+pytestmark = pytest.mark.committed
 
 
 class Live:

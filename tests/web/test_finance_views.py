@@ -25,7 +25,7 @@ from app.commerce.models import (
 from app.dbtypes import utcnow
 from app.extensions import db
 from app.moderation.models import AuditLog
-from tests.support.checkout import bought, completed, order_of, start_checkout, stripe_event
+from tests.support.checkout import bought, completed, order_of, start_checkout, stripe_payload
 from tests.support.pages import HX, text
 
 
@@ -488,7 +488,7 @@ def test_retrying_a_parked_event_once_its_order_has_arrived(client, app, as_fina
     deliver(
         client,
         app,
-        stripe_event(
+        stripe_payload(
             "charge.refunded",
             {
                 "id": "ch_early",

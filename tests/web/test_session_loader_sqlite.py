@@ -13,16 +13,8 @@ from app.extensions import db
 from tests import factories
 from tests.support.apps import ON_POSTGRESQL, build_app, sign_in_client
 
-
-@pytest.fixture(autouse=True, name="db")
-def no_shared_connection():
-    """No per-test rollback on one shared connection: each request has its own."""
-    yield None
-
-
-@pytest.fixture(autouse=True)
-def _clean_limits_and_files():
-    yield
+# No per-test rollback on one shared connection: each request has its own.
+pytestmark = pytest.mark.committed
 
 
 @pytest.mark.skipif(ON_POSTGRESQL, reason="SQLite's own locking (the embedded default)")

@@ -16,9 +16,10 @@ from app.catalog import quizzes, structure
 from app.catalog.models import Course, Lesson, Section
 from app.catalog.samples import pdf, png, video
 from app.extensions import db
+from tests.support.catalog import category
 from tests.support.pages import EVIL_MARKDOWN, HX, assert_fragment, assert_page, harmless, text, words
 from tests.support.rows import reload
-from tests.support.studio import asset_count, build_course, category, lesson_of, media_files
+from tests.support.studio import asset_count, build_course, lesson_of, media_files
 from tests.support.uploads import png as padded_png
 from tests.support.uploads import post_oversized
 

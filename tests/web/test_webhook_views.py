@@ -11,7 +11,7 @@ from app.commerce.gateways.signing import sign
 from app.commerce.models import LedgerTransaction, PaymentEvent
 from app.extensions import db
 from app.learning.queries import active_enrollment
-from tests.support.checkout import completed, order_of, start_checkout, stripe_event
+from tests.support.checkout import completed, order_of, start_checkout, stripe_payload
 
 URL = "/webhooks/stripe"
 
@@ -143,7 +143,7 @@ def test_a_garbage_body_without_a_signature_is_refused(deliver):
 
 
 def test_an_unknown_event_type_is_stored_and_ignored(deliver):
-    resp = deliver(stripe_event("customer.created", {"id": "cus_1", "object": "customer"}))
+    resp = deliver(stripe_payload("customer.created", {"id": "cus_1", "object": "customer"}))
     assert resp.status_code == 200 and resp.json["duplicate"] is False
     [event] = stored()
     assert event.type == "customer.created" and event.status == "ignored"
@@ -151,7 +151,7 @@ def test_an_unknown_event_type_is_stored_and_ignored(deliver):
 
 def test_an_event_for_an_unknown_order_is_parked(deliver):
     resp = deliver(
-        stripe_event(
+        stripe_payload(
             "checkout.session.completed",
             {
                 "id": "cs_test_unknown",

@@ -12,13 +12,11 @@ import uuid
 import pytest
 
 from tests.support.apps import build_app
-from tests.support.logs import FakeSentry, ProbeServer, add_probe_routes, start_worker, stop, wait_for
+from tests.support.logs import FakeSentry, ProbeServer, add_probe_routes
+from tests.support.processes import start_worker, stop, wait_for
 
-
-@pytest.fixture
-def db():
-    """These tests commit for real: other processes read what they write."""
-    yield None
+# These tests commit for real: other processes read what they write.
+pytestmark = pytest.mark.committed
 
 
 @pytest.fixture
@@ -84,7 +82,7 @@ def test_a_failing_job_is_reported_with_the_id_of_the_request_that_enqueued_it(s
     env = {"LYCEUM_ENV": "test", "DATABASE_URL": app.config["SQLALCHEMY_DATABASE_URI"],
            "REDIS_URL": app.config["REDIS_URL"], "RQ_QUEUE_PREFIX": prefix,
            "SENTRY_DSN": sentry.dsn}
-    worker = start_worker({**os.environ, **env}, tmp_path / "worker.log", "default")
+    worker = start_worker({**os.environ, **env}, "default", log_path=tmp_path / "worker.log")
     try:
         resp = app.test_client().post("/probe/enqueue/failing",
                                       headers={"X-Request-ID": "request-of-failing-job"})
