@@ -47,6 +47,8 @@ NOT_NAMED_AFTER_A_MODULE = {
     "commerce/test_checkout_orders.py": "checkout to paid order across orders, gateways and webhooks",
     "commerce/test_duplicate_purchase.py": "a second purchase of one course, across checkout and payment",
     "commerce/test_payment_confirmation.py": "payment confirmation across gateways and webhooks",
+    "commerce/test_money_invariants.py": "the ledger's invariants under random operations of every money service",
+    "commerce/test_imports.py": "commerce's import graph: no cycle through it, no hidden import",
     "messaging/test_fanout_cluster.py": "live delivery across processes on a Redis Cluster",
     "messaging/test_live_connections.py": "sockets and streams of a real server: origin, revocation, limits",
     "discovery/test_bad_input.py": "hostile search input across the discovery services",
