@@ -9,7 +9,9 @@ import time
 import pytest
 
 from app.commerce.models import PaymentEvent, Payout
+from app.config import TestConfig
 from app.extensions import db, get_redis
+from app.factory import create_app
 from app.messaging.bus import bus, publish_now
 from app.observability.heartbeats import beat, heartbeat_key
 from app.observability.metrics import SENT_AT, may_scrape
@@ -106,8 +108,6 @@ def test_the_default_allow_list_is_loopback(address, allowed):
 
 
 def test_a_mistyped_allow_list_stops_the_app():
-    from app.config import TestConfig
-    from app.factory import create_app
 
     class Config(TestConfig):
         SQLALCHEMY_DATABASE_URI = "sqlite://"

@@ -7,7 +7,7 @@ import io
 import pytest
 
 from app.errors import Invalid
-from app.storage import LocalStorage, TooLarge, get_storage
+from app.storage import LocalStorage, TooLarge, get_storage, human_size
 
 IMAGES = {"image/png": "png", "image/jpeg": "jpg"}
 JPEG_HEAD = b"\xff\xd8\xff\xe0\x00\x10JFIF\x00\x01"
@@ -147,5 +147,4 @@ def test_get_storage_uses_the_configured_folder(app, tmp_path):
 @pytest.mark.parametrize("size, text", [(900, "900 bytes"), (2048, "2 KB"), (1536, "1.5 KB"),
                                         (2 * 1024 * 1024, "2 MB"), (3 * 1024 ** 3, "3 GB")])
 def test_human_size(size, text):
-    from app.storage import human_size
     assert human_size(size) == text

@@ -5,8 +5,10 @@ import boto3
 import pytest
 from moto import mock_aws
 
+from app.accounts.profile import set_avatar
 from app.catalog.samples import png
 from app.errors import Invalid
+from app.extensions import db
 from app.storage import S3Storage, TooLarge, get_storage
 
 IMAGES = {"image/png": "png"}
@@ -53,8 +55,6 @@ def test_wrong_type_and_oversized_files_never_reach_the_bucket(s3):
 
 
 def test_files_are_served_by_a_short_lived_signed_url(s3, client, make_user, login):
-    from app.accounts.profile import set_avatar
-    from app.extensions import db
 
     user = make_user()
     set_avatar(user, io.BytesIO(png(16, 16)))

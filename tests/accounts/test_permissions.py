@@ -176,14 +176,12 @@ def test_every_predicate_is_available_to_templates(app):
 
 
 def test_a_user_admin_cannot_raise_their_own_permissions(db, user_admin):
-    from app.accounts.permissions import can_grant_permission
 
     for permission in ("manage_finance", "moderate", "review_courses"):
         assert not can_grant_permission(user_admin, user_admin, permission)
 
 
 def test_a_user_admin_cannot_change_a_superusers_permissions(db, user_admin, admin):
-    from app.accounts.permissions import can_grant_permission, can_revoke_permission
 
     assert not can_revoke_permission(user_admin, admin, "moderate")
     assert not can_grant_permission(user_admin, admin, "moderate")

@@ -9,6 +9,7 @@ import pytest
 import sqlalchemy as sa
 
 from app.catalog import structure
+from app.catalog.courses import set_cover
 from app.catalog.media import access_lesson_media, store_asset
 from app.catalog.models import MediaAsset
 from app.catalog.samples import pdf, png, video
@@ -99,7 +100,6 @@ def test_a_file_of_exactly_the_limit_is_accepted(app, db, creator, small_pdf_lim
 
 
 def test_a_cover_must_be_an_image(db, creator, make_course):
-    from app.catalog.courses import set_cover
     course = make_course(creator)
     with pytest.raises(Invalid):
         set_cover(creator, course, io.BytesIO(pdf("x", [])), "cover.png")

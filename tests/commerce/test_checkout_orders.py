@@ -16,6 +16,7 @@ from app.dbtypes import utcnow
 from app.errors import Conflict, Invalid, NotAllowed, NotFound
 from app.extensions import db
 from app.learning.enrollment import enroll
+from app.learning.queries import active_enrollment
 from app.moderation.suspensions import suspend_user
 from tests.factories import make_course
 from tests.support.commerce import buy, checkout, paid_course
@@ -166,12 +167,10 @@ def test_checkout_moves_no_money_and_enrolls_no_one(learner, creator):
     db.session.commit()
     assert ledger.check_invariants() == []
     assert ledger.balance(ledger.gateway_account("stripe")) == 0
-    from app.learning.queries import active_enrollment
     assert active_enrollment(learner, course) is None
 
 
 def test_mark_paid_books_the_sale_once_and_enrolls(learner, creator):
-    from app.learning.queries import active_enrollment
 
     course = paid_course(creator)
     order = checkout(learner, course)

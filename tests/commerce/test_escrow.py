@@ -10,6 +10,7 @@ import pytest
 from app.commerce import escrow, ledger
 from app.commerce.disputes import open_dispute, rule_on_dispute
 from app.commerce.models import Order
+from app.commerce.refunds import book_reversal
 from app.commerce.settings import set_setting
 from app.extensions import db
 from tests.support.commerce import balances, buy, complete_lessons, course_with_lessons, keys, paid_course
@@ -130,7 +131,6 @@ def test_release_due_only_touches_orders_that_are_due(learner, creator, make_use
 
 
 def test_a_partly_refunded_sale_releases_only_what_is_left(learner, creator):
-    from app.commerce.refunds import book_reversal
 
     order = buy(learner, paid_course(creator))
     book_reversal(order, 1000, key="refund:partial-test", kind="refund", memo="partial", now=order.paid_at)

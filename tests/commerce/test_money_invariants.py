@@ -50,6 +50,7 @@ from app.accounts.models import User
 from app.catalog.models import Course
 from app.commerce import disputes, escrow, ledger, payouts, refunds, webhooks
 from app.commerce.models import LedgerAccount, LedgerEntry, LedgerTransaction, Order, PaymentEvent, Payout
+from app.commerce.payouts import connect_paypal
 from app.commerce.settings import set_commission_rate, set_course_commission, set_setting
 from app.commerce.webhooks import receive_stripe
 from app.dbtypes import utcnow
@@ -712,7 +713,6 @@ class MoneyMachine(RuleBasedStateMachine):
 
 
 def build_cast(admin, make_user) -> dict:
-    from app.commerce.payouts import connect_paypal
 
     creators = [make_user(display_name=f"Creator {n}") for n in range(2)]
     buyers = [make_user(display_name=f"Buyer {n}") for n in range(20)]

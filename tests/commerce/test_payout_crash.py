@@ -18,6 +18,10 @@ from pathlib import Path
 
 import pytest
 
+from app.commerce import ledger, payouts
+from app.commerce.models import LedgerTransaction, Payout, PayoutAccount
+from app.extensions import db as _db
+from app.extensions import get_redis
 from tests.support.apps import build_app
 from tests.support.processes import descendants
 
@@ -97,10 +101,6 @@ def test_a_worker_killed_mid_payout_pays_exactly_once_after_restart():
     app, teardown = build_app(**settings)
     workers = []
     try:
-        from app.commerce import ledger, payouts
-        from app.commerce.models import LedgerTransaction, Payout, PayoutAccount
-        from app.extensions import db as _db
-        from app.extensions import get_redis
         from tests.factories import make_user
 
         with app.app_context():

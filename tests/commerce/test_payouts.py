@@ -21,6 +21,7 @@ from app.commerce.settings import set_setting
 from app.errors import Conflict, Invalid, NotAllowed
 from app.extensions import db
 from app.moderation.models import AuditLog
+from app.moderation.suspensions import suspend_user
 from tests.support.commerce import STRIPE_API, balances, buy, deliver, keys, paid_course, stripe_event, uid
 from tests.support.rows import notifications
 
@@ -132,7 +133,6 @@ def test_no_payout_account_is_a_conflict(learner, creator, admin):
 
 
 def test_a_suspended_creator_cannot_withdraw(earning, admin):
-    from app.moderation.suspensions import suspend_user
 
     suspend_user(admin, earning, reason="fraud")
     with pytest.raises(NotAllowed):

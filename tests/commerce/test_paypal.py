@@ -17,6 +17,7 @@ from app.commerce.gateways.paypal import PayPalPayouts, paypal_payouts
 from app.commerce.models import Payout
 from app.commerce.payouts import connect_paypal, request_payout
 from app.commerce.settings import set_setting
+from app.errors import Invalid
 from app.extensions import db
 from app.jobs.payments import execute_payout
 from tests.support.commerce import balances, buy, keys, paid_course
@@ -201,7 +202,6 @@ def test_amounts_are_sent_exactly_never_through_a_float(fake_paypal, minor, valu
 
 
 def test_nothing_reaches_paypal_when_the_payout_is_refused_up_front(creator_with_paypal, fake_paypal):
-    from app.errors import Invalid
 
     with pytest.raises(Invalid):
         request_payout(creator_with_paypal, 999_999)

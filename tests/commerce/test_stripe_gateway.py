@@ -6,6 +6,7 @@ from __future__ import annotations
 import pytest
 import sqlalchemy as sa
 
+from app.commerce import ledger
 from app.commerce.gateways import TransferResult
 from app.commerce.gateways.stripe import StripeGateway
 from app.commerce.models import Order, Payout, PayoutAccount, Refund
@@ -209,5 +210,4 @@ def test_refunds_made_in_stripes_dashboard_are_booked_from_the_running_total(pai
     order = db.session.get(Order, paid_order.id)
     assert (order.status, order.refunded_minor, order.commission_refunded_minor) == ("refunded", 2999, 450)
     assert len(keys("refund:")) == 2
-    from app.commerce import ledger
     assert ledger.check_invariants() == []

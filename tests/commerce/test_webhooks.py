@@ -11,6 +11,7 @@ import sqlalchemy as sa
 
 from app.commerce import ledger
 from app.commerce.errors import BadSignature
+from app.commerce.gateways.signing import sign
 from app.commerce.models import Order, PaymentEvent, Refund
 from app.commerce.provider_events import apply_event
 from app.commerce.webhooks import failed_events, receive_stripe, retry_event, retry_waiting_events
@@ -98,7 +99,6 @@ def test_a_signature_just_inside_the_five_minute_tolerance_is_accepted(order):
 
 
 def test_a_payload_that_is_not_json_is_refused(app):
-    from app.commerce.gateways.signing import sign
 
     payload = b"not json"
     with pytest.raises(BadSignature):

@@ -8,6 +8,11 @@ import re
 import pytest
 from playwright.sync_api import Page, expect
 
+from app.accounts.queries import user_by_email
+from app.catalog.queries import get_course
+from app.discovery.search import refresh_search_terms
+from app.extensions import db
+from app.learning import enrollment, reviews
 from tests.support.browser import (
     alerts,
     check_a11y,
@@ -32,11 +37,6 @@ def catalog(live_server):
     """Four published Python courses by one creator; rated by two learners each: the
     charts course 5 stars, the basics course 3. The search vocabulary is rebuilt so the
     typo can be corrected (the discovery job does this in production)."""
-    from app.accounts.queries import user_by_email
-    from app.catalog.queries import get_course
-    from app.discovery.search import refresh_search_terms
-    from app.extensions import db
-    from app.learning import enrollment, reviews
 
     app = live_server.app
     creator = make_user(app, "dana", "Dana Developer")

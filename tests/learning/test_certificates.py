@@ -11,6 +11,7 @@ from app.learning import certificates
 from app.learning.enrollment import enroll
 from app.learning.events import CourseCompleted
 from app.learning.models import Certificate
+from app.learning.subscribers import certify_and_congratulate
 from tests.support.learning import finish_course
 from tests.support.rows import notifications
 
@@ -72,7 +73,6 @@ def test_issuing_again_returns_the_same_certificate(db, learner, course, enrolle
 
 def test_a_repeated_completion_event_issues_no_second_certificate(db, learner, course, enrolled,
                                                                   emitted):
-    from app.learning.subscribers import certify_and_congratulate
     finish_course(learner, course)
     [completed] = [event for event in emitted if isinstance(event, CourseCompleted)]
     certify_and_congratulate(completed)  # delivered twice, as a retried job might

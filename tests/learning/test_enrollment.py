@@ -5,6 +5,7 @@ import pytest
 import sqlalchemy as sa
 
 from app.catalog import publishing
+from app.commerce.orders import check_buyable
 from app.errors import Conflict, Invalid, NotAllowed, NotFound
 from app.learning.enrollment import enroll, revoke
 from app.learning.models import Enrollment
@@ -276,7 +277,6 @@ def test_a_replayed_purchase_after_the_seller_was_suspended_changes_nothing(db, 
 
 def test_a_suspended_creators_course_cannot_be_bought(db, admin, creator, learner, paid_course):
     """The refusal lives where buying starts: no checkout, so no purchase to enroll from."""
-    from app.commerce.orders import check_buyable
     check_buyable(learner, paid_course)  # buyable while the seller is in good standing
     suspend_user(admin, creator, reason="fraud")
     db.session.commit()

@@ -6,6 +6,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 import sqlalchemy as sa
 
+from app.catalog import structure
 from app.errors import Invalid, NotAllowed
 from app.learning import attempts, progress
 from app.learning.enrollment import enroll, revoke
@@ -259,7 +260,6 @@ def test_continue_on_a_finished_course_goes_back_to_the_start(db, learner, cours
 
 
 def test_continue_ignores_a_last_lesson_that_was_deleted(db, creator, learner, course, enrolled):
-    from app.catalog import structure
     *_, text, _quiz = lessons_of(course)
     progress.touch(enrolled, text, T0)
     db.session.commit()

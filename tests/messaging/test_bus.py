@@ -11,6 +11,7 @@ import uuid
 
 import pytest
 
+from app.config import Config
 from app.extensions import db, get_redis, make_redis
 from app.messaging import bus as bus_module
 from app.messaging import channels
@@ -195,7 +196,6 @@ def test_channel_names_follow_the_architecture(app):
     assert channels.user_dm(7) == f"{prefix}:dm:user:7"
     assert channels.user_notify(7) == f"{prefix}:notify:user:7"
     # Outside the tests (which isolate each run), the names are the architecture's.
-    from app.config import Config
     assert Config.CHANNEL_PREFIX == "lyceum"
 
 

@@ -9,7 +9,8 @@ import sqlalchemy as sa
 
 from app.errors import Invalid, NotAllowed, NotFound, TooFast
 from app.learning.enrollment import enroll, revoke
-from app.messaging import channels, chat, chat_moderation
+from app.learning.queries import active_enrollment
+from app.messaging import channels, chat, chat_moderation, presence
 from app.messaging.bus import bus
 from app.messaging.models import ChatMessage, Notification
 from app.moderation.models import AuditLog, Report
@@ -83,7 +84,6 @@ def test_a_refunded_learner_is_refused_at_the_next_message(db, admin, member, co
 
 
 def _revoke(admin, user, course):
-    from app.learning.queries import active_enrollment
     revoke(active_enrollment(user, course), reason="refund", actor=admin)
 
 
@@ -307,7 +307,6 @@ def test_reporting_a_message(db, member, classmate, course):
 
 
 def test_presence_counts_a_user_once_while_any_socket_is_fresh(app, db, member, course):
-    from app.messaging import presence
 
     assert presence.touch(course.id, member.id, "a", now=1000) is True  # came online
     assert presence.touch(course.id, member.id, "b", now=1001) is False  # a second tab

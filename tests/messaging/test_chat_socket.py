@@ -19,9 +19,11 @@ from simple_websocket import ConnectionClosed
 from wsproto.frame_protocol import FrameProtocol
 
 from app.extensions import db as _db
-from app.learning.enrollment import enroll
+from app.learning.enrollment import enroll, revoke
 from app.learning.queries import active_enrollment
 from app.messaging import chat, chat_moderation
+from app.messaging.bus import bus as process_bus
+from app.messaging.bus import close_buses
 from tests import factories
 from tests.support.live import frames, server_side_write
 
@@ -169,7 +171,6 @@ def test_a_refund_closes_the_learners_socket_at_once(live, room):
     course, creator, learner = room
     ws = live.connect(learner, course.id)
     frames(ws, until=r'id="online"')
-    from app.learning.enrollment import revoke
     with server_side_write():
         revoke(active_enrollment(_db.session.merge(learner), _db.session.merge(course)), reason="refund")
     exc = closed_with(ws, timeout=3)
@@ -275,8 +276,6 @@ def test_edits_and_deletions_replace_the_message_live(live, room):
 def test_a_graceful_stop_closes_sockets_with_service_restart(live, room):
     """gunicorn.conf.py closes the process's bus when a worker stops: every room socket
     closes with 1012, which htmx's ws extension answers by reconnecting."""
-    from app.messaging.bus import bus as process_bus
-    from app.messaging.bus import close_buses
 
     course, _, learner = room
     ws = live.connect(learner, course.id)

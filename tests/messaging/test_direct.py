@@ -10,9 +10,9 @@ import pytest
 from app.dbtypes import utcnow
 from app.errors import Invalid, NotAllowed, NotFound, TooFast
 from app.extensions import db
-from app.messaging import channels, direct
+from app.messaging import bus, channels, direct
 from app.messaging.models import Conversation, DirectMessage, Notification
-from app.moderation.models import AuditLog
+from app.moderation.models import AuditLog, Report
 from app.moderation.reports import report_direct_message
 
 
@@ -25,7 +25,6 @@ def bob(make_user):
 def published(monkeypatch):
     """(channel, event) pairs sent to Redis after commit."""
     sent: list[tuple[str, dict]] = []
-    from app.messaging import bus
 
     real = bus.publish_now
 
@@ -297,7 +296,6 @@ def test_moderator_delete_removes_the_text_for_both_and_is_audited(learner, bob,
 
 
 def test_only_the_recipient_reports_a_message(learner, bob, make_user):
-    from app.moderation.models import Report
 
     conversation = talk(learner, bob)
     msg = say(learner, conversation, "rude")

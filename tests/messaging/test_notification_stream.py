@@ -11,10 +11,12 @@ from dataclasses import dataclass
 import pytest
 from flask import Flask
 
+from app.dbtypes import utcnow
 from app.extensions import db
 from app.messaging import channels
 from app.messaging.bus import bus, publish_now
 from app.messaging.notifications import notify
+from app.messaging.transport.sse import SSEEvent
 
 STREAM = "/notifications/stream"
 
@@ -349,7 +351,6 @@ def test_anonymous_visitors_are_refused_without_a_redirect(client, htmx):
 
 
 def test_a_suspended_users_stream_is_refused(db, learner, signed_in, client):
-    from app.dbtypes import utcnow
 
     learner.suspended_at, learner.suspension_reason = utcnow(), "spam"
     db.session.commit()
@@ -405,7 +406,6 @@ def test_a_link_that_is_not_ours_is_not_rendered(db, learner, signed_in, open_st
     ("line\u2028same line", ["line\u2028same line"]),  # not a line end in SSE
 ])
 def test_an_event_is_framed_with_one_data_line_per_line(html, data_lines):
-    from app.messaging.transport.sse import SSEEvent
 
     framed = SSEEvent("notification", html, id=7).encode()
     assert framed.endswith("\n\n") and "\r" not in framed

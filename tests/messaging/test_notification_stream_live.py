@@ -12,7 +12,10 @@ import time
 import pytest
 
 from app.extensions import db as _db
+from app.learning.enrollment import enroll
+from app.messaging.bus import Subscription
 from app.messaging.notifications import notify
+from app.messaging.transport.sse import SSEEvent, StreamWriter
 from tests import factories
 from tests.support.live import frames, server_side_write
 
@@ -98,8 +101,6 @@ def test_a_stream_that_falls_behind_gets_every_event_whole_and_in_order(live, ct
 def test_a_write_cut_short_is_finished_before_anything_else():
     """The listener's non-blocking write can be cut short by a full socket buffer: the rest
     is queued first and the stream's loop sends it before any later event."""
-    from app.messaging.bus import Subscription
-    from app.messaging.transport.sse import SSEEvent, StreamWriter
 
     class NoBus:
         def unsubscribe(self, sub):
@@ -151,7 +152,6 @@ def test_idle_sockets_and_streams_hold_no_database_connection(live, ctx, wait_fo
 
     course_owner, learner = factories.make_user(), factories.make_user()
     course = factories.make_course(course_owner, status="published")
-    from app.learning.enrollment import enroll
     enroll(learner, course)
     _db.session.commit()
     course_id = course.id

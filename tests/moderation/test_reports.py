@@ -11,7 +11,7 @@ from flask_login import AnonymousUserMixin
 from app.errors import Invalid, NotAllowed, NotFound
 from app.messaging.models import ChatSanction
 from app.moderation.models import REPORT_TARGETS, Report
-from app.moderation.reports import open_reports, report_content
+from app.moderation.reports import load_target, open_reports, report_content
 from app.moderation.suspensions import suspend_user
 from tests.support.moderation import chat_line, course_review, dm_line, forum_post, member
 
@@ -124,7 +124,6 @@ def test_a_discussion_post_is_reported_only_by_members_of_the_course(db, targets
 
 @pytest.mark.parametrize("target_type", ["chat_message", "direct_message", "discussion_post"])
 def test_deleted_messages_and_posts_cannot_be_reported(db, learner, targets, target_type):
-    from app.moderation.reports import load_target
     load_target(target_type, targets[target_type]).deleted_at = datetime(2025, 1, 1, tzinfo=UTC)
     db.session.commit()
     with pytest.raises(NotFound):

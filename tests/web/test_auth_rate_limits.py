@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import pytest
 
+from app.extensions import limiter
 from tests.factories import PASSWORD
 from tests.support.pages import link_in, text
 
@@ -99,7 +100,6 @@ def test_no_declared_limit_applies_to_a_read(app):
     would be silently ignored, so none may be declared."""
     from flask_limiter.util import get_qualified_name
 
-    from app.extensions import limiter
 
     checked = 0
     for rule in app.url_map.iter_rules():

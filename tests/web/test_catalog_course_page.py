@@ -7,6 +7,7 @@ import pytest
 
 from app.catalog import publishing
 from app.extensions import db
+from app.learning import reviews
 from tests.support.pages import HX, text
 from tests.support.player import enroll, learning_course, lesson, player_url, revoked
 
@@ -155,7 +156,6 @@ def test_an_unknown_course_is_404_with_the_layout(client):
 
 
 def test_the_rating_summary_links_to_the_reviews(client, login, learner, course):
-    from app.learning import reviews
 
     enroll(learner, course)
     reviews.write_review(learner, course, rating=4, body="Good.")

@@ -9,7 +9,8 @@ import pytest
 
 from app.dbtypes import utcnow
 from app.extensions import db
-from app.messaging import direct
+from app.messaging import channels, direct
+from app.messaging.bus import publish_now
 from app.messaging.models import Conversation, DirectMessage, Notification
 from app.moderation.models import Report
 from tests.support.pages import HX, text
@@ -403,8 +404,6 @@ def test_the_inbox_stream_refreshes_the_list(client, login, learner, bob, chat, 
 
 
 def test_the_stream_ends_when_the_session_ends(app, client, login, learner, fast_heartbeat):
-    from app.messaging import channels
-    from app.messaging.bus import publish_now
 
     login(learner)
     resp = client.get("/chat/messages/stream", buffered=False)

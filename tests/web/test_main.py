@@ -7,6 +7,7 @@ import pytest
 
 from app.accounts import profile
 from app.extensions import db
+from app.messaging.notifications import notify
 from tests.support.apps import build_app
 from tests.support.uploads import png
 
@@ -34,7 +35,6 @@ def test_dashboard_greets_the_signed_in_user(client, login, learner):
 
 
 def test_dashboard_lists_recent_notifications(client, login, learner):
-    from app.messaging.notifications import notify
     notify(learner, "welcome", name="Lena")
     db.session.commit()
     login(learner)

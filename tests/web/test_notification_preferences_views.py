@@ -7,6 +7,7 @@ import re
 import pytest
 
 from app.extensions import db
+from app.messaging.bus import bus
 from app.messaging.notifications import KINDS, notify
 from app.messaging.preferences import digest_kinds, set_digest_kinds
 from tests.support.pages import HX, form_token, text
@@ -154,7 +155,6 @@ def test_visitors_pages_have_no_stream_and_no_sse_script(client):
 
 
 def test_the_stream_is_not_opened_by_rendering_a_page(app, client, signed_in):
-    from app.messaging.bus import bus
 
     before = bus().subscriber_count()
     client.get("/dashboard/")

@@ -6,6 +6,7 @@ import re
 import pytest
 
 from app.accounts.queries import get_user
+from app.config import Config
 from app.extensions import db
 from app.messaging.notifications import notify
 from tests.factories import PASSWORD
@@ -63,7 +64,6 @@ def test_session_cookie_is_http_only_and_same_site_lax(client, learner):
 
 
 def test_production_cookie_settings_are_http_only_and_lax():
-    from app.config import Config
     assert Config.SESSION_COOKIE_HTTPONLY and Config.SESSION_COOKIE_SAMESITE == "Lax"
     assert Config.REMEMBER_COOKIE_HTTPONLY and Config.REMEMBER_COOKIE_SAMESITE == "Lax"
     assert Config.REMEMBER_COOKIE_SECURE == Config.SESSION_COOKIE_SECURE
