@@ -82,3 +82,11 @@ def second_process(live):
     two processes share pub/sub only through a real Redis)."""
     with app_in_another_process(live.app.config) as other:
         yield other.port
+
+
+@pytest.fixture(params=[pytest.param(True, id="fast-path"), pytest.param(False, id="public-apis-only")])
+def fast_path(request, live, monkeypatch) -> bool:
+    """The live server's LIVE_FAST_PATH for this test (read when a socket or stream opens):
+    a test that asks for it runs once with the raw-socket fast path, once without."""
+    monkeypatch.setitem(live.app.config, "LIVE_FAST_PATH", request.param)
+    return request.param

@@ -293,9 +293,9 @@ def test_a_graceful_stop_closes_sockets_with_service_restart(live, room):
         again.close()
 
 
-def test_a_client_that_falls_behind_gets_every_message_whole_and_in_order(live, room):
-    """Messages go out from the bus's listener with a non-blocking write while a socket is
-    caught up; once a client stops reading and its buffer fills, the rest of a frame and
+def test_a_client_that_falls_behind_gets_every_message_whole_and_in_order(live, room, fast_path):
+    """Messages go out (with the fast path, from the bus's listener with a non-blocking write)
+    while a socket is caught up; once a client stops reading and its buffer fills, the rest of a frame and
     everything after it wait in that socket's queue — nothing is lost, split or reordered."""
     course, creator, learner = room
     ws = live.connect(learner, course.id)

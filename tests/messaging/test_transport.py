@@ -1,13 +1,12 @@
 """Live delivery with the fast path on and off (LIVE_FAST_PATH, app/messaging/transport/),
 against a real server (the `live` fixture) with real clients: a room socket gets a chat
-message (and, falling behind, every message whole and in order), the notification stream a
-notification, the DM stream a direct message. On, the bus's listener writes to the client's
-socket itself; off, every write goes through simple-websocket and the Flask response."""
+message, the notification stream a notification, the DM stream a direct message. On, the
+bus's listener writes to the client's socket itself; off, every write goes through
+simple-websocket and the Flask response (the `fast_path` fixture of tests/messaging/conftest.py
+runs each test both ways; test_chat_socket.py's client that falls behind uses it too)."""
 from __future__ import annotations
 
 import re
-import socket
-import time
 
 import pytest
 
@@ -21,25 +20,8 @@ from tests import factories
 from tests.support.eventstreams import EventStream
 from tests.support.live import frames, server_side_write
 
-MODES = [pytest.param(True, id="fast-path"), pytest.param(False, id="public-apis-only")]
-
-
-@pytest.fixture(autouse=True)
-def db():
-    """No per-test rollback: the server's threads must see committed rows."""
-    yield None
-
-
-@pytest.fixture(autouse=True)
-def _clean_limits_and_files():
-    yield
-
-
-@pytest.fixture(params=MODES)
-def fast_path(request, live, monkeypatch) -> bool:
-    """The live server's LIVE_FAST_PATH for this test (read when a socket or stream opens)."""
-    monkeypatch.setitem(live.app.config, "LIVE_FAST_PATH", request.param)
-    return request.param
+# No per-test rollback: the server's threads must see committed rows.
+pytestmark = pytest.mark.committed
 
 
 @pytest.fixture
@@ -75,27 +57,6 @@ def test_a_chat_message_reaches_a_room_socket(live, room, fast_path):
     # Only the fast path builds a WebSocket frame of its own (once, for every learner's socket).
     event = chat.message_event(_db.session.get(ChatMessage, message_id), "created")
     assert (ready_frame(event, "member") is not None) == fast_path
-
-
-def test_a_room_socket_that_falls_behind_gets_every_message_whole_and_in_order(live, room, fast_path):
-    course, creator, learner = room
-    ws = live.connect(learner, course.id)
-    try:
-        frames(ws, until=r'id="online"')
-        ws.sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)  # fall behind sooner
-        sent = [say(creator, course, f"{n:03d} " + "x" * 1900) for n in range(60)]  # ~115 KB unread
-        time.sleep(0.5)
-        got: list[str] = []
-        deadline = time.monotonic() + 20
-        while time.monotonic() < deadline and (not got or f'id="m-{sent[-1]}"' not in got[-1]):
-            data = ws.receive(timeout=2)
-            if data is None:
-                break
-            got.append(data)
-    finally:
-        ws.close()
-    assert message_ids(got) == sent
-    assert all(chunk.count("<li") == chunk.count("</li>") for chunk in got)  # every frame whole
 
 
 def test_a_notification_reaches_the_event_stream(live, ctx, fast_path):
