@@ -12,6 +12,8 @@ import pytest
 from flask import got_request_exception, request, request_tearing_down
 
 from app.extensions import db as _db
+from app.learning.enrollment import enroll
+from tests import factories
 from tests.support.apps import app_in_another_process, build_app
 from tests.support.live import Live, serve
 from tests.support.processes import wait_for as wait_until
@@ -29,6 +31,17 @@ def live():
         stop()
         logging.getLogger("werkzeug").setLevel(level)
         teardown()
+
+
+@pytest.fixture
+def room(live, ctx):
+    """A published course with its creator and one enrolled learner (committed)."""
+    creator = factories.make_user(display_name="Carl Creator")
+    learner = factories.make_user(display_name="Lena Learner")
+    course = factories.make_course(creator, status="published")
+    enroll(learner, course)
+    _db.session.commit()
+    return course, creator, learner
 
 
 @pytest.fixture

@@ -19,27 +19,16 @@ from simple_websocket import ConnectionClosed
 from wsproto.frame_protocol import FrameProtocol
 
 from app.extensions import db as _db
-from app.learning.enrollment import enroll, revoke
+from app.learning.enrollment import revoke
 from app.learning.queries import active_enrollment
 from app.messaging import chat, chat_moderation
 from app.messaging.bus import bus as process_bus
 from app.messaging.bus import close_buses
 from tests import factories
-from tests.support.live import frames, server_side_write
+from tests.support.live import frames, message_ids, say, server_side_write
 
 # No per-test rollback: the server's threads must see committed rows.
 pytestmark = pytest.mark.committed
-
-
-@pytest.fixture
-def room(live, ctx):
-    """A published course with its creator and one enrolled learner."""
-    creator = factories.make_user(display_name="Carl Creator")
-    learner = factories.make_user(display_name="Lena Learner")
-    course = factories.make_course(creator, status="published")
-    enroll(learner, course)
-    _db.session.commit()
-    return course, creator, learner
 
 
 def closed_with(ws, timeout: float = 5.0) -> ConnectionClosed:
@@ -50,16 +39,6 @@ def closed_with(ws, timeout: float = 5.0) -> ConnectionClosed:
     except ConnectionClosed as exc:
         return exc
     raise AssertionError("the socket stayed open")
-
-
-def message_ids(data: list[str]) -> list[int]:
-    return [int(n) for chunk in data for n in re.findall(r'<li id="m-(\d+)"', chunk)]
-
-
-def say(actor, course, body):
-    with server_side_write():
-        message = chat.post_message(_db.session.merge(actor), _db.session.merge(course), body)
-    return message.id
 
 
 def request_done(server_requests, path: str, wait_for) -> None:

@@ -6,42 +6,19 @@ simple-websocket and the Flask response (the `fast_path` fixture of tests/messag
 runs each test both ways; test_chat_socket.py's client that falls behind uses it too)."""
 from __future__ import annotations
 
-import re
-
 import pytest
 
 from app.blueprints.chat.fragments import ready_frame
 from app.extensions import db as _db
-from app.learning.enrollment import enroll
 from app.messaging import chat, direct
 from app.messaging.models import ChatMessage
 from app.messaging.notifications import notify
 from tests import factories
 from tests.support.eventstreams import EventStream
-from tests.support.live import frames, server_side_write
+from tests.support.live import frames, say, server_side_write
 
 # No per-test rollback: the server's threads must see committed rows.
 pytestmark = pytest.mark.committed
-
-
-@pytest.fixture
-def room(live, ctx):
-    creator = factories.make_user(display_name="Carl Creator")
-    learner = factories.make_user(display_name="Lena Learner")
-    course = factories.make_course(creator, status="published")
-    enroll(learner, course)
-    _db.session.commit()
-    return course, creator, learner
-
-
-def say(actor, course, body: str) -> int:
-    with server_side_write():
-        message = chat.post_message(_db.session.merge(actor), _db.session.merge(course), body)
-    return message.id
-
-
-def message_ids(data: list[str]) -> list[int]:
-    return [int(n) for chunk in data for n in re.findall(r'<li id="m-(\d+)"', chunk)]
 
 
 def test_a_chat_message_reaches_a_room_socket(live, room, fast_path):

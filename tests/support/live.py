@@ -13,6 +13,7 @@ from werkzeug.serving import make_server
 
 from app.dbtypes import writing
 from app.extensions import db as _db
+from app.messaging import chat
 from tests.support.apps import sign_in_client
 from tests.support.websockets import WsClient
 
@@ -86,6 +87,18 @@ def server_side_write():
     with writing():
         yield
         _db.session.commit()
+
+
+def say(actor, course, body: str) -> int:
+    """Post a chat message as the server would (its own write transaction); its id."""
+    with server_side_write():
+        message = chat.post_message(_db.session.merge(actor), _db.session.merge(course), body)
+    return message.id
+
+
+def message_ids(data: list[str]) -> list[int]:
+    """The chat message ids in received room-socket frames, in order."""
+    return [int(n) for chunk in data for n in re.findall(r'<li id="m-(\d+)"', chunk)]
 
 
 def frames(ws, *, until, timeout: float = 5.0) -> list[str]:
