@@ -134,3 +134,29 @@ class UserSession(db.Model):
 
     def __repr__(self) -> str:
         return f"<UserSession {self.id} of user {self.user_id}>"
+
+
+class ApiToken(db.Model):
+    """A personal access token for the JSON API (accounts/api_tokens.py). The secret is
+    shown once, when it is made; the row keeps only its sha256, so a copy of the table
+    calls no API. Revoking a token keeps its row (`revoked_at`), so the list can say so."""
+
+    __tablename__ = "api_tokens"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    name: Mapped[str] = mapped_column(sa.String(80))  # what the user calls it
+    token_hash: Mapped[str] = mapped_column(sa.String(64), unique=True, index=True)
+    # The secret's first characters ("lyc_pat_AbCd"), shown in the list so a user can tell
+    # their tokens apart; too short to call anything with.
+    prefix: Mapped[str] = mapped_column(sa.String(16))
+    scopes: Mapped[str] = mapped_column(sa.String(400))  # space-separated (scopes.format_scopes)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    user: Mapped[User] = relationship()
+
+    def __repr__(self) -> str:
+        return f"<ApiToken {self.id} {self.prefix}… of user {self.user_id}>"
