@@ -48,3 +48,8 @@ def can_view_audit_log(actor) -> bool:
 def can_revoke_session(actor, session) -> bool:
     """Only the session's own user ends it from the settings (admins suspend instead)."""
     return is_signed_in(actor) and session is not None and session.user_id == actor.id
+
+
+def can_revoke_api_token(actor, token) -> bool:
+    """Only the token's own user revokes it (an admin suspends the account instead)."""
+    return is_signed_in(actor) and token is not None and token.user_id == actor.id
