@@ -111,6 +111,9 @@ class Config:
     RATELIMIT_LOGIN = env("RATELIMIT_LOGIN", "10 per minute;50 per hour")
     RATELIMIT_PASSWORD_RESET = env("RATELIMIT_PASSWORD_RESET", "5 per hour")
     RATELIMIT_CHECKOUT = env("RATELIMIT_CHECKOUT", "20 per hour")
+    # The JSON API, reads included: per token, and per address for calls without one.
+    API_RATE_LIMIT = env("API_RATE_LIMIT", "600 per minute")
+    API_ANONYMOUS_RATE_LIMIT = env("API_ANONYMOUS_RATE_LIMIT", "120 per minute")
     # Per account, whatever the address: after this many wrong passwords for one e-mail,
     # each further try waits BASE × 2^n seconds, at most MAX (app/accounts/throttle.py).
     LOGIN_THROTTLE_FREE_ATTEMPTS = env_int("LOGIN_THROTTLE_FREE_ATTEMPTS", 5)
@@ -249,6 +252,8 @@ class TestConfig(Config):
     RATELIMIT_LOGIN = "1000 per minute"
     RATELIMIT_PASSWORD_RESET = "1000 per minute"
     RATELIMIT_CHECKOUT = "1000 per minute"
+    API_RATE_LIMIT = "100000 per minute"
+    API_ANONYMOUS_RATE_LIMIT = "100000 per minute"
     SERVER_NAME = None
     PREFERRED_URL_SCHEME = "http"
     GOOGLE_CLIENT_ID = "google-test-client"

@@ -40,6 +40,7 @@ BLUEPRINTS = (
     ("app.blueprints.admin", "/admin"),
     ("app.blueprints.checkout", "/checkout"),
     ("app.blueprints.webhooks", "/webhooks"),
+    ("app.blueprints.api", "/api/v1"),
 )
 
 # Every domain's models, so migrations and relationships see all tables.

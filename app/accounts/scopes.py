@@ -14,11 +14,13 @@ from app.accounts.models import PERMISSIONS, User
 from app.errors import Invalid
 
 # Plain scopes, in the order a consent page lists them, with what each one lets an app do.
+# Every read of your own things needs `read`; each kind of change needs its own scope.
 SCOPES = {
-    "read": "See your profile, your courses, enrollments, orders and messages",
-    "learn": "Enroll, take lessons and quizzes, review courses and post in discussions and chats",
+    "read": "See your profile, courses, enrollments, orders, earnings, notifications and messages",
+    "learn": "Enroll in and buy courses, take lessons and quizzes, review, ask for refunds, "
+             "post in discussions and chats, send messages",
     "teach": "Create and edit your courses and submit them for review",
-    "sell": "Buy courses, see your earnings and withdraw them",
+    "sell": "Set up payouts and withdraw your earnings",
 }
 ADMIN_PREFIX = "admin:"
 ADMIN_SCOPES = {f"{ADMIN_PREFIX}{permission}": f"Act as an admin: {permission.replace('_', ' ')}"

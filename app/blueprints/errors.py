@@ -1,13 +1,15 @@
 """The one place errors become responses: domain errors, HTTP errors, CSRF failures.
 
 Every status keeps the site layout; an HTMX request gets the `_error.html` fragment,
-retargeted into the page's alert region; `/api/` gets JSON.
+retargeted into the page's alert region; `/api/` gets RFC 9457 problem details
+(`application/problem+json`), `/webhooks/` plain JSON.
 """
 from __future__ import annotations
 
+import json
 import logging
 
-from flask import Flask, jsonify, make_response, render_template, request
+from flask import Flask, current_app, jsonify, make_response, render_template, request
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException, InternalServerError
 
@@ -23,9 +25,16 @@ TITLES = {400: "Bad request", 401: "Please log in", 403: "Not allowed", 404: "Pa
           429: "Too many requests", 500: "Something went wrong", 503: "Unavailable"}
 
 
-def error_response(status: int, message: str, headers: dict | None = None):
+def error_response(status: int, message: str, headers: dict | None = None, *,
+                   field_errors: list[dict] | None = None):
     title = TITLES.get(status, "Error")
-    if request.path.startswith(("/api/", "/webhooks/")):
+    if request.path.startswith("/api/"):
+        # RFC 9457 problem details; `errors` names each invalid field of a 422.
+        body = {"type": "about:blank", "title": title, "status": status, "detail": message}
+        if field_errors:
+            body["errors"] = field_errors
+        resp = current_app.response_class(json.dumps(body), status, mimetype="application/problem+json")
+    elif request.path.startswith("/webhooks/"):
         resp = jsonify(error={"status": status, "title": title, "message": message})
         resp.status_code = status
     elif wants_fragment():
@@ -45,9 +54,12 @@ def register_error_handlers(app: Flask) -> None:
     @app.errorhandler(DomainError)
     def domain_error(exc: DomainError):
         db.session.rollback()  # nothing is saved half-way
+        headers = dict(getattr(exc, "headers", None) or {})
         retry_after = getattr(exc, "retry_after", None)
-        return error_response(exc.status, exc.message,
-                              {"Retry-After": str(retry_after)} if retry_after else None)
+        if retry_after:
+            headers["Retry-After"] = str(retry_after)
+        return error_response(exc.status, exc.message, headers,
+                              field_errors=getattr(exc, "errors", None))
 
     @app.errorhandler(CSRFError)
     def csrf_error(exc: CSRFError):

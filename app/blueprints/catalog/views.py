@@ -10,10 +10,10 @@ from app.blueprints.catalog import bp
 from app.blueprints.htmx import page_arg, render_page
 from app.blueprints.media import NO_STORE, send_stored
 from app.catalog import media
-from app.catalog.models import LANGUAGES, LESSON_KINDS, LEVELS, Category, Course, MediaAsset
+from app.catalog.models import LANGUAGES, LESSON_KINDS, LEVELS, Category, MediaAsset
 from app.catalog.permissions import can_preview_course, can_view_lesson
 from app.catalog.queries import categories, get_course, get_lesson
-from app.discovery.queries import creator_summary
+from app.discovery.queries import creator_summary, viewable_course
 from app.discovery.recommendations import also_took
 from app.discovery.search import PRICES, QUERY_ARGS, RATINGS, SORTS, parse_query, search_courses
 from app.extensions import db
@@ -106,10 +106,7 @@ def category_detail(slug: str):
 def course_detail(slug: str):
     """The public course page: description, syllabus with free previews, creator, reviews,
     the enroll/buy box, "learners also took", JSON-LD and Open Graph."""
-    course = db.session.scalar(sa.select(Course).where(Course.slug == slug))
-    if course is None or (course.status != "published" and not can_preview_course(current_user, course)
-                          and active_enrollment(current_user, course) is None):
-        abort(404)
+    course = viewable_course(current_user, slug)
     stats = stats_for(course.id)
     return render_page("catalog/course_detail.html", "course_reviews", course=course, stats=stats,
                        json_ld=course_json_ld(course, stats), enrollment=active_enrollment(current_user, course),

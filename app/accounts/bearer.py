@@ -1,0 +1,22 @@
+"""A bearer token, whichever kind it is, to the `Grant` it carries (accounts/scopes.py).
+
+Personal access tokens and OAuth 2.0 access tokens are told apart by their prefix; each
+kind checks its own expiry and revocation, and the user's suspension (a suspended user's
+token raises AccountSuspended at once).
+"""
+from __future__ import annotations
+
+from app.accounts.api_tokens import TOKEN_PREFIX as PAT_PREFIX
+from app.accounts.api_tokens import authenticate_token
+from app.accounts.scopes import Grant
+
+MAX_TOKEN_CHARS = 200
+
+
+def resolve_bearer(token: str) -> Grant | None:
+    """The grant of a live token; None for anything else (unknown, expired, revoked, junk)."""
+    if len(token) > MAX_TOKEN_CHARS:
+        return None
+    if token.startswith(PAT_PREFIX):
+        return authenticate_token(token)
+    return None

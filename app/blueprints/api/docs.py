@@ -1,0 +1,13 @@
+"""The OpenAPI document, and the page that lets a person read it."""
+from __future__ import annotations
+
+from flask import jsonify
+
+from app.blueprints.api import bp
+from app.blueprints.api.openapi import openapi_document
+
+
+@bp.get("/openapi.json")
+def openapi_json():
+    """The OpenAPI 3.1 document of every route here: public, like the catalog."""
+    return jsonify(openapi_document())

@@ -1,0 +1,41 @@
+"""The OpenAPI 3.1 document: public, valid, and true to the routes."""
+from __future__ import annotations
+
+from openapi_spec_validator import validate
+from openapi_spec_validator.validation.validators import OpenAPIV31SpecValidator
+
+
+def test_the_document_is_public_and_valid_openapi_3_1(client):
+    resp = client.get("/api/v1/openapi.json")
+    assert resp.status_code == 200
+    doc = resp.get_json()
+    assert doc["openapi"] == "3.1.0"
+    validate(doc, cls=OpenAPIV31SpecValidator)
+
+
+def test_every_api_route_is_in_the_document_and_nothing_else(app, client):
+    doc = client.get("/api/v1/openapi.json").get_json()
+    documented = {(path, method.upper()) for path, item in doc["paths"].items() for method in item}
+    routes = set()
+    for rule in app.url_map.iter_rules():
+        if rule.endpoint.startswith("api.") and rule.endpoint not in UNDOCUMENTED:
+            path = rule.rule
+            for name in rule.arguments:
+                path = path.replace(f"<int:{name}>", f"{{{name}}}").replace(f"<{name}>", f"{{{name}}}")
+            routes |= {(path, method) for method in rule.methods - {"HEAD", "OPTIONS"}}
+    assert documented == routes
+
+
+UNDOCUMENTED = {"api.openapi_json", "api.docs"}  # the document itself and its reader
+
+
+def test_errors_are_declared_as_problem_details(client):
+    doc = client.get("/api/v1/openapi.json").get_json()
+    me = doc["paths"]["/api/v1/me"]["get"]
+    assert set(me["responses"]["401"]["content"]) == {"application/problem+json"}
+    assert me["security"] == [{"bearer": []}, {"oauth2": []}]
+    search = doc["paths"]["/api/v1/courses"]["get"]
+    assert "security" not in search  # public
+    assert {p["name"] for p in search["parameters"]} >= {"q", "price", "min_price", "max_price", "min_rating",
+                                                         "category", "creator", "level", "language", "sort",
+                                                         "cursor", "limit"}
