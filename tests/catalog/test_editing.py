@@ -12,6 +12,7 @@ from app.catalog.samples import png, video
 from app.dbtypes import utcnow
 from app.errors import NotAllowed, NotFound
 
+
 def parts(course):
     """The ids of the course's first section, its video lesson, its quiz lesson, that quiz's
     first question and that question's first option (reviewable_draft's shape)."""
@@ -139,6 +140,7 @@ def test_every_editing_service_refuses_a_course_under_review(db, creator, submit
     for name, attempt in attempts.items():
         with pytest.raises(CourseLocked):
             attempt()
+            pytest.fail(f"{name}: changed a course under review")
         db.session.rollback()
     db.session.expire_all()
     assert submitted_course.title == "Practical SQL" and submitted_course.status == "under_review"
