@@ -16,5 +16,6 @@ from app.blueprints.api import (  # noqa: E402
     catalog,  # noqa: F401
     conventions,  # noqa: F401
     docs,  # noqa: F401
+    learning,  # noqa: F401
     me,  # noqa: F401
 )

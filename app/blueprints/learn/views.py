@@ -265,11 +265,7 @@ def reviews_page(course, status: int = 200, **extra):
 
 @bp.get("/<int:course_id>/reviews")
 def course_reviews(course_id: int):
-    course = get_course(course_id)
-    if course.status != "published" and not (current_user.is_authenticated and (
-            course.creator_id == current_user.id or active_enrollment(current_user, course))):
-        raise NotFound("No such course.")
-    return reviews_page(course)
+    return reviews_page(reviews.access_course_reviews(current_user, course_id))
 
 
 @bp.post("/<int:course_id>/reviews")
