@@ -9,7 +9,7 @@ from flask import g
 from pydantic import Field
 
 from app.blueprints.api import bp
-from app.blueprints.api.learning import cursor_after, position_after
+from app.blueprints.api.keysets import cursor_after, position_after
 from app.blueprints.api.openapi import ApiModel, CursorQuery, Page, operation
 from app.blueprints.api.schemas import Time
 from app.catalog.queries import get_course

@@ -1,13 +1,13 @@
 """Learning: my enrollments and their progress, enrolling in a free course, a lesson's content,
-completing lessons, the video position, quiz attempts, and my certificates. The same services
+completing lessons and the video position (quiz attempts: quizzes.py; certificates:
+certificates.py; reviews and discussions in their own modules). The same services
 as the player (blueprints/learn/): a lesson is open to whoever the player opens it for (its
 free preview, the enrolled, the creator and reviewers), and answers like the player does: a
 course or lesson that does not exist is a 404, a lesson the caller may not open is a 403
 (the course and its syllabus are public, so this tells nothing a visitor cannot see), and
-another learner's enrollment, attempt or certificate is a 404."""
+another learner's enrollment is a 404."""
 from __future__ import annotations
 
-from datetime import datetime
 from enum import Enum
 
 from flask import g, url_for
@@ -15,34 +15,19 @@ from pydantic import Field
 
 from app.blueprints.api import bp
 from app.blueprints.api.catalog import LessonKind
-from app.blueprints.api.cursors import decode_cursor, encode_cursor
+from app.blueprints.api.keysets import cursor_after, position_after
 from app.blueprints.api.openapi import ApiModel, CursorQuery, Page, operation
 from app.blueprints.api.schemas import Person, Time
-from app.catalog.models import QUESTION_KINDS, Course, Lesson, Quiz
+from app.catalog.models import QUESTION_KINDS, Course
 from app.catalog.queries import get_course
 from app.dbtypes import utcnow, writes_on_get
 from app.extensions import db
 from app.learning import attempts, certificates, enrollment, progress
-from app.learning.models import Certificate, Enrollment, QuizAttempt
+from app.learning.models import Enrollment
 from app.learning.queries import completed_lesson_ids, enrollments_page
 
 TAG = "Learning"
 QuestionKind = Enum("QuestionKind", {name: name for name in QUESTION_KINDS}, type=str)
-
-
-# --- keyset cursors shared by the learning lists (newest first by a time, then id) ----------
-
-def position_after(query: CursorQuery, kind: str) -> tuple[datetime, int] | None:
-    position = decode_cursor(query.cursor, kind=kind)
-    return (datetime.fromisoformat(position["at"]), position["id"]) if position else None
-
-
-def cursor_after(rows: list, limit: int, kind: str, at) -> str | None:
-    """`rows` was fetched with `limit + 1`: a next page exists when it is longer than `limit`."""
-    if len(rows) <= limit:
-        return None
-    last = rows[limit - 1]
-    return encode_cursor({"kind": kind, "at": at(last).isoformat(), "id": last.id})
 
 
 # --- models --------------------------------------------------------------------------
@@ -137,60 +122,6 @@ class LessonContent(ApiModel):
     next_lesson_id: int | None
 
 
-class QuizAnswer(ApiModel):
-    question_id: int = Field(ge=1, le=2**31 - 1)
-    option_ids: list[int] = Field(max_length=50, description="One for single-choice, one or more for `multiple`")
-
-
-class QuizAnswers(ApiModel):
-    answers: list[QuizAnswer] = Field(max_length=200, description="One per question, every question answered")
-
-
-class QuestionResultItem(ApiModel):
-    question_id: int
-    chosen_option_ids: list[int]
-    correct_option_ids: list[int]
-    is_correct: bool
-    explanation: str
-
-
-class QuizAttemptResult(ApiModel):
-    id: int
-    course_id: int
-    lesson_id: int
-    score_percent: int
-    passed: bool
-    correct_count: int
-    question_count: int
-    created_at: Time
-    answers: list[QuizAnswer]
-    results: list[QuestionResultItem] | None = Field(
-        None, description="With the answer to a submission: the right options and explanations")
-
-
-class QuizAttemptList(Page):
-    items: list[QuizAttemptResult]
-
-
-class AttemptQuery(CursorQuery):
-    pass
-
-
-class CertificateItem(ApiModel):
-    id: int
-    code: str
-    course_id: int
-    learner_name: str
-    course_title: str
-    creator_name: str
-    issued_at: Time
-    verification_url: str = Field(description="The public page anyone can check it on (and print)")
-
-
-class CertificateList(Page):
-    items: list[CertificateItem]
-
-
 # --- enrollments ---------------------------------------------------------------------
 
 @bp.get("/enrollments")
@@ -277,82 +208,6 @@ def lesson_position(course_id: int, lesson_id: int, json: VideoPosition):
     return "", 204
 
 
-# --- quiz attempts -------------------------------------------------------------------
-
-@bp.post("/courses/<int:course_id>/lessons/<int:lesson_id>/attempts")
-@operation(tags=[TAG], scope="learn", json=QuizAnswers, model=QuizAttemptResult, ok=201, not_found=True)
-def attempt_create(course_id: int, lesson_id: int, json: QuizAnswers):
-    """Submit a quiz
-
-    Graded as in the player: every question answered; the result shows the right options
-    and the explanations. Passing completes the lesson; retries are unlimited, the best
-    score counts."""
-    access = progress.access_lesson(g.api_grant.user, course_id, lesson_id)
-    answers: dict[int, list[int]] = {}
-    for answer in json.answers:
-        answers.setdefault(answer.question_id, []).extend(answer.option_ids)
-    attempt, grade = attempts.submit_quiz(g.api_grant.user, access.lesson, answers)
-    db.session.commit()
-    explanations = {question.id: question.explanation for question in access.lesson.quiz.questions}
-    result = _attempt(attempt, access.lesson)
-    result.results = [QuestionResultItem(
-        question_id=item.question_id, chosen_option_ids=sorted(item.chosen), correct_option_ids=sorted(item.correct),
-        is_correct=item.is_correct, explanation=explanations[item.question_id]) for item in grade.results]
-    return result, 201
-
-
-@bp.get("/courses/<int:course_id>/lessons/<int:lesson_id>/attempts")
-@operation(tags=[TAG], scope="read", query=AttemptQuery, model=QuizAttemptList, not_found=True)
-def attempt_list(course_id: int, lesson_id: int, query: AttemptQuery):
-    """My attempts at a quiz
-
-    The latest first; a 403 when not enrolled."""
-    access = progress.access_lesson(g.api_grant.user, course_id, lesson_id)
-    enrolled = progress.require_enrollment(g.api_grant.user, access.course)
-    if access.lesson.quiz is None:
-        return QuizAttemptList(items=[], next_cursor=None)
-    position = decode_cursor(query.cursor, kind="quiz-attempts")
-    rows = attempts.attempts_page(enrolled, access.lesson.quiz, before_id=position["id"] if position else None,
-                                  limit=query.limit + 1)
-    more = len(rows) > query.limit
-    return QuizAttemptList(
-        items=[_attempt(row, access.lesson) for row in rows[:query.limit]],
-        next_cursor=encode_cursor({"kind": "quiz-attempts", "id": rows[query.limit - 1].id}) if more else None)
-
-
-@bp.get("/quiz-attempts/<int:attempt_id>")
-@operation(tags=[TAG], scope="read", model=QuizAttemptResult, not_found=True)
-def attempt_detail(attempt_id: int):
-    """One of my quiz attempts
-
-    Its score and the answers given (the right options came with the submission's answer)."""
-    attempt = attempts.access_attempt(g.api_grant.user, attempt_id)
-    return _attempt(attempt, db.session.get(Quiz, attempt.quiz_id).lesson)
-
-
-# --- certificates --------------------------------------------------------------------
-
-@bp.get("/certificates")
-@operation(tags=[TAG], scope="read", query=CursorQuery, model=CertificateList)
-def certificate_list(query: CursorQuery):
-    """My certificates
-
-    One per completed course, the latest first."""
-    rows = certificates.certificates_page(g.api_grant.user.id, after=position_after(query, "certificates"),
-                                          limit=query.limit + 1)
-    return CertificateList(items=[_certificate(row) for row in rows[:query.limit]],
-                           next_cursor=cursor_after(rows, query.limit, "certificates", lambda row: row.issued_at))
-
-
-@bp.get("/certificates/<int:certificate_id>")
-@operation(tags=[TAG], scope="read", model=CertificateItem, not_found=True)
-def certificate_detail(certificate_id: int):
-    """One of my certificates
-
-    With the public page that verifies it, as printed on the certificate."""
-    return _certificate(certificates.access_certificate(g.api_grant.user, certificate_id))
-
-
 # --- shaping -------------------------------------------------------------------------
 
 def _course(course: Course) -> EnrolledCourse:
@@ -412,20 +267,3 @@ def _lesson(access: progress.LessonAccess) -> LessonContent:
         completed=enrolled is not None and lesson.id in completed_lesson_ids(enrolled),
         position_seconds=progress.saved_position(enrolled, lesson),
         previous_lesson_id=previous.id if previous else None, next_lesson_id=following.id if following else None)
-
-
-def _attempt(attempt: QuizAttempt, lesson: Lesson) -> QuizAttemptResult:
-    return QuizAttemptResult(
-        id=attempt.id, course_id=lesson.course_id, lesson_id=lesson.id, score_percent=attempt.score_percent,
-        passed=attempt.passed, correct_count=attempt.correct_count, question_count=attempt.question_count,
-        created_at=attempt.created_at,
-        answers=[QuizAnswer(question_id=int(question_id), option_ids=list(option_ids))
-                 for question_id, option_ids in sorted(attempt.answers.items(), key=lambda item: int(item[0]))])
-
-
-def _certificate(certificate: Certificate) -> CertificateItem:
-    return CertificateItem(
-        id=certificate.id, code=certificate.code, course_id=certificate.enrollment.course_id,
-        learner_name=certificate.learner_name, course_title=certificate.course_title,
-        creator_name=certificate.creator_name, issued_at=certificate.issued_at,
-        verification_url=url_for("certificates.certificate_detail", code=certificate.code, _external=True))
