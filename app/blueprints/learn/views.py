@@ -283,6 +283,15 @@ def review_write(course_id: int):
     return redirect(url_for("learn.course_reviews", course_id=course.id))
 
 
+@bp.post("/<int:course_id>/reviews/delete")
+@login_required
+def review_delete(course_id: int):
+    reviews.delete_review(current_user, reviews.access_course_reviews(current_user, course_id))
+    db.session.commit()
+    flash("Your review was deleted.", "success")
+    return redirect(url_for("learn.course_reviews", course_id=course_id))
+
+
 @bp.post("/reviews/<int:review_id>/reply")
 @login_required
 def review_reply(review_id: int):
