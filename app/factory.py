@@ -40,6 +40,7 @@ BLUEPRINTS = (
     ("app.blueprints.admin", "/admin"),
     ("app.blueprints.checkout", "/checkout"),
     ("app.blueprints.webhooks", "/webhooks"),
+    ("app.blueprints.oauth", "/"),  # /oauth/… and /.well-known/oauth-authorization-server
 )
 
 # Every domain's models, so migrations and relationships see all tables.

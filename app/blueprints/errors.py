@@ -25,7 +25,7 @@ TITLES = {400: "Bad request", 401: "Please log in", 403: "Not allowed", 404: "Pa
 
 def error_response(status: int, message: str, headers: dict | None = None):
     title = TITLES.get(status, "Error")
-    if request.path.startswith(("/api/", "/webhooks/")):
+    if request.path.startswith(("/api/", "/webhooks/", "/oauth/token", "/oauth/revoke")):
         resp = jsonify(error={"status": status, "title": title, "message": message})
         resp.status_code = status
     elif wants_fragment():
