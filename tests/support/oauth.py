@@ -75,3 +75,17 @@ def obtain_tokens(http, client: OAuthClient, **params) -> dict:
     resp = exchange(http, client, code, verifier)
     assert resp.status_code == 200, resp.get_data(as_text=True)
     return resp.get_json()
+
+
+def issue_tokens(client: OAuthClient, user, *, scope: str = "read learn", now=None) -> dict:
+    """Tokens for `user` straight from the services, as the code flow ends (committed): the
+    token response's body."""
+    verifier, challenge = pkce_pair()
+    code = oauth_server.create_authorization_code(client, user, redirect_uri=REDIRECT_URI, scope=scope,
+                                                  code_challenge=challenge, code_challenge_method="S256",
+                                                  now=now)
+    claimed = oauth_server.claim_authorization_code(code, client, now=now)
+    token = oauth_server.generate_bearer_token(scope=scope)
+    oauth_server.save_token(token, client=client, user=user, code_id=claimed.id, now=now)
+    db.session.commit()
+    return token
