@@ -30,7 +30,7 @@ from app.accounts.auth import ensure_not_suspended
 from app.accounts.models import OAuthAuthorizationCode, OAuthClient, OAuthToken, User
 from app.accounts.scopes import Grant, check_grantable, format_scopes, parse_scopes
 from app.dbtypes import utcnow
-from app.errors import Invalid, NotFound
+from app.errors import Conflict, Invalid, NotFound
 from app.extensions import db
 
 ACCESS_TOKEN_PREFIX = "lyc_oat_"
@@ -46,6 +46,7 @@ NAME_MAX = 80
 REDIRECT_URI_MAX = 500
 LOOPBACK_HOSTS = ("127.0.0.1", "::1", "localhost")  # RFC 8252 §7.3: native apps may use http there
 SCHEME = re.compile(r"^[a-z][a-z0-9+.-]*$")
+CLIENT_ID = re.compile(r"^[A-Za-z0-9._-]{3,48}$")
 UNSAFE_SCHEMES = frozenset({"javascript", "data", "vbscript", "file", "about", "blob"})
 
 
@@ -83,10 +84,17 @@ def check_redirect_uri(uri: str) -> str:
 
 
 def register_client(*, name: str, redirect_uris: list[str], scopes: str | list[str], public: bool,
-                    first_party: bool = False, owner: User | None = None,
+                    first_party: bool = False, owner: User | None = None, client_id: str | None = None,
                     now: datetime | None = None) -> RegisteredClient:
     """Register an app. A confidential one gets a secret, returned here once (only its hash
-    is kept); a public one (`public=True`) has none and must use PKCE."""
+    is kept); a public one (`public=True`) has none and must use PKCE. The client id is
+    random unless given (a first-party app built with a fixed one, e.g. `lyceum-mobile`)."""
+    if client_id is not None:
+        if not CLIENT_ID.match(client_id):
+            raise Invalid("A client id is 3 to 48 letters, digits, dots, dashes or underscores.",
+                          field="client_id")
+        if client_by_client_id(client_id) is not None:
+            raise Conflict(f"There is already an app with the client id {client_id!r}.", field="client_id")
     name = " ".join((name or "").split())
     if not name or len(name) > NAME_MAX:
         raise Invalid("Give the app a name of at most 80 characters.", field="name")
@@ -97,7 +105,7 @@ def register_client(*, name: str, redirect_uris: list[str], scopes: str | list[s
     if not allowed:
         raise Invalid("Give the app at least one scope it may ask for.", field="scopes")
     secret = None if public else CLIENT_SECRET_PREFIX + secrets.token_urlsafe(TOKEN_BYTES)
-    client = OAuthClient(client_id=secrets.token_urlsafe(24), name=name, redirect_uris="\n".join(uris),
+    client = OAuthClient(client_id=client_id or secrets.token_urlsafe(24), name=name, redirect_uris="\n".join(uris),
                          scope=format_scopes(allowed), client_secret_hash=secret and hash_secret(secret),
                          owner_id=owner.id if owner else None, is_first_party=bool(first_party),
                          created_at=now or utcnow())
