@@ -288,6 +288,14 @@ def test_the_token_endpoint_takes_no_csrf_token(client, login, learner, app_clie
     assert exchange(client, app_client, code, verifier).status_code == 200
 
 
+def test_plain_http_is_refused_except_on_the_loopback_address(client, app_client):
+    data = {"grant_type": "refresh_token", "client_id": app_client.client_id, "refresh_token": "lyc_ort_x"}
+    resp = client.post("/oauth/token", data=data, base_url="http://lyceum.example.test")
+    assert resp.status_code == 400 and error_of(resp) == "insecure_transport"
+    resp = client.post("/oauth/token", data=data, base_url="https://lyceum.example.test")
+    assert resp.status_code == 400 and error_of(resp) == "invalid_grant"
+
+
 # --- revocation ----------------------------------------------------------------------------
 
 @pytest.mark.parametrize("which", ["access_token", "refresh_token"])

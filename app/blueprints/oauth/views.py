@@ -21,6 +21,14 @@ from app.errors import DomainError
 from app.extensions import csrf, db, limiter
 
 
+@bp.errorhandler(OAuth2Error)
+def oauth_error(error: OAuth2Error):
+    """An OAuth error Authlib raises outside its own handling (e.g. insecure_transport: the
+    protocol refuses plain http except on the loopback address): the spec's JSON answer."""
+    db.session.rollback()
+    return authorization.handle_error_response(None, error)
+
+
 @bp.route("/oauth/authorize", methods=["GET", "POST"])
 @login_required
 def authorize():
