@@ -56,8 +56,17 @@ def test_the_consent_page_names_the_app_and_each_scope_in_plain_english(client, 
     assert "See your profile, your courses, enrollments, orders and messages" in page
     assert "Enroll, take lessons and quizzes" in page
     assert "Create and edit your courses" not in page  # not asked for
+    assert "go back to <strong>https://app.example.test</strong>" in page
     page = text(client.get(authorize_url(first, challenge=pkce_pair()[1], scope="read")))
     assert "an app made by Lyceum" in page and "Enroll, take lessons" not in page
+
+
+def test_without_a_scope_the_app_asks_for_all_it_was_registered_with(client, login, learner, app_client):
+    login(learner)
+    page = text(client.get(authorize_url(app_client, challenge=pkce_pair()[1], scope=None)))
+    assert "See your profile" in page and "Enroll, take lessons" in page
+    tokens = obtain_tokens(client, app_client, scope=None)
+    assert tokens["scope"] == "read learn"
 
 
 def test_the_full_code_flow_with_pkce_gives_tokens_that_authenticate(client, login, learner, app_client):

@@ -7,6 +7,8 @@ not register gets an error page here and is never redirected.
 """
 from __future__ import annotations
 
+from urllib.parse import urlsplit
+
 from authlib.oauth2 import OAuth2Error
 from authlib.oauth2.rfc6749 import InvalidScopeError
 from flask import current_app, jsonify, render_template, request, url_for
@@ -54,8 +56,15 @@ def authorize():
         db.session.commit()
         return response
     return render_template("oauth/authorize.html", client=client, action=request.full_path,
+                           return_to=_where(grant.redirect_uri),
                            scopes=[(name, ALL_SCOPES[name], name.startswith(ADMIN_PREFIX))
                                    for name in ALL_SCOPES if name in scopes])
+
+
+def _where(uri: str) -> str:
+    """Where the browser goes back to, as a person can check it: the site, or the app's scheme."""
+    parts = urlsplit(uri)
+    return f"{parts.scheme}://{parts.netloc}" if parts.netloc else f"{parts.scheme}:"
 
 
 def _authorization_error(error: OAuth2Error):
