@@ -9,7 +9,7 @@ import sqlalchemy as sa
 
 from app.accounts import oauth_server, sessions
 from app.accounts.errors import AccountSuspended
-from app.accounts.models import OAuthClient, OAuthToken
+from app.accounts.models import OAuthAuthorizationCode, OAuthClient, OAuthToken
 from app.accounts.oauth_server import authenticate_oauth_token
 from app.dbtypes import utcnow
 from app.errors import Invalid, NotFound
@@ -197,3 +197,32 @@ def test_removing_an_app_without_access_is_not_found(learner, creator, app_clien
         oauth_server.revoke_authorization(learner, "no-such-app")
     assert db.session.scalar(sa.select(sa.func.count()).select_from(OAuthToken)
                              .where(OAuthToken.revoked_at.is_not(None))) == 0
+
+
+# --- two requests at the same moment -------------------------------------------------------
+
+def test_a_code_claimed_by_another_request_in_between_counts_as_a_second_use(learner, app_client):
+    first = issue_tokens(app_client, learner)  # tokens of an earlier code: untouched
+    code = oauth_server.create_authorization_code(app_client, learner, redirect_uri=REDIRECT_URI, scope="read",
+                                                  code_challenge=pkce_pair()[1], code_challenge_method="S256")
+    row = db.session.scalar(sa.select(OAuthAuthorizationCode).where(OAuthAuthorizationCode.used_at.is_(None)))
+    # another request marks it used after this one read it (the row here still says unused)
+    db.session.execute(sa.update(OAuthAuthorizationCode).where(OAuthAuthorizationCode.id == row.id)
+                       .values(used_at=utcnow()).execution_options(synchronize_session=False))
+    assert row.used_at is None
+    assert oauth_server.claim_authorization_code(code, app_client) is None
+    assert authenticate_oauth_token(first["access_token"]) is not None
+
+
+def test_a_refresh_token_rotated_by_another_request_in_between_revokes_the_new_tokens(learner, app_client):
+    tokens = issue_tokens(app_client, learner)
+    old = oauth_server.find_refresh_token(tokens["refresh_token"], app_client)
+    # another request rotates it after this one read it (the row here still says live)
+    db.session.execute(sa.update(OAuthToken).where(OAuthToken.id == old.id).values(revoked_at=utcnow())
+                       .execution_options(synchronize_session=False))
+    assert old.revoked_at is None
+    mine = oauth_server.generate_bearer_token(scope="read learn")
+    new = oauth_server.save_token(mine, client=app_client, user=learner, code_id=old.code_id)
+    assert oauth_server.rotate_refresh_token(old, new) is False
+    db.session.commit()
+    assert authenticate_oauth_token(mine["access_token"]) is None
