@@ -12,6 +12,7 @@ from app.accounts.models import OAuthAuthorizationCode, OAuthToken
 from app.accounts.oauth_server import authenticate_oauth_token
 from app.dbtypes import utcnow
 from app.extensions import db
+from app.moderation.suspensions import suspend_user
 from tests.support.oauth import (
     REDIRECT_URI,
     allow,
@@ -262,6 +263,17 @@ def test_refresh_may_narrow_the_scope_but_never_widen_it(client, login, learner,
     assert authenticate_oauth_token(narrowed["access_token"]).scopes == {"read"}
     wider = refresh(client, app_client, narrowed["refresh_token"], scope="read learn")
     assert wider.status_code == 400 and error_of(wider) == "invalid_scope"
+
+
+def test_a_suspended_user_gets_no_new_tokens(client, login, learner, admin, app_client):
+    login(learner)
+    code, verifier = allow(client, app_client)
+    tokens = obtain_tokens(client, app_client)
+    suspend_user(admin, learner, reason="Spam")
+    db.session.commit()
+    for resp in (refresh(client, app_client, tokens["refresh_token"]), exchange(client, app_client, code, verifier)):
+        assert resp.status_code == 400 and error_of(resp) == "invalid_grant"
+        assert "suspended" in resp.get_json()["error_description"]
 
 
 def test_another_apps_refresh_token_is_refused(client, login, learner, app_client):
