@@ -17,4 +17,5 @@ from app.blueprints.api import (  # noqa: E402
     conventions,  # noqa: F401
     docs,  # noqa: F401
     me,  # noqa: F401
+    messaging,  # noqa: F401
 )

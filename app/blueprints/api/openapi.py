@@ -93,13 +93,14 @@ class CursorQuery(ApiModel):
 
 # The problem responses a route can give, by what it declares.
 _ALWAYS = {"HTTP_429": Problem}
+_STREAMS: set[str] = set()  # operation ids of the routes answering with an event stream
 _WITH_TOKEN = {"HTTP_401": Problem, "HTTP_403": Problem}
 
 
 def operation(*, tags: list[str], scope: str | None = None, token: bool = False, ok: int = 200,
               model: type | None = None, query: type | None = None, json: type | None = None,
               idempotent: bool = False, not_found: bool = False, conflict: bool = False,
-              optional_token: bool = False) -> Callable:
+              optional_token: bool = False, stream: str | None = None) -> Callable:
     """Declare an API route.
 
     `scope`: the token must hold it; `token`: any token will do (None and False: public;
@@ -108,8 +109,13 @@ def operation(*, tags: list[str], scope: str | None = None, token: bool = False,
     `query`/`json`: the models of the query string and the JSON body. `idempotent`: a POST
     that creates or moves money; it needs an `Idempotency-Key` header and a repeat gets the
     first response. `not_found`/`conflict`: the route can answer 404/409.
+    `stream`: the route answers with a `text/event-stream` (no model); the text describes
+    its events. spectree would read a streamed response whole to check it, so the view's
+    response goes around spectree's response handling (the request is still validated).
     """
     statuses: dict[str, Any] = {f"HTTP_{ok}": model} if model is not None else {}
+    if stream is not None:
+        statuses[f"HTTP_{ok}"] = (None, stream)
     if scope is not None or token or optional_token:
         statuses |= _WITH_TOKEN
     if not_found:
@@ -119,13 +125,23 @@ def operation(*, tags: list[str], scope: str | None = None, token: bool = False,
     if json is not None:
         statuses["HTTP_415"] = Problem
     statuses |= _ALWAYS
-    response = Response(*([] if model is not None else [f"HTTP_{ok}"]), **statuses)
+    response = Response(*([] if model is not None or stream is not None else [f"HTTP_{ok}"]), **statuses)
     security = [{"bearer": []}, {"oauth2": [scope] if scope else []}] if scope or token else None
 
     def decorate(view: Callable) -> Callable:
+        operation_id = f"{view.__module__.rsplit('.', 1)[-1]}_{view.__name__}"
+        inner = view
+        if stream is not None:
+            _STREAMS.add(operation_id)
+
+            @wraps(view)
+            def inner(*args, **kwargs):
+                g.api_stream = view(*args, **kwargs)
+                return "", ok  # what spectree sees; `guarded` answers with the stream
+
         validated = spec.validate(query=query, json=json, resp=response, tags=tags, security=security,
                                   headers=IdempotencyKey if idempotent else None,
-                                  operation_id=f"{view.__module__.rsplit('.', 1)[-1]}_{view.__name__}")(view)
+                                  operation_id=operation_id)(inner)
 
         @wraps(validated)
         def guarded(*args, **kwargs):
@@ -135,6 +151,9 @@ def operation(*, tags: list[str], scope: str | None = None, token: bool = False,
                 raise problem(415, "Send the body as JSON, with `Content-Type: application/json`.")
             if idempotent:
                 return replay_or_run(g.api_grant, lambda: validated(*args, **kwargs))
+            if stream is not None:
+                validated(*args, **kwargs)
+                return g.pop("api_stream")
             return validated(*args, **kwargs)
 
         return guarded
@@ -155,12 +174,17 @@ def require_scope(scope: str | None) -> None:
 
 
 def openapi_document() -> dict:
-    """The OpenAPI 3.1 document: spectree's, with our server URL, and problem details
-    declared as `application/problem+json` (spectree names every body application/json)."""
+    """The OpenAPI 3.1 document: spectree's, with our server URL, problem details declared
+    as `application/problem+json` (spectree names every body application/json), and event
+    streams as `text/event-stream`."""
     doc = copy.deepcopy(spec.spec)
     doc["servers"] = [{"url": "/", "description": "This Lyceum"}]
     for path_item in doc["paths"].values():
         for op in path_item.values():
+            if op.get("operationId") in _STREAMS:
+                for status, response in op["responses"].items():
+                    if status.startswith("2"):
+                        response["content"] = {"text/event-stream": {"schema": {"type": "string"}}}
             for status, response in op.get("responses", {}).items():
                 content = response.get("content", {})
                 if status.startswith(("4", "5")) and "application/json" in content:
