@@ -24,9 +24,9 @@ from app.learning.events import CourseCompleted
 APP = Path(app_package.__file__).resolve().parent
 
 EXPECTED: dict[str, list[str]] = {
-    "accounts.api_token.revoked": ["app.messaging.subscribers.close_revoked_token"],
     "accounts.deletion.requested": [],
     "accounts.sessions.revoked": ["app.messaging.subscribers.close_revoked_sessions"],
+    "accounts.token.revoked": ["app.messaging.subscribers.close_revoked_token"],
     "accounts.user.signed_up": ["app.messaging.subscribers.welcome_new_user"],
     "accounts.user.suspended": ["app.messaging.chat.end_suspended_sessions",
                                 "app.messaging.subscribers.close_suspended_tokens"],

@@ -37,7 +37,7 @@ class SessionsRevoked(Event, name="accounts.sessions.revoked"):
 
 
 @dataclass(frozen=True)
-class ApiTokenRevoked(Event, name="accounts.api_token.revoked"):
+class ApiTokenRevoked(Event, name="accounts.token.revoked"):
     """A personal access token of `user_id` was revoked, so whatever was opened with it
     (an event stream, a room socket) must close too, as for a revoked session."""
 

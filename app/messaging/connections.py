@@ -9,7 +9,7 @@ Each connection keeps the session it was opened by and listens on its user's
 - `connection.evicted` (`connection_ids`) when the user opened more than
   `LIVE_CONNECTIONS_PER_USER`: the oldest go.
 - `tokens.end` (`token_ids`: a list, or None for every token) when an API token is revoked
-  ("accounts.api_token.revoked") or its user suspended.
+  ("accounts.token.revoked") or its user suspended.
 
 A connection opened with an API bearer token (`token_id`) rather than a browser session
 belongs to that token, not to any session: tokens outlive log-outs and password changes

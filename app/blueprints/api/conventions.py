@@ -14,9 +14,10 @@ import time
 from flask import current_app, g, request
 from limits import parse_many
 
-from app.accounts.bearer import resolve_bearer, token_from_header
+from app.accounts.bearer import token_from_header
 from app.blueprints.api import bp
 from app.blueprints.api.problems import problem
+from app.blueprints.bearer import grant_for
 from app.extensions import csrf, limiter
 
 csrf.exempt(bp)
@@ -32,7 +33,7 @@ def authenticate() -> None:
         token = token_from_header(header)
         if token is None:
             raise problem(401, "Send the token as `Authorization: Bearer <token>`.", headers=UNAUTHENTICATED)
-        g.api_grant = resolve_bearer(token)  # AccountSuspended: a 403 naming the reason
+        g.api_grant = grant_for(token)  # AccountSuspended: a 403 naming the reason
         if g.api_grant is None:
             raise problem(401, "This token is unknown, expired or revoked.", headers=UNAUTHENTICATED)
     _count_against_rate_limit()

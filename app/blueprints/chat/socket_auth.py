@@ -13,9 +13,10 @@ from __future__ import annotations
 
 from flask import Response, g, request
 
-from app.accounts.bearer import resolve_bearer, token_from_header
+from app.accounts.bearer import token_from_header
 from app.accounts.errors import AccountSuspended
 from app.accounts.scopes import Grant
+from app.blueprints.bearer import grant_for
 from app.blueprints.chat import bp
 
 SCOPE = "learn"
@@ -37,7 +38,7 @@ def authenticate_socket_token():
         return None  # the session cookie, as for the page
     token = token_from_header(header)
     try:
-        grant = resolve_bearer(token) if token is not None else None
+        grant = grant_for(token) if token is not None else None
     except AccountSuspended as exc:
         return _refuse(403, exc.message, REALM)
     if grant is None:
