@@ -435,6 +435,23 @@ def test_revoking_a_token_closes_what_it_opened_and_nothing_else(live, room):
             item.close()
 
 
+@pytest.mark.real_services
+def test_revoking_a_token_here_closes_its_socket_and_stream_on_another_process(live, room, second_process):
+    course, _, learner, _ = room
+    headers = bearer(learner)
+    ws = live.open_ws(f"/ws/chat/{course.id}", headers, port=second_process)
+    opened = EventStream("127.0.0.1", second_process, API_STREAM, headers=headers, timeout=10)
+    try:
+        assert opened.status == 200
+        joined(ws)
+        with server_side_write():  # emitted and published here
+            api_tokens.revoke_token(_db.session.merge(learner), token_row(headers).id)
+        assert closed_with(ws).reason == 1008
+        stream_closed(opened)
+    finally:
+        opened.close()
+
+
 def test_ending_every_session_leaves_token_connections_open(live, room):
     """A password change or "log out everywhere" ends sessions, not tokens (api_tokens.py)."""
     course, creator, learner, _ = room
