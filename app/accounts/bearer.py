@@ -15,6 +15,15 @@ from app.accounts.scopes import Grant
 MAX_TOKEN_CHARS = 200
 
 
+def token_from_header(header: str) -> str | None:
+    """The token of an `Authorization: Bearer <token>` header's value; None for another
+    scheme or no token."""
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        return None
+    return token.strip()
+
+
 def resolve_bearer(token: str) -> Grant | None:
     """The grant of a live token; None for anything else (unknown, expired, revoked, junk)."""
     if len(token) > MAX_TOKEN_CHARS:

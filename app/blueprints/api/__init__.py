@@ -20,6 +20,7 @@ from app.blueprints.api import (  # noqa: E402
     docs,  # noqa: F401
     learning,  # noqa: F401
     me,  # noqa: F401
+    messaging,  # noqa: F401
     quizzes,  # noqa: F401
     reviews,  # noqa: F401
     studio,  # noqa: F401
