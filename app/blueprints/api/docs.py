@@ -15,5 +15,9 @@ def openapi_json():
 
 @bp.get("/docs")
 def docs():
-    """The document as a page (Swagger UI, served from our own origin under the site's CSP)."""
+    """The document as a page: Swagger UI (swagger-ui-dist, vendored like htmx) started by
+    static/js/api-docs.js. It keeps the site's CSP (script-src 'self'; style-src 'self'):
+    the bundle evaluates no strings and adds no <style> element, and the styles React sets on
+    elements go through the CSSOM, which style-src does not govern (checked in Chromium by
+    tests/e2e/test_api_docs.py, which fails on any CSP report)."""
     return render_template("api/docs.html", document_url=url_for("api.openapi_json"))
