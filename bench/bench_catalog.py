@@ -6,6 +6,7 @@ catalog search and course (issue 16) are measured beside the pages that show the
         python bench/bench_catalog.py            # after bench/generate_catalog.py
 
     python bench/bench_catalog.py --search-only   # only the in-process search timings
+    python bench/bench_catalog.py --per-request   # only each page and API answer, one at a time
 
 Needs `wrk` (Debian: apt-get install wrk). Prints a Markdown table and writes the raw output
 to bench/results/.
@@ -66,6 +67,37 @@ def search_alone(runs: int = 400) -> dict:
             db.session.rollback()
         explain = explain_search(query)
     return {"timings": timings, "total": results.total, "explain": explain}
+
+
+def per_request(runs: int = 30) -> str:
+    """Each page and API answer of the wrk run, one request at a time through the app in this
+    process (no page cache, no rate limit): the median time and the SQL statements each
+    request runs. What one request costs, apart from queueing behind the others."""
+    import sqlalchemy as sa
+
+    from app.extensions import db
+    from app.factory import create_app
+
+    app = create_app()
+    app.config.update(PAGE_CACHE_SECONDS=0, RATELIMIT_ENABLED=False)
+    client = app.test_client()
+    lines = ["| one request at a time, in-process | median ms | SQL statements |", "|---|---|---|"]
+    with app.app_context():
+        engine = db.engine
+    statements = []
+    sa.event.listen(engine, "before_cursor_execute", lambda *args: statements.append(1))
+    # Outside any app context: each request has its own, so its own session, as in a server.
+    for path in (CATALOG_PATH, API_SEARCH_PATH, COURSE_PATH, API_COURSE_PATH):
+        for _ in range(5):  # warm up
+            assert client.get(path).status_code == 200, path
+        statements.clear()
+        timings = []
+        for _ in range(runs):
+            started = time.perf_counter()
+            client.get(path)
+            timings.append((time.perf_counter() - started) * 1000)
+        lines.append(f"| `{path}` | {statistics.median(timings):.1f} | {len(statements) / runs:.0f} |")
+    return "\n".join(lines)
 
 
 def explain_search(query) -> str:
@@ -168,6 +200,10 @@ def search_report(alone: dict) -> str:
 
 
 def main() -> None:
+    if "--per-request" in sys.argv[1:]:
+        ensure_syllabus(COURSE_SLUG)
+        print(per_request())
+        return
     if "--search-only" in sys.argv[1:]:
         alone = search_alone()
         print(search_report(alone))
@@ -179,6 +215,7 @@ def main() -> None:
     load_before = " ".join(f"{x:.1f}" for x in os.getloadavg())
     ensure_syllabus(COURSE_SLUG)
     alone = search_alone()
+    one_at_a_time = per_request()
     env = {**os.environ, "WEB_CONCURRENCY": os.environ.get("WEB_CONCURRENCY", "2"),
            "SESSION_COOKIE_SECURE": "false", "RATELIMIT_ENABLED": "false"}
     seconds, connections = int(os.environ.get("BENCH_SECONDS", "20")), int(os.environ.get("BENCH_CONNECTIONS", "32"))
@@ -214,6 +251,7 @@ def main() -> None:
     names = [name for name, _ in rows]
     lines.append(f"API search / uncached search page: **{rps[names[3]] / rps[names[2]]:.2f}×**; "
                  f"API course / course page: **{rps[names[5]] / rps[names[4]]:.2f}×**.\n")
+    lines.append(one_at_a_time + "\n")
     lines.append(search_report(alone))
     report = "\n".join(lines)
     print(report)
