@@ -36,7 +36,8 @@ def schema(app):
 
 @pytest.fixture
 def existing(creator, admin):
-    """Path parameters that name real objects: a published course and its creator."""
+    """Path parameters that name real objects: a published course and its creator. (An
+    operation whose path names something else gets generated values only; add it here.)"""
     course = publish(creator, admin, title="Practical property testing", price="19.99")
     return {"slug": course.slug, "creator_id": creator.id}
 
@@ -70,12 +71,12 @@ def test_every_operation_answers_as_the_document_says(schema, existing, learner,
     headers = {"Authorization": f"Bearer {token_for(learner)}"} if who == "token" else {}
     broken = set()
     for operation in operations(schema):
-        names = {parameter.name for parameter in operation.path_parameters}
+        known = {parameter.name: existing[parameter.name] for parameter in operation.path_parameters
+                 if parameter.name in existing}
         exercise(operation, GenerationMode.POSITIVE, headers)
         if any(True for _ in operation.iter_parameters()) or operation.body:  # something to break
             if exercise(operation, GenerationMode.NEGATIVE, headers):
                 broken.add(operation.label)
-        if names:
-            exercise(operation, GenerationMode.POSITIVE, headers,
-                     {name: existing[name] for name in names})
+        if known:
+            exercise(operation, GenerationMode.POSITIVE, headers, known)
     assert "GET /api/v1/courses" in broken  # invalid data was sent, not only valid
