@@ -91,8 +91,9 @@ class CursorQuery(ApiModel):
     limit: int = Field(20, ge=1, le=100, description="Items per page")
 
 
-# The problem responses a route can give, by what it declares.
-_ALWAYS = {"HTTP_429": Problem}
+# The problem responses a route can give, by what it declares. Every route can answer 400:
+# the site refuses a request carrying a NUL character before any view (security.py).
+_ALWAYS = {"HTTP_400": Problem, "HTTP_429": Problem}
 # Operation ids of the routes answering with a stream (events, a file), and its media types.
 _STREAMS: dict[str, tuple[str, ...]] = {}
 _WITH_TOKEN = {"HTTP_401": Problem, "HTTP_403": Problem}
