@@ -9,7 +9,8 @@ from pathlib import Path
 
 from flask import Flask, current_app, has_request_context, request
 from sqlalchemy import event
-from werkzeug.routing import IntegerConverter
+from werkzeug.exceptions import NotFound
+from werkzeug.routing import IntegerConverter, ValidationError
 
 from app.accounts.oauth import init_oauth
 from app.blueprints.auth.session_loader import load_user
@@ -157,9 +158,18 @@ def _tune_sqlite(engine) -> None:
 
 
 class BoundedIntConverter(IntegerConverter):
+    """An id past the database's integer columns names nothing: a 404 for every method (a
+    converter's ValidationError would let another method's rule on the same path answer 405)."""
+
     def __init__(self, url_map, *args, **kwargs):
         kwargs.setdefault("max", 2**31 - 1)
         super().__init__(url_map, *args, **kwargs)
+
+    def to_python(self, value: str):
+        try:
+            return super().to_python(value)
+        except ValidationError:
+            raise NotFound() from None
 
 
 def _register_blueprints(app: Flask) -> None:

@@ -43,9 +43,16 @@ def existing(creator, admin):
 
 
 def operations(schema):
+    """Every operation but the event streams: a stream that is allowed never ends, so a
+    generated call would wait for ever (test_messaging_notifications reads the stream)."""
     found = [result.ok() for result in schema.get_all_operations()]
     assert len(found) >= 5  # the catalog and /me at least: the document was read
-    return found
+    return [operation for operation in found if not is_event_stream(operation)]
+
+
+def is_event_stream(operation) -> bool:
+    responses = operation.definition.raw.get("responses", {})
+    return any("text/event-stream" in response.get("content", {}) for response in responses.values())
 
 
 def exercise(operation, mode: GenerationMode, headers: dict, path_parameters: dict | None = None) -> bool:
@@ -80,3 +87,5 @@ def test_every_operation_answers_as_the_document_says(schema, existing, learner,
         if known:
             exercise(operation, GenerationMode.POSITIVE, headers, known)
     assert "GET /api/v1/courses" in broken  # invalid data was sent, not only valid
+    streams = [result.ok().label for result in schema.get_all_operations() if is_event_stream(result.ok())]
+    assert streams == ["GET /api/v1/notifications/stream"]  # the one operation left out above
