@@ -47,12 +47,14 @@ def keyset_position(cursor: str | None, kind: str) -> tuple | None:
     return (datetime.fromisoformat(at) if at else None, *rest)
 
 
-def next_keyset_cursor(kind: str, items: list, limit: int, key) -> str | None:
-    """A cursor after the last item when the page is full (the next may still be empty)."""
-    if len(items) < limit:
-        return None
-    at, *rest = key(items[-1])
-    return encode_cursor({"kind": kind, "after": [at.isoformat() if at else None, *rest]})
+def keyset_page(rows: list, limit: int, kind: str, key) -> tuple[list, str | None]:
+    """A page of `rows` fetched with `limit + 1`, and the cursor after its last row when there
+    is more (`key(row)`: the row's time and the rest of its position)."""
+    if len(rows) <= limit:
+        return rows, None
+    rows = rows[:limit]
+    at, *rest = key(rows[-1])
+    return rows, encode_cursor({"kind": kind, "after": [at.isoformat() if at else None, *rest]})
 
 
 # --- course review (admin:review_courses) ------------------------------------------------------
@@ -104,10 +106,9 @@ def review_list(query: CursorQuery):
     """Courses waiting for review
 
     The review queue, the longest-waiting first."""
-    courses = review_queue(after=keyset_position(query.cursor, "review"), limit=query.limit)
-    return ReviewQueue(items=[_review_course(course) for course in courses],
-                       next_cursor=next_keyset_cursor("review", courses, query.limit,
-                                                lambda course: (course.submitted_at, course.id)))
+    courses, cursor = keyset_page(review_queue(after=keyset_position(query.cursor, "review"), limit=query.limit + 1),
+                                  query.limit, "review", lambda course: (course.submitted_at, course.id))
+    return ReviewQueue(items=[_review_course(course) for course in courses], next_cursor=cursor)
 
 
 @bp.post("/admin/review/<int:course_id>/approve")
@@ -187,10 +188,9 @@ def user_list(query: UserSearch):
     """Search users
 
     By name or e-mail, the newest first, as the admin users page searches."""
-    users = search_users_after(query.q, after=keyset_position(query.cursor, "users"), limit=query.limit)
-    return AdminUserList(items=[_admin_user(user) for user in users],
-                         next_cursor=next_keyset_cursor("users", users, query.limit,
-                                                  lambda user: (user.created_at, user.id)))
+    found = search_users_after(query.q, after=keyset_position(query.cursor, "users"), limit=query.limit + 1)
+    users, cursor = keyset_page(found, query.limit, "users", lambda user: (user.created_at, user.id))
+    return AdminUserList(items=[_admin_user(user) for user in users], next_cursor=cursor)
 
 
 @bp.get("/admin/users/<int:user_id>")
@@ -324,12 +324,11 @@ def moderation_list(query: CursorQuery):
 
     Open reports grouped by what they are about, the longest-waiting first, each with the
     context a decision needs."""
-    items = queue.moderation_queue_after(g.api_grant.user, after=keyset_position(query.cursor, "moderation"),
-                                         limit=query.limit)
-    return ModerationQueue(items=[_moderation_item(item) for item in items],
-                           next_cursor=next_keyset_cursor("moderation", items, query.limit,
-                                                    lambda item: (item.first_reported_at, item.target_type,
-                                                                  item.target_id)))
+    found = queue.moderation_queue_after(g.api_grant.user, after=keyset_position(query.cursor, "moderation"),
+                                         limit=query.limit + 1)
+    items, cursor = keyset_page(found, query.limit, "moderation",
+                                lambda item: (item.first_reported_at, item.target_type, item.target_id))
+    return ModerationQueue(items=[_moderation_item(item) for item in items], next_cursor=cursor)
 
 
 @bp.post("/admin/moderation/<target_type>/<int:target_id>")

@@ -16,7 +16,7 @@ from pydantic import Field
 
 from app.analytics.finance import PERIODS, sales_by_period
 from app.blueprints.api import bp
-from app.blueprints.api.admin import keyset_position, next_keyset_cursor, person
+from app.blueprints.api.admin import keyset_page, keyset_position, person
 from app.blueprints.api.openapi import ApiModel, CursorQuery, Page, operation
 from app.blueprints.api.schemas import Amount, Person, Time
 from app.blueprints.htmx import client_ip
@@ -143,10 +143,10 @@ def payout_list(query: CursorQuery):
     """Payouts waiting for approval
 
     Withdrawals above the approval threshold, the oldest first."""
-    found = payouts.approval_queue(after=keyset_position(query.cursor, "payouts"), limit=query.limit)
-    return PayoutQueue(items=[_payout(payout) for payout in found],
-                       next_cursor=next_keyset_cursor("payouts", found, query.limit,
-                                                lambda payout: (payout.created_at, payout.id)))
+    found, cursor = keyset_page(
+        payouts.approval_queue(after=keyset_position(query.cursor, "payouts"), limit=query.limit + 1),
+        query.limit, "payouts", lambda payout: (payout.created_at, payout.id))
+    return PayoutQueue(items=[_payout(payout) for payout in found], next_cursor=cursor)
 
 
 @bp.post("/admin/finance/payouts/<int:payout_id>/approve")
@@ -233,10 +233,10 @@ def dispute_list(query: CursorQuery):
     """Open disputes
 
     Learners' disputes and bank chargebacks still open, the oldest first."""
-    found = disputes.dispute_queue(after=keyset_position(query.cursor, "disputes"), limit=query.limit)
-    return DisputeQueue(items=[_dispute(dispute) for dispute in found],
-                        next_cursor=next_keyset_cursor("disputes", found, query.limit,
-                                                 lambda dispute: (dispute.created_at, dispute.id)))
+    found, cursor = keyset_page(
+        disputes.dispute_queue(after=keyset_position(query.cursor, "disputes"), limit=query.limit + 1),
+        query.limit, "disputes", lambda dispute: (dispute.created_at, dispute.id))
+    return DisputeQueue(items=[_dispute(dispute) for dispute in found], next_cursor=cursor)
 
 
 @bp.get("/admin/finance/disputes/<int:dispute_id>")
