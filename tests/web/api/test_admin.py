@@ -133,6 +133,7 @@ def test_bad_rejections_are_422(reviewing, waiting, body, field):
 def test_a_rejection_needs_a_reason_or_a_note(reviewing, waiting):
     problem = assert_problem(reviewing.post(f"/api/v1/admin/review/{waiting[0].id}/reject", json={}), 422)
     assert "at least one reason" in problem["detail"]
+    assert problem["errors"] == [{"field": "reasons", "message": problem["detail"]}]
     problem = assert_problem(reviewing.post(f"/api/v1/admin/review/{waiting[0].id}/reject",
                                             json={"note": "x" * 5001}), 422)
     assert "5,000" in problem["detail"]
@@ -214,8 +215,8 @@ def test_suspending_locks_the_user_out_until_the_end_of_the_day(managing, api, l
 
 
 @pytest.mark.parametrize("body, field", [
-    ({"reason": "  "}, None),  # the service: "Give a reason"
-    ({"reason": "Spam", "until": (date.today() - timedelta(days=1)).isoformat()}, None),  # the service
+    ({"reason": "  "}, "reason"),  # the service: "Give a reason"
+    ({"reason": "Spam", "until": (date.today() - timedelta(days=1)).isoformat()}, "until"),  # the service
     ({"reason": "Spam", "until": "next week"}, "until"),
     ({"reason": "x" * 2001}, "reason"),
     ({}, "reason"),
@@ -318,8 +319,9 @@ def test_deciding_closes_the_reports_once(moderating, line, moderator):
     ({"action": "burn", "reason": "x"}, "action"),
     ({"action": "dismiss"}, "reason"),
     ({"action": "mute", "reason": "x", "minutes": "soon"}, "minutes"),
-    ({"action": "mute", "reason": "x"}, None),  # a mute needs minutes (the service says so)
-    ({"action": "dismiss", "reason": " "}, None),
+    ({"action": "mute", "reason": "x"}, "minutes"),  # a mute needs minutes (the service says so)
+    ({"action": "dismiss", "reason": " "}, "reason"),
+    ({"action": "ban", "reason": "x", "minutes": 0}, "minutes"),
 ])
 def test_bad_decisions_are_422(moderating, line, body, field):
     problem = assert_problem(moderating.post(f"/api/v1/admin/moderation/chat_message/{line.id}", json=body), 422)

@@ -105,9 +105,9 @@ def test_setting_the_rate_keeps_it_in_the_history(finance, finance_admin):
 
 
 @pytest.mark.parametrize("body, field", [
-    ({"rate_bps": 10001, "reason": "Greedy"}, None),  # the service: 0 to 10000
-    ({"rate_bps": -1, "reason": "Generous"}, None),
-    ({"rate_bps": 1000, "reason": "  "}, None),  # the service: say why
+    ({"rate_bps": 10001, "reason": "Greedy"}, "rate_bps"),  # the service: 0 to 10000
+    ({"rate_bps": -1, "reason": "Generous"}, "rate_bps"),
+    ({"rate_bps": 1000, "reason": "  "}, "reason"),  # the service: say why
     ({"rate_bps": "lots", "reason": "x"}, "rate_bps"),
     ({"rate_bps": 1000}, "reason"),
     ({"rate_bps": 1000, "reason": "x", "effective_on": "soon"}, "effective_on"),
@@ -241,9 +241,9 @@ def test_a_partial_refund_ruling(finance, dispute, finance_admin):
 
 
 @pytest.mark.parametrize("body, field", [
-    ({"ruling": "partial_refund", "refund_minor": 2999, "decision": "Too much"}, None),  # the service
-    ({"ruling": "partial_refund", "decision": "How much?"}, None),
-    ({"ruling": "rejected", "decision": " "}, None),
+    ({"ruling": "partial_refund", "refund_minor": 2999, "decision": "Too much"}, "refund_minor"),  # the service
+    ({"ruling": "partial_refund", "decision": "How much?"}, "refund_minor"),
+    ({"ruling": "rejected", "decision": " "}, "decision"),
     ({"ruling": "maybe", "decision": "Hmm"}, "ruling"),
     ({"ruling": "rejected"}, "decision"),
     ({"ruling": "partial_refund", "refund_minor": "half", "decision": "x"}, "refund_minor"),
