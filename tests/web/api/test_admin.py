@@ -341,3 +341,15 @@ def test_unknown_targets_are_404(moderating, line):
     decide = {"json": {"action": "dismiss", "reason": "x"}}
     assert_problem(moderating.post(f"/api/v1/admin/moderation/planet/{line.id}", **decide), 404)
     assert_problem(moderating.post("/api/v1/admin/moderation/chat_message/999999", **decide), 404)
+
+
+def test_a_nul_character_in_a_json_body_is_a_400_not_a_crash(managing, moderating, learner, line):
+    for caller, path, body in (
+            (managing, f"/api/v1/admin/users/{learner.id}/suspend", {"reason": "Spam\u0000"}),
+            (managing, f"/api/v1/admin/users/{learner.id}/suspend", {"reason": "Spam", "x\u0000": 1}),
+            (moderating, f"/api/v1/admin/moderation/chat_message/{line.id}",
+             {"action": "dismiss", "reason": ["a", {"b": "\u0000"}]})):
+        problem = assert_problem(caller.post(path, json=body), 400)
+        assert "not allowed" in problem["detail"]
+    db.session.expire_all()
+    assert not learner.is_suspended()
