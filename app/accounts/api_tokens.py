@@ -117,7 +117,7 @@ def create_token(user: User, *, name: str, scopes, expires_in_days: int = DEFAUL
     return token, secret
 
 
-def revoke_token(user: User, token_id, *, now: datetime | None = None, ip: str | None = None) -> ApiToken:
+def revoke_token(user: User, token_id, now: datetime | None = None, *, ip: str | None = None) -> ApiToken:
     """Revoke one of `user`'s tokens; it stops working at once. Revoking it again changes
     nothing. Anyone else's token, or no token, is NotFound (the same answer: it does not say
     whether that id exists)."""

@@ -19,4 +19,6 @@ from app.blueprints.api import (  # noqa: E402
     conventions,  # noqa: F401
     docs,  # noqa: F401
     me,  # noqa: F401
+    studio,  # noqa: F401
+    studio_curriculum,  # noqa: F401
 )

@@ -17,6 +17,7 @@ from limits import parse_many
 from app.accounts.bearer import resolve_bearer
 from app.blueprints.api import bp
 from app.blueprints.api.problems import problem
+from app.dbtypes import bookkeeping
 from app.extensions import csrf, limiter
 
 csrf.exempt(bp)
@@ -32,7 +33,8 @@ def authenticate() -> None:
         scheme, _, token = header.partition(" ")
         if scheme.lower() != "bearer" or not token.strip():
             raise problem(401, "Send the token as `Authorization: Bearer <token>`.", headers=UNAUTHENTICATED)
-        g.api_grant = resolve_bearer(token.strip())  # AccountSuspended: a 403 naming the reason
+        # AccountSuspended: a 403 naming the reason. A token's last-used time is committed at once.
+        g.api_grant = bookkeeping(lambda: resolve_bearer(token.strip()))
         if g.api_grant is None:
             raise problem(401, "This token is unknown, expired or revoked.", headers=UNAUTHENTICATED)
     _count_against_rate_limit()

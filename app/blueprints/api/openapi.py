@@ -98,6 +98,7 @@ _WITH_TOKEN = {"HTTP_401": Problem, "HTTP_403": Problem}
 
 def operation(*, tags: list[str], scope: str | None = None, token: bool = False, ok: int = 200,
               model: type | None = None, query: type | None = None, json: type | None = None,
+              form: type | None = None,
               idempotent: bool = False, not_found: bool = False, conflict: bool = False,
               optional_token: bool = False) -> Callable:
     """Declare an API route.
@@ -105,7 +106,8 @@ def operation(*, tags: list[str], scope: str | None = None, token: bool = False,
     `scope`: the token must hold it; `token`: any token will do (None and False: public;
     with `optional_token` a token, when sent, may show more). `ok`/`model`: the success
     status and its body model (None: no body).
-    `query`/`json`: the models of the query string and the JSON body. `idempotent`: a POST
+    `query`/`json`/`form`: the models of the query string, a JSON body and a multipart
+    form (an upload: the view reads the file from `request.files`). `idempotent`: a POST
     that creates or moves money; it needs an `Idempotency-Key` header and a repeat gets the
     first response. `not_found`/`conflict`: the route can answer 404/409.
     """
@@ -116,16 +118,20 @@ def operation(*, tags: list[str], scope: str | None = None, token: bool = False,
         statuses["HTTP_404"] = Problem
     if conflict or idempotent:
         statuses["HTTP_409"] = Problem
-    if json is not None:
+    if json is not None or form is not None:
         statuses["HTTP_415"] = Problem
+    if form is not None:
+        statuses["HTTP_413"] = Problem
     statuses |= _ALWAYS
     response = Response(*([] if model is not None else [f"HTTP_{ok}"]), **statuses)
     security = [{"bearer": []}, {"oauth2": [scope] if scope else []}] if scope or token else None
 
     def decorate(view: Callable) -> Callable:
-        validated = spec.validate(query=query, json=json, resp=response, tags=tags, security=security,
-                                  headers=IdempotencyKey if idempotent else None,
-                                  operation_id=f"{view.__module__.rsplit('.', 1)[-1]}_{view.__name__}")(view)
+        # "<module>_<function>": the operationId, and the endpoint (`api.studio_cover`), so two
+        # resource modules may both have a `detail` view.
+        name = f"{view.__module__.rsplit('.', 1)[-1]}_{view.__name__}"
+        validated = spec.validate(query=query, json=json, form=form, resp=response, tags=tags, security=security,
+                                  headers=IdempotencyKey if idempotent else None, operation_id=name)(view)
 
         @wraps(validated)
         def guarded(*args, **kwargs):
@@ -133,10 +139,13 @@ def operation(*, tags: list[str], scope: str | None = None, token: bool = False,
                 require_scope(scope)
             if json is not None and request.mimetype != "application/json":
                 raise problem(415, "Send the body as JSON, with `Content-Type: application/json`.")
+            if form is not None and request.mimetype != "multipart/form-data":
+                raise problem(415, "Send the file as `multipart/form-data`.")
             if idempotent:
                 return replay_or_run(g.api_grant, lambda: validated(*args, **kwargs))
             return validated(*args, **kwargs)
 
+        guarded.__name__ = name
         return guarded
 
     return decorate

@@ -69,3 +69,12 @@ def test_a_suspended_users_token_stops_at_once(client, api, learner):
 def test_unknown_api_address_is_a_problem(anonymous):
     assert_problem(anonymous.get("/api/v1/nothing-here"), 404)
     assert_problem(ApiClient(anonymous.client).post("/api/v1/me"), 405)
+
+
+def test_a_call_records_when_the_token_was_last_used(api, learner):
+    caller = api(learner)
+    token = db.session.query(ApiToken).filter_by(user_id=learner.id).one()
+    assert token.last_used_at is None
+    assert caller.get("/api/v1/courses").status_code == 200
+    db.session.refresh(token)
+    assert token.last_used_at is not None
