@@ -36,6 +36,16 @@ def test_every_route_needs_its_admin_scope_and_permission(client, permission, me
     assert_admin_only(client, permission, method, path, **kwargs)
 
 
+@pytest.mark.parametrize("permission, path", [("review_courses", "/api/v1/admin/review"),
+                                              ("manage_users", "/api/v1/admin/users"),
+                                              ("moderate", "/api/v1/admin/moderation")])
+@pytest.mark.parametrize("query", [{"limit": 0}, {"limit": 101}, {"limit": "all"}, {"cursor": "forged"},
+                                   {"cursor": "x" * 201}, {"unknown": 1}])
+def test_bad_list_queries_are_422(api, make_user, permission, path, query):
+    caller = api(make_user(permissions=(permission,)), f"admin:{permission}")
+    assert_problem(caller.get(path, query_string=query), 422)
+
+
 def test_only_a_holder_of_the_permission_can_make_an_admin_token(learner, reviewer):
     with pytest.raises(Invalid):
         create_token(learner, name="sneaky", scopes=["admin:review_courses"])
@@ -79,11 +89,6 @@ def test_the_review_queue_pages_by_cursor(reviewing, waiting):
     assert [item["id"] for item in page["items"]] == [waiting[0].id]
     page = reviewing.get("/api/v1/admin/review", query_string={"limit": 1, "cursor": page["next_cursor"]}).get_json()
     assert [item["id"] for item in page["items"]] == [waiting[1].id] and page["next_cursor"] is None
-
-
-@pytest.mark.parametrize("query", [{"limit": 0}, {"limit": 101}, {"cursor": "forged"}, {"unknown": 1}])
-def test_bad_review_queue_queries_are_422(reviewing, query):
-    assert_problem(reviewing.get("/api/v1/admin/review", query_string=query), 422)
 
 
 def test_approving_publishes_and_is_audited(reviewing, waiting, reviewer):

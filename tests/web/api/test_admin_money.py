@@ -38,6 +38,12 @@ def test_every_route_needs_the_finance_scope_and_permission(client, method, path
     assert_admin_only(client, "manage_finance", method, path, **kwargs)
 
 
+@pytest.mark.parametrize("path", ["/api/v1/admin/finance/payouts", "/api/v1/admin/finance/disputes"])
+@pytest.mark.parametrize("query", [{"limit": 0}, {"limit": 101}, {"cursor": "forged"}, {"unknown": 1}])
+def test_bad_list_queries_are_422(finance, path, query):
+    assert_problem(finance.get(path, query_string=query), 422)
+
+
 @pytest.fixture
 def finance_admin(make_user):
     return make_user(email="finance@example.test", display_name="Fiona Finance", permissions=("manage_finance",))
