@@ -58,8 +58,10 @@ def register_error_handlers(app: Flask) -> None:
         retry_after = getattr(exc, "retry_after", None)
         if retry_after:
             headers["Retry-After"] = str(retry_after)
-        return error_response(exc.status, exc.message, headers,
-                              field_errors=getattr(exc, "errors", None))
+        field_errors = getattr(exc, "errors", None)
+        if field_errors is None and exc.field and exc.status == 422:  # a service's Invalid(field=...)
+            field_errors = [{"field": exc.field, "message": exc.message}]
+        return error_response(exc.status, exc.message, headers, field_errors=field_errors)
 
     @app.errorhandler(CSRFError)
     def csrf_error(exc: CSRFError):

@@ -60,11 +60,21 @@ def unauthorized():
     return redirect(location)
 
 
+def _holds_nul(value) -> bool:
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, dict):
+        return any(_holds_nul(key) or _holds_nul(item) for key, item in value.items())
+    if isinstance(value, list):
+        return any(_holds_nul(item) for item in value)
+    return False
+
+
 def register_security(app: Flask) -> None:
     @app.before_request
     def refuse_null_characters():
         """No text we keep may hold U+0000 (PostgreSQL refuses it, file paths too): a request
-        that carries one in its path, query or form fields is malformed, so it gets a 400."""
+        that carries one in its path, query, form fields or JSON body is malformed, so it gets a 400."""
         # The query string is looked at raw (only "%00" decodes to U+0000), so a GET does not
         # pay for parsing it twice; a form is parsed anyway by the view that reads it.
         query = request.query_string
@@ -72,6 +82,8 @@ def register_security(app: Flask) -> None:
         if not bad and request.mimetype in ("application/x-www-form-urlencoded", "multipart/form-data"):
             bad = any("\x00" in key or any("\x00" in item for item in items)
                       for key, items in request.form.lists())
+        if not bad and request.is_json:  # a JSON body (the API) writes "\u0000" as an escape
+            bad = _holds_nul(request.get_json(silent=True))
         if bad:
             abort(400, description="The request contains a character that is not allowed.")
 

@@ -1,6 +1,8 @@
 """Reusable course selects."""
 from __future__ import annotations
 
+from datetime import datetime
+
 import sqlalchemy as sa
 
 from app.catalog.models import Category, Course, Lesson, Section
@@ -38,11 +40,15 @@ def courses_by_creator(creator_id: int) -> list[Course]:
         sa.select(Course).where(Course.creator_id == creator_id).order_by(Course.updated_at.desc())))
 
 
-def review_queue() -> list[Course]:
-    """Courses waiting for a reviewer, the longest-waiting first."""
-    return list(db.session.scalars(
-        sa.select(Course).where(Course.status == "under_review")
-        .order_by(Course.submitted_at.asc(), Course.id.asc())))
+def review_queue(*, after: tuple[datetime, int] | None = None, limit: int | None = None) -> list[Course]:
+    """Courses waiting for a reviewer, the longest-waiting first; `after` (a course's
+    `(submitted_at, id)`) and `limit` give the queue a page at a time."""
+    stmt = (sa.select(Course).where(Course.status == "under_review")
+            .order_by(Course.submitted_at.asc(), Course.id.asc()).limit(limit))
+    if after is not None:
+        stmt = stmt.where(sa.or_(Course.submitted_at > after[0],
+                                 sa.and_(Course.submitted_at == after[0], Course.id > after[1])))
+    return list(db.session.scalars(stmt))
 
 
 def slug_taken(slug: str) -> bool:

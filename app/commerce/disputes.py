@@ -181,6 +181,12 @@ def close_chargeback(dispute: Dispute, *, won: bool, now: datetime | None = None
     return dispute
 
 
-def dispute_queue() -> list[Dispute]:
-    return list(db.session.scalars(sa.select(Dispute).where(Dispute.status == "open")
-                                   .order_by(Dispute.created_at)))
+def dispute_queue(*, after: tuple[datetime, int] | None = None, limit: int | None = None) -> list[Dispute]:
+    """Open disputes, the oldest first; `after` (a dispute's `(created_at, id)`) and `limit`
+    give the queue a page at a time."""
+    stmt = (sa.select(Dispute).where(Dispute.status == "open")
+            .order_by(Dispute.created_at, Dispute.id).limit(limit))
+    if after is not None:
+        stmt = stmt.where(sa.or_(Dispute.created_at > after[0],
+                                 sa.and_(Dispute.created_at == after[0], Dispute.id > after[1])))
+    return list(db.session.scalars(stmt))

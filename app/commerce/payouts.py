@@ -249,9 +249,15 @@ def payouts_of(creator_id: int) -> list[Payout]:
                                    .order_by(Payout.created_at.desc())))
 
 
-def approval_queue() -> list[Payout]:
-    return list(db.session.scalars(sa.select(Payout).where(Payout.status == "awaiting_approval")
-                                   .order_by(Payout.created_at)))
+def approval_queue(*, after: tuple[datetime, int] | None = None, limit: int | None = None) -> list[Payout]:
+    """Payouts waiting for an admin, the oldest first; `after` (a payout's `(created_at, id)`)
+    and `limit` give the queue a page at a time."""
+    stmt = (sa.select(Payout).where(Payout.status == "awaiting_approval")
+            .order_by(Payout.created_at, Payout.id).limit(limit))
+    if after is not None:
+        stmt = stmt.where(sa.or_(Payout.created_at > after[0],
+                                 sa.and_(Payout.created_at == after[0], Payout.id > after[1])))
+    return list(db.session.scalars(stmt))
 
 
 def resume_stuck_payouts(*, now: datetime | None = None, older_than_seconds: int = 600) -> int:

@@ -2,7 +2,7 @@
 `platform_setting`, every change audited. The commission rate has its own history."""
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, date, datetime, time
 
 import sqlalchemy as sa
 from flask import current_app
@@ -85,6 +85,11 @@ def commission_rate_at(now: datetime | None = None) -> int:
                              .order_by(CommissionRate.effective_at.desc(), CommissionRate.id.desc())
                              .limit(1))
     return rate if rate is not None else current_app.config["DEFAULT_COMMISSION_BPS"]
+
+
+def effective_from(day: date) -> datetime:
+    """A rate set "from" a day applies from the start of that day (UTC)."""
+    return datetime.combine(day, time.min, tzinfo=UTC)
 
 
 def set_commission_rate(actor, rate_bps, *, reason: str, effective_at: datetime | None = None,

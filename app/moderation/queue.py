@@ -155,17 +155,42 @@ def moderation_queue(actor, *, page: int = 1, per_page: int = PER_PAGE) -> Queue
     """Open reports grouped by target, the longest-waiting target first."""
     require(can_moderate(actor), "moderate reported content")
     page = max(int(page), 1)
-    first_at = sa.func.min(Report.created_at).label("first_at")
-    groups = (sa.select(Report.target_type, Report.target_id, first_at)
-              .where(Report.status == "open")
-              .group_by(Report.target_type, Report.target_id)
-              .order_by(first_at, Report.target_type, Report.target_id))
+    groups, _ = _open_groups()
     total = db.session.scalar(sa.select(sa.func.count()).select_from(groups.subquery())) or 0
     keys = [(t, i) for t, i, _ in db.session.execute(groups.limit(per_page)
                                                        .offset((page - 1) * per_page))]
+    return QueuePage(_items(keys), page, per_page, total)
+
+
+def moderation_queue_after(actor, *, after: tuple[datetime, str, int] | None = None,
+                           limit: int = PER_PAGE) -> list[QueueItem]:
+    """The same queue a page at a time by position: the items after `after` (an item's
+    `(first_reported_at, target_type, target_id)`) in the queue's order."""
+    require(can_moderate(actor), "moderate reported content")
+    groups, first_at = _open_groups()
+    if after is not None:
+        at, kind, target = after
+        groups = groups.having(sa.or_(
+            first_at > at,
+            sa.and_(first_at == at, Report.target_type > kind),
+            sa.and_(first_at == at, Report.target_type == kind, Report.target_id > target)))
+    keys = [(t, i) for t, i, _ in db.session.execute(groups.limit(limit))]
+    return _items(keys)
+
+
+def _open_groups():
+    """Targets with open reports, the longest-waiting first, and their first report's time."""
+    first_at = sa.func.min(Report.created_at)
+    groups = (sa.select(Report.target_type, Report.target_id, first_at.label("first_at"))
+              .where(Report.status == "open")
+              .group_by(Report.target_type, Report.target_id)
+              .order_by(first_at, Report.target_type, Report.target_id))
+    return groups, first_at
+
+
+def _items(keys: list[tuple[str, int]]) -> list[QueueItem]:
     reports = _reports_for(keys)
-    items = [QueueItem(t, i, reports[(t, i)], target_context(t, i)) for t, i in keys]
-    return QueuePage(items, page, per_page, total)
+    return [QueueItem(t, i, reports[(t, i)], target_context(t, i)) for t, i in keys]
 
 
 def queue_item(actor, target_type: str, target_id: int, *, status: str | None = "open") -> QueueItem:

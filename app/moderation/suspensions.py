@@ -1,7 +1,7 @@
 """Suspending and reinstating users (permission `manage_users`, audited)."""
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, date, datetime, time
 
 from app.accounts.events import UserSuspended, UserUnsuspended
 from app.accounts.models import User
@@ -18,6 +18,11 @@ def _state(user: User) -> dict:
     return {"suspended_at": user.suspended_at.isoformat() if user.suspended_at else None,
             "suspended_until": user.suspended_until.isoformat() if user.suspended_until else None,
             "reason": user.suspension_reason}
+
+
+def until_end_of(day: date) -> datetime:
+    """A suspension "until" a day lasts through the whole of that day (UTC)."""
+    return datetime.combine(day, time.max, tzinfo=UTC)
 
 
 def suspend_user(actor: User, target: User, *, reason: str, until: datetime | None = None,

@@ -418,3 +418,11 @@ def test_the_review_queue_is_oldest_first_and_only_under_review(db, make_course)
     make_course(status="draft")
     make_course(status="published")
     assert [c.id for c in review_queue()] == [older.id, newer.id]
+
+
+def test_the_review_queue_by_position_ties_broken_by_id(db, make_course):
+    first, second, third = (make_course(status="under_review", submitted_at=NOW) for _ in range(3))
+    earliest = make_course(status="under_review", submitted_at=NOW - timedelta(hours=1))
+    assert [c.id for c in review_queue(limit=2)] == [earliest.id, first.id]
+    assert [c.id for c in review_queue(after=(NOW, first.id))] == [second.id, third.id]
+    assert review_queue(after=(NOW, third.id)) == []

@@ -67,6 +67,8 @@ def test_opening_a_dispute_freezes_the_escrow_and_tells_the_creator(dispute, ord
     assert escrow.release_due(now=order.paid_at + timedelta(days=365)) == 0
     assert balances(creator) == HELD
     assert dispute in dispute_queue()
+    assert dispute_queue(after=(dispute.created_at, dispute.id - 1), limit=1) == [dispute]
+    assert dispute_queue(after=(dispute.created_at, dispute.id)) == []
 
 
 def test_someone_elses_purchase_cannot_be_disputed(order, creator, make_user):

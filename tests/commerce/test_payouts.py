@@ -152,6 +152,9 @@ def big(earning, admin):
 def test_above_the_threshold_a_payout_waits_for_approval(big, earning):
     assert big.status == "awaiting_approval"
     assert big in approval_queue()
+    assert approval_queue(limit=1) == [big]
+    assert approval_queue(after=(big.created_at, big.id)) == []
+    assert approval_queue(after=(big.created_at, big.id - 1)) == [big]
     assert balances(earning) == {"escrow": 0, "available": 98, "payout_in_flight": 5000}
     assert keys("payout-settled:") == []
 

@@ -2,7 +2,7 @@
 commission rate history, set by admins with `manage_finance`, validated, audited."""
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 import sqlalchemy as sa
@@ -12,6 +12,7 @@ from app.commerce.settings import (
     DEFAULTS,
     commission_history,
     commission_rate_at,
+    effective_from,
     get_setting,
     set_commission_rate,
     set_course_commission,
@@ -146,3 +147,7 @@ def test_a_course_override_is_set_removed_and_audited(finance, creator):
     with pytest.raises(NotAllowed):
         set_course_commission(creator, course, 0, reason="my own course, my rules")
     assert course.commission_bps_override == 0
+
+
+def test_a_rate_from_a_day_applies_from_its_first_moment_in_utc():
+    assert effective_from(date(2025, 3, 1)) == datetime(2025, 3, 1, tzinfo=UTC)

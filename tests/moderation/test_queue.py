@@ -8,7 +8,7 @@ import pytest
 from flask_login import AnonymousUserMixin
 
 from app.errors import Invalid, NotAllowed, NotFound
-from app.moderation.queue import moderation_queue, queue_item, target_context
+from app.moderation.queue import moderation_queue, moderation_queue_after, queue_item, target_context
 from app.moderation.reports import open_target_count
 from tests.support.moderation import T0, chat_line, course_review, dm_line, forum_post, member, reported
 
@@ -88,6 +88,26 @@ def test_the_queue_is_paginated(moderator, learner):
     assert (first.total, first.pages, first.has_next, first.has_prev) == (5, 3, True, False)
     assert [i.target_id for i in third.items] == [104] and not third.has_next and third.has_prev
     assert beyond.items == [] and beyond.page == 9
+
+
+def test_the_queue_by_position_walks_the_same_order_ties_included(moderator, learner, creator):
+    for target_type, target_id, minutes in (("review", 7, 0), ("chat_message", 9, 0), ("review", 3, 0),
+                                            ("discussion_post", 1, 5), ("review", 2, -5)):
+        reported(learner, target_type, target_id, at=T0 + timedelta(minutes=minutes))
+    reported(creator, "review", 2, at=T0 + timedelta(hours=1), status="resolved")  # closed: left out
+    order = [(i.target_type, i.target_id) for i in moderation_queue(moderator).items]
+    assert order == [("review", 2), ("chat_message", 9), ("review", 3), ("review", 7), ("discussion_post", 1)]
+    seen, after = [], None
+    while True:
+        items = moderation_queue_after(moderator, after=after, limit=2)
+        if not items:
+            break
+        seen += [(i.target_type, i.target_id) for i in items]
+        last = items[-1]
+        after = (last.first_reported_at, last.target_type, last.target_id)
+    assert seen == order
+    with pytest.raises(NotAllowed):
+        moderation_queue_after(learner)
 
 
 def test_bad_page_numbers_mean_the_first_page(moderator, learner):

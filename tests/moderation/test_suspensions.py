@@ -1,7 +1,7 @@
 """Suspending and reinstating users (app/moderation/suspensions.py)."""
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 import sqlalchemy as sa
@@ -10,7 +10,7 @@ from app.accounts.auth import authenticate
 from app.accounts.errors import AccountSuspended
 from app.errors import Invalid, NotAllowed
 from app.moderation.models import AuditLog
-from app.moderation.suspensions import suspend_user, unsuspend_user
+from app.moderation.suspensions import suspend_user, unsuspend_user, until_end_of
 from tests.factories import PASSWORD
 
 NOW = datetime(2030, 6, 1, 12, 0, tzinfo=UTC)
@@ -146,3 +146,9 @@ def test_suspended_admin_can_no_longer_suspend(db, admin, user_admin, learner):
     db.session.commit()
     with pytest.raises(NotAllowed):
         suspend_user(user_admin, learner, reason="Revenge")
+
+
+def test_until_a_day_means_through_the_whole_of_it_in_utc():
+    end = until_end_of(date(2025, 3, 1))
+    assert end == datetime(2025, 3, 1, 23, 59, 59, 999999, tzinfo=UTC)
+    assert end < datetime(2025, 3, 2, tzinfo=UTC)

@@ -8,6 +8,7 @@ from app.accounts.api_tokens import create_token
 from app.accounts.models import User
 from app.accounts.scopes import ALL_SCOPES
 from app.extensions import db
+from tests import factories
 
 EVERY_PLAIN_SCOPE = ("read", "learn", "teach", "sell")
 
@@ -59,3 +60,19 @@ def assert_problem(resp, status: int) -> dict:
     body = resp.get_json(force=True)
     assert body["status"] == status and body["title"] and body["detail"]
     return body
+
+
+def assert_admin_only(client: FlaskClient, permission: str, method: str, path: str, **kwargs) -> None:
+    """An `admin:<permission>` route refuses, before it looks anything up: no token (401); a
+    token of an admin holding the permission but not the scope (403); a non-admin's token
+    with every scope they can have (403); and a token with the scope whose user has since
+    lost the permission (403)."""
+    holder = factories.make_user(permissions=(permission,))
+    assert_problem(ApiClient(client).open(method, path, **kwargs), 401)
+    assert_problem(ApiClient(client, token_for(holder, "read")).open(method, path, **kwargs), 403)
+    assert_problem(ApiClient(client, token_for(factories.make_user())).open(method, path, **kwargs), 403)
+    scoped = ApiClient(client, token_for(holder, f"admin:{permission}"))
+    holder.permission_grants.clear()
+    db.session.commit()
+    body = assert_problem(scoped.open(method, path, **kwargs), 403)
+    assert f"admin:{permission}" in body["detail"]

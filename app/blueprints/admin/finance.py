@@ -2,7 +2,7 @@
 policies, transactions, payout approvals, refund and dispute queues, failed events."""
 from __future__ import annotations
 
-from datetime import UTC, datetime, time
+from datetime import datetime
 
 import sqlalchemy as sa
 from flask import flash, redirect, request, url_for
@@ -49,8 +49,7 @@ def finance_commission():
         effective = None
         if form.get("effective_on"):
             try:
-                effective = datetime.combine(datetime.strptime(form["effective_on"], "%Y-%m-%d").date(),
-                                             time.min, tzinfo=UTC)
+                effective = settings.effective_from(datetime.strptime(form["effective_on"], "%Y-%m-%d").date())
             except ValueError:
                 raise Invalid("Enter the date as YYYY-MM-DD.", field="effective_on") from None
         settings.set_commission_rate(current_user, form.get("rate_bps", ""), reason=form.get("reason", ""),

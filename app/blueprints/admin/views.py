@@ -1,7 +1,5 @@
 from __future__ import annotations
 
-from datetime import UTC, datetime, time
-
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
@@ -66,8 +64,7 @@ def user_suspend(user_id: int):
     user = _target(user_id)
     form = SuspendForm()
     if form.validate_on_submit():
-        until = (datetime.combine(form.until.data, time.max, tzinfo=UTC)
-                 if form.until.data else None)
+        until = suspensions.until_end_of(form.until.data) if form.until.data else None
         try:
             suspensions.suspend_user(current_user, user, reason=form.reason.data, until=until,
                                      ip=client_ip())

@@ -13,6 +13,8 @@ from flask import Blueprint
 bp = Blueprint("api", __name__)
 
 from app.blueprints.api import (  # noqa: E402
+    admin,  # noqa: F401
+    admin_money,  # noqa: F401
     catalog,  # noqa: F401
     certificates,  # noqa: F401
     conventions,  # noqa: F401
