@@ -16,5 +16,7 @@ from app.blueprints.api import (  # noqa: E402
     catalog,  # noqa: F401
     conventions,  # noqa: F401
     docs,  # noqa: F401
+    earnings,  # noqa: F401
     me,  # noqa: F401
+    money,  # noqa: F401
 )
