@@ -7,7 +7,7 @@ from datetime import datetime
 from typing import Literal
 from urllib.parse import urljoin
 
-from flask import g, request
+from flask import current_app, g, request
 from pydantic import Field
 
 from app.blueprints.api import bp
@@ -18,7 +18,7 @@ from app.catalog.queries import get_course
 from app.commerce import disputes, orders, refunds
 from app.commerce.models import Dispute, Order, Refund
 from app.errors import NotFound
-from app.extensions import db
+from app.extensions import db, limiter
 from app.learning.queries import active_enrollment
 
 TAG_ORDERS = "Orders"
@@ -135,13 +135,15 @@ class DisputeDetail(DisputeSummary):
 # --- checkout ------------------------------------------------------------------------------
 
 @bp.post("/checkouts")
+@limiter.limit(lambda: current_app.config["RATELIMIT_CHECKOUT"])  # the checkout page's limit
 @operation(tags=[TAG_ORDERS], scope="learn", json=CheckoutStart, model=CheckoutStarted, ok=201,
            idempotent=True, not_found=True, conflict=True)
 def checkout_start(json: CheckoutStart):
     """Start buying a course
 
     The checkout page's Buy button: an order (a pending one for the same course and price is
-    reused) and the payment page to send the buyer to. Paying enrols them; poll the order."""
+    reused) and the payment page to send the buyer to. Paying enrols them; poll the order.
+    Limited like the page (`RATELIMIT_CHECKOUT`, per address)."""
     order, url = orders.start_checkout(g.api_grant.user, get_course(json.course_id))
     db.session.commit()
     return CheckoutStarted(order_id=order.id, status=order.status, price=Amount.of(order.price_minor, order.currency),

@@ -93,6 +93,16 @@ def test_checkout_of_a_missing_course_is_a_404(api, learner):
                                               headers=idempotency()), 404)
 
 
+def test_checkout_is_rate_limited_like_the_page(app, monkeypatch, api, learner, course):
+    monkeypatch.setitem(app.config, "RATELIMIT_CHECKOUT", "2 per minute")
+    caller = api(learner, "learn")
+    for _ in range(2):
+        assert caller.post(CHECKOUTS, json={"course_id": course.id}, headers=idempotency()).status_code == 201
+    resp = caller.post(CHECKOUTS, json={"course_id": course.id}, headers=idempotency())
+    assert_problem(resp, 429)
+    assert len(orders_of(learner)) == 1  # the same pending order, reused
+
+
 # --- GET /orders ---------------------------------------------------------------------------
 
 def test_my_orders_are_my_purchases_newest_first_a_page_at_a_time(api, learner, creator, make_user):
