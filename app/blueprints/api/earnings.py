@@ -118,7 +118,7 @@ class PriceSplit(ApiModel):
 
 @bp.get("/earnings")
 @operation(tags=[TAG_EARNINGS], scope="read", model=EarningsFigures)
-def earnings():
+def earnings_figures():
     """My balances
 
     The earnings page's four figures."""
