@@ -12,11 +12,12 @@ from flask import current_app
 
 from app.accounts.models import User
 from app.accounts.profile import accept_creator_terms
-from app.catalog.errors import CourseLocked, IllegalTransition
+from app.catalog.editing import ensure_editable
+from app.catalog.errors import IllegalTransition
 from app.catalog.media import store_asset
 from app.catalog.models import LANGUAGES, LEVELS, Category, Course
 from app.catalog.permissions import can_create_course, can_edit_course
-from app.catalog.queries import get_course, slug_taken
+from app.catalog.queries import slug_taken
 from app.dbtypes import row_id, utcnow
 from app.errors import Invalid, NotFound
 from app.extensions import db
@@ -39,17 +40,6 @@ def unique_slug(title: str) -> str:
     while slug_taken(slug):
         slug = f"{base}-{secrets.token_hex(3)}"
     return slug
-
-
-def access_course_for_edit(actor: User, course_id: int) -> Course:
-    course = get_course(course_id)
-    require(can_edit_course(actor, course), "edit this course")
-    return course
-
-
-def ensure_editable(course: Course) -> None:
-    if course.status == "under_review":
-        raise CourseLocked()
 
 
 def clean_title(title: str) -> str:

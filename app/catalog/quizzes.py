@@ -2,7 +2,8 @@
 from __future__ import annotations
 
 from app.accounts.models import User
-from app.catalog.courses import ensure_editable, lock_outline
+from app.catalog.courses import lock_outline
+from app.catalog.editing import ensure_editable
 from app.catalog.models import QUESTION_KINDS, Quiz, QuizOption, QuizQuestion
 from app.catalog.permissions import can_edit_course
 from app.errors import Conflict, Invalid

@@ -10,7 +10,8 @@ from __future__ import annotations
 from typing import BinaryIO
 
 from app.accounts.models import User
-from app.catalog.courses import ensure_editable, lock_outline
+from app.catalog.courses import lock_outline
+from app.catalog.editing import ensure_editable
 from app.catalog.errors import IllegalTransition
 from app.catalog.events import LessonAdded
 from app.catalog.media import store_asset

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import logging
 from datetime import datetime, timedelta
+from enum import StrEnum
 
 import sqlalchemy as sa
 from flask import url_for
@@ -25,6 +26,7 @@ from app.extensions import db
 from app.learning.enrollment import enroll
 from app.learning.queries import active_enrollment
 from app.messaging.notifications import notify
+from app.money import format_money
 from app.policy import require
 
 log = logging.getLogger(__name__)
@@ -198,3 +200,41 @@ def _paid_orders(whose, *, after: tuple[datetime, int] | None, limit: int | None
     if limit is not None:
         query = query.limit(limit)
     return list(db.session.scalars(query))
+
+
+class SaleState(StrEnum):
+    """Where a sale's money stands for its creator. The value is the key a program reads; the
+    `label` is the words people read (the studio's sales table and its CSV export)."""
+
+    IN_ESCROW = "in_escrow"
+    AVAILABLE = "available"
+    FROZEN = "frozen"
+    REFUNDED = "refunded"
+
+    @property
+    def label(self) -> str:
+        return SALE_STATE_LABELS[self]
+
+
+SALE_STATE_LABELS = {SaleState.IN_ESCROW: "in escrow", SaleState.AVAILABLE: "available",
+                     SaleState.FROZEN: "frozen (dispute)", SaleState.REFUNDED: "refunded"}
+
+
+def sale_state(order: Order) -> SaleState:
+    """Refunded in full; else held by an open dispute; else released from escrow or not yet."""
+    if order.status == "refunded":
+        return SaleState.REFUNDED
+    if order.frozen:
+        return SaleState.FROZEN
+    if order.escrow_released_at is not None:
+        return SaleState.AVAILABLE
+    return SaleState.IN_ESCROW
+
+
+def sale_state_text(order: Order) -> str:
+    """The state's words, and what was refunded of a sale refunded in part:
+    'available, $10.00 refunded'."""
+    state = sale_state(order)
+    if order.refunded_minor and state is not SaleState.REFUNDED:
+        return f"{state.label}, {format_money(order.refunded_minor, order.currency)} refunded"
+    return state.label

@@ -11,6 +11,7 @@ import pytest
 import sqlalchemy as sa
 
 from app.commerce import escrow
+from app.commerce.disputes import open_dispute, rule_on_dispute
 from app.commerce.models import LedgerTransaction, Payout, PayoutAccount
 from app.extensions import db
 from tests.support.checkout import bought, order_of
@@ -155,6 +156,7 @@ def test_csv_export_has_each_sale_with_its_numbers(client, as_creator, sale, lea
         row["refunded"],
     ) == ("29.99", "1500", "4.50", "25.49", "0.00")
     assert row["currency"] == "USD" and row["status"] == "paid" and row["escrow_released_at"] == ""
+    assert row["state"] == "in escrow"
     assert row["paid_at"].startswith(order_of(learner, course).paid_at.date().isoformat())
 
 
@@ -163,7 +165,31 @@ def test_csv_export_shows_a_refund(client, as_creator, app, login, learner, cour
     login(learner, on=buyer)
     buyer.post(f"/checkout/orders/{sale.id}/refund", data={"reason": "Not for me"})
     [row] = read_csv(client.get("/studio/earnings.csv"))
-    assert row["status"] == "refunded" and row["refunded"] == "29.99"
+    assert row["status"] == "refunded" and row["refunded"] == "29.99" and row["state"] == "refunded"
+
+
+def sale_cell(client) -> str:
+    """The state cell of the one sale in the page's sales table."""
+    row = re.search(r"<td>Painting with Light</td>(.*?)</tr>", text(client.get(URL)), re.S).group(1)
+    return re.findall(r"<td>([^<]*)</td>", row)[-1]
+
+
+def test_the_page_and_the_csv_say_the_same_state(client, as_creator, learner, admin, sale):
+    """Both read orders.sale_state: in escrow, frozen by a dispute, refunded in part, available."""
+    def both():
+        [row] = read_csv(client.get("/studio/earnings.csv"))
+        return sale_cell(client), row["state"], row["refunded"]
+
+    assert both() == ("in escrow", "in escrow", "0.00")
+    dispute = open_dispute(learner, sale, reason="not_as_described", message="Lessons are missing.")
+    db.session.commit()
+    assert both() == ("frozen (dispute)", "frozen (dispute)", "0.00")
+    rule_on_dispute(admin, dispute, ruling="partial_refund", refund_minor=1000, decision="Some are thin.")
+    db.session.commit()
+    assert both() == ("in escrow, $10.00 refunded", "in escrow", "10.00")
+    assert escrow.release(sale, reason="test")
+    db.session.commit()
+    assert both() == ("available, $10.00 refunded", "available", "10.00")
 
 
 def test_csv_export_of_a_creator_without_sales_is_only_the_header(client, as_creator):

@@ -76,11 +76,18 @@ def test_domain_error_keeps_the_layout(client, login, learner):
     assert_error_page(resp, 403, "Not allowed")
 
 
-def test_api_errors_are_json(client):
+def test_api_errors_are_problem_details(client):
     resp = client.get("/api/v1/no-such-thing")
     assert resp.status_code == 404
-    assert resp.json == {"error": {"status": 404, "title": "Page not found",
-                                   "message": "We could not find that page."}}
+    assert resp.mimetype == "application/problem+json"
+    assert resp.get_json(force=True) == {"type": "about:blank", "status": 404, "title": "Page not found",
+                                         "detail": "We could not find that page."}
+
+
+def test_webhook_errors_stay_plain_json(client):
+    resp = client.get("/webhooks/no-such-provider")
+    assert resp.status_code in (404, 405)
+    assert resp.json["error"]["status"] == resp.status_code
 
 
 def test_null_character_in_a_request_is_a_400_not_a_crash(client):

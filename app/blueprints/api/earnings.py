@@ -16,7 +16,7 @@ from app.blueprints.api.cursors import decode_cursor, encode_cursor
 from app.blueprints.api.openapi import ApiModel, CursorQuery, Page, operation
 from app.blueprints.api.problems import problem
 from app.blueprints.api.schemas import Amount, Time
-from app.catalog import courses
+from app.catalog import courses, editing
 from app.commerce import orders, payouts
 from app.commerce.commission import global_rate_bps, split_for_course, split_price
 from app.commerce.models import Order, Payout, PayoutAccount
@@ -237,7 +237,7 @@ def price_split(query: SplitQuery):
     must be one a course may have (0 for free, or between the minimum and maximum)."""
     price = courses.clean_price(query.price_minor)
     if query.course_id is not None:
-        course = courses.access_course_for_edit(g.api_grant.user, query.course_id)
+        course = editing.access_course_for_edit(g.api_grant.user, query.course_id)
         split, currency = split_for_course(course, price), course.currency
     else:
         split, currency = split_price(price, global_rate_bps()), current_app.config["DEFAULT_CURRENCY"]

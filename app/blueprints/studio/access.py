@@ -1,20 +1,16 @@
-"""What runs before any studio view does its work: the sign-in requirement, the upload size
-cap (set before anything reads the body), and the loaders that fetch a section, lesson, quiz,
-question or option and check that the signed-in creator may edit its course.
+"""What runs before any studio view does its work: the sign-in requirement and the upload size
+cap (set before anything reads the body). Loading what a view edits, and checking that the
+signed-in creator may edit it, is the catalog's rule (app/catalog/editing.py).
 """
 from __future__ import annotations
 
 from flask import request
-from flask_login import current_user, login_required
+from flask_login import login_required
 
 from app.blueprints.studio import bp
 from app.catalog.media import max_bytes
-from app.catalog.models import Lesson, QuizQuestion
-from app.catalog.permissions import can_edit_course
-from app.catalog.queries import get_lesson, get_section
-from app.errors import NotFound
+from app.catalog.models import Lesson
 from app.extensions import db
-from app.policy import require
 
 UPLOAD_FORM_SLACK = 64 * 1024  # multipart boundaries and the CSRF field around the file
 
@@ -45,31 +41,3 @@ def upload_limit(endpoint: str | None, values: dict | None) -> None:
 def signed_in_only():
     """Every studio page needs an account (any account can teach)."""
 
-
-def owned_section(section_id: int):
-    section = get_section(section_id)
-    require(can_edit_course(current_user, section.course), "edit this course")
-    return section
-
-
-def owned_lesson(lesson_id: int):
-    lesson = get_lesson(lesson_id)
-    require(can_edit_course(current_user, lesson.section.course), "edit this course")
-    return lesson
-
-
-def owned_quiz(lesson_id: int):
-    """The quiz of a lesson the actor may edit; other kinds of lesson have none."""
-    lesson = owned_lesson(lesson_id)
-    if lesson.quiz is None:
-        raise NotFound("This lesson is not a quiz.")
-    return lesson.quiz
-
-
-def owned(model, object_id: int):
-    obj = db.session.get(model, object_id)
-    if obj is None:
-        raise NotFound()
-    quiz = obj.quiz if isinstance(obj, QuizQuestion) else obj.question.quiz
-    require(can_edit_course(current_user, quiz.lesson.section.course), "edit this course")
-    return obj

@@ -11,7 +11,7 @@ from flask_login import current_user
 
 from app.blueprints.htmx import redirect_url, render_page, wants_fragment
 from app.blueprints.studio import bp
-from app.catalog import courses, publishing
+from app.catalog import courses, editing, publishing
 from app.catalog.models import LANGUAGES, LESSON_KINDS, LEVELS
 from app.catalog.queries import categories
 from app.commerce.commission import split_for_course
@@ -59,7 +59,7 @@ def editor_context(course, **extra) -> dict:
             "field_display": field_display, "split": split_for_course(course),
             "checklist": publishing.checklist(course), "lesson_kinds": LESSON_KINDS,
             "reasons": publishing.REJECTION_REASONS, "editing": None, "errors": {}, "typed": {},
-            "locked": course.status == "under_review", **extra}
+            "locked": editing.is_locked_for_editing(course), **extra}
 
 
 def editor(course, block: str = "editor", status: int = 200, **extra):
@@ -75,14 +75,14 @@ def back_to_editor(course, anchor: str = ""):
 
 @bp.get("/courses/<int:course_id>")
 def course_edit(course_id: int):
-    course = courses.access_course_for_edit(current_user, course_id)
-    editing = request.args.get("edit")
-    return editor(course, editing=editing if editing in INLINE_FIELDS else None)
+    course = editing.access_course_for_edit(current_user, course_id)
+    field = request.args.get("edit")
+    return editor(course, editing=field if field in INLINE_FIELDS else None)
 
 
 @bp.get("/courses/<int:course_id>/fields/<field>")
 def field_show(course_id: int, field: str):
-    course = courses.access_course_for_edit(current_user, course_id)
+    course = editing.access_course_for_edit(current_user, course_id)
     if field not in INLINE_FIELDS:
         raise NotFound("No such field.")
     if not wants_fragment():
@@ -92,10 +92,10 @@ def field_show(course_id: int, field: str):
 
 @bp.get("/courses/<int:course_id>/fields/<field>/edit")
 def field_edit(course_id: int, field: str):
-    course = courses.access_course_for_edit(current_user, course_id)
+    course = editing.access_course_for_edit(current_user, course_id)
     if field not in INLINE_FIELDS:
         raise NotFound("No such field.")
-    courses.ensure_editable(course)
+    editing.ensure_editable(course)
     if not wants_fragment():
         return redirect_url(url_for("studio.course_edit", course_id=course.id, edit=field) + f"#field-{field}")
     return render_page("studio/_field.html", "field",
@@ -104,7 +104,7 @@ def field_edit(course_id: int, field: str):
 
 @bp.post("/courses/<int:course_id>/fields/<field>")
 def field_update(course_id: int, field: str):
-    course = courses.access_course_for_edit(current_user, course_id)
+    course = editing.access_course_for_edit(current_user, course_id)
     if field not in INLINE_FIELDS:
         raise NotFound("No such field.")
     value = request.form.get("value", "")
@@ -130,7 +130,7 @@ def field_update(course_id: int, field: str):
 @bp.get("/courses/<int:course_id>/price/split")
 def price_split(course_id: int):
     """Live 'you receive X' while the creator types a price (a small page without htmx)."""
-    course = courses.access_course_for_edit(current_user, course_id)
+    course = editing.access_course_for_edit(current_user, course_id)
     split, error = None, None
     try:
         split = split_for_course(course, courses.clean_price(request.args.get("value", "")))
@@ -148,7 +148,7 @@ def markdown_preview():
 
 @bp.post("/courses/<int:course_id>/cover")
 def cover_upload(course_id: int):
-    course = courses.access_course_for_edit(current_user, course_id)
+    course = editing.access_course_for_edit(current_user, course_id)
     upload = request.files.get("cover")
     try:
         if upload is None or not upload.filename:

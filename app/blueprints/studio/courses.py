@@ -11,7 +11,7 @@ from app.blueprints.htmx import redirect_url, render_page
 from app.blueprints.studio import bp
 from app.blueprints.studio.course_editor import back_to_editor, editor
 from app.blueprints.studio.forms import NewCourseForm
-from app.catalog import courses, publishing
+from app.catalog import courses, editing, publishing
 from app.catalog.queries import categories, courses_by_creator
 from app.errors import Invalid
 from app.extensions import db
@@ -47,7 +47,7 @@ def course_new():
 
 @bp.post("/courses/<int:course_id>/submit")
 def course_submit(course_id: int):
-    course = courses.access_course_for_edit(current_user, course_id)
+    course = editing.access_course_for_edit(current_user, course_id)
     try:
         publishing.submit_for_review(current_user, course)
         db.session.commit()
@@ -59,7 +59,7 @@ def course_submit(course_id: int):
 
 @bp.post("/courses/<int:course_id>/withdraw")
 def course_withdraw(course_id: int):
-    course = courses.access_course_for_edit(current_user, course_id)
+    course = editing.access_course_for_edit(current_user, course_id)
     publishing.withdraw_submission(current_user, course)
     db.session.commit()
     return back_to_editor(course)
@@ -67,7 +67,7 @@ def course_withdraw(course_id: int):
 
 @bp.post("/courses/<int:course_id>/unpublish")
 def course_unpublish(course_id: int):
-    course = courses.access_course_for_edit(current_user, course_id)
+    course = editing.access_course_for_edit(current_user, course_id)
     publishing.unpublish_course(current_user, course)
     db.session.commit()
     return back_to_editor(course)
@@ -75,7 +75,7 @@ def course_unpublish(course_id: int):
 
 @bp.post("/courses/<int:course_id>/delete")
 def course_delete(course_id: int):
-    course = courses.access_course_for_edit(current_user, course_id)
+    course = editing.access_course_for_edit(current_user, course_id)
     courses.delete_course(current_user, course)
     db.session.commit()
     return redirect_url(url_for("studio.course_list"))

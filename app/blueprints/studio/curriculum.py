@@ -9,9 +9,8 @@ from flask_login import current_user
 
 from app.blueprints.htmx import wants_fragment
 from app.blueprints.studio import bp
-from app.blueprints.studio.access import owned_lesson, owned_section
 from app.blueprints.studio.course_editor import back_to_editor, editor
-from app.catalog import courses, structure
+from app.catalog import editing, structure
 from app.errors import DomainError
 from app.extensions import db
 
@@ -34,7 +33,7 @@ def curriculum_error(course, exc: DomainError, key: str, typed: dict):
 
 @bp.post("/courses/<int:course_id>/sections")
 def section_add(course_id: int):
-    course = courses.access_course_for_edit(current_user, course_id)
+    course = editing.access_course_for_edit(current_user, course_id)
     title = request.form.get("title", "")
     try:
         section = structure.add_section(current_user, course, title=title)
@@ -45,7 +44,7 @@ def section_add(course_id: int):
 
 @bp.post("/sections/<int:section_id>/rename")
 def section_rename(section_id: int):
-    section = owned_section(section_id)
+    section = editing.access_section_for_edit(current_user, section_id)
     title = request.form.get("title", "")
     try:
         structure.rename_section(current_user, section, title=title)
@@ -57,14 +56,14 @@ def section_rename(section_id: int):
 
 @bp.post("/sections/<int:section_id>/move")
 def section_move(section_id: int):
-    section = owned_section(section_id)
+    section = editing.access_section_for_edit(current_user, section_id)
     structure.move_section(current_user, section, request.form.get("direction", ""))
     return curriculum_changed(section.course, f"section-{section.id}")
 
 
 @bp.post("/sections/<int:section_id>/delete")
 def section_delete(section_id: int):
-    section = owned_section(section_id)
+    section = editing.access_section_for_edit(current_user, section_id)
     course = section.course
     structure.delete_section(current_user, section)
     return curriculum_changed(course)
@@ -72,7 +71,7 @@ def section_delete(section_id: int):
 
 @bp.post("/sections/<int:section_id>/lessons")
 def lesson_add(section_id: int):
-    section = owned_section(section_id)
+    section = editing.access_section_for_edit(current_user, section_id)
     course = section.course  # the section may be gone by the time the lesson would be added
     title, kind = request.form.get("title", ""), request.form.get("kind", "")
     try:
@@ -85,14 +84,14 @@ def lesson_add(section_id: int):
 
 @bp.post("/lessons/<int:lesson_id>/move")
 def lesson_move(lesson_id: int):
-    lesson = owned_lesson(lesson_id)
+    lesson = editing.access_lesson_for_edit(current_user, lesson_id)
     structure.move_lesson(current_user, lesson, request.form.get("direction", ""))
     return curriculum_changed(lesson.section.course, f"lesson-{lesson.id}")
 
 
 @bp.post("/lessons/<int:lesson_id>/delete")
 def lesson_delete(lesson_id: int):
-    lesson = owned_lesson(lesson_id)
+    lesson = editing.access_lesson_for_edit(current_user, lesson_id)
     course = lesson.section.course
     structure.delete_lesson(current_user, lesson)
     return curriculum_changed(course)

@@ -19,6 +19,7 @@ from app.money import parse_amount
 
 def earnings_page(status: int = 200, **extra):
     ctx = {"figures": creator_earnings(current_user.id), "sales": orders.sales_of(current_user.id),
+           "sale_state_text": orders.sale_state_text,
            "payouts": payouts.payouts_of(current_user.id),
            "account": payouts.payout_account_of(current_user), "errors": {}, "typed": {}, **extra}
     return render_page("studio/earnings.html", "earnings", status=status, **ctx)
@@ -39,13 +40,14 @@ def earnings_csv():
     out = io.StringIO()
     writer = csv.writer(out)
     writer.writerow(["order", "paid_at", "course", "price", "commission_rate_bps", "commission",
-                     "your_share", "refunded", "currency", "status", "escrow_released_at"])
+                     "your_share", "refunded", "currency", "status", "escrow_released_at", "state"])
     for order in orders.sales_of(current_user.id):
         writer.writerow([order.id, order.paid_at.isoformat(), order.course.title,
                          _decimal(order.price_minor), order.commission_bps,
                          _decimal(order.commission_minor), _decimal(order.creator_share_minor),
                          _decimal(order.refunded_minor), order.currency, order.status,
-                         order.escrow_released_at.isoformat() if order.escrow_released_at else ""])
+                         order.escrow_released_at.isoformat() if order.escrow_released_at else "",
+                         orders.sale_state(order).label])
     return Response(out.getvalue(), mimetype="text/csv",
                     headers={"Content-Disposition": 'attachment; filename="lyceum-sales.csv"'})
 

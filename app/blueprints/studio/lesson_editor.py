@@ -8,8 +8,7 @@ from flask_login import current_user
 
 from app.blueprints.htmx import redirect_url, render_page, wants_fragment
 from app.blueprints.studio import bp
-from app.blueprints.studio.access import owned_lesson
-from app.catalog import structure
+from app.catalog import editing, structure
 from app.catalog.models import QUESTION_KINDS
 from app.errors import DomainError, Invalid
 from app.extensions import db
@@ -18,7 +17,7 @@ from app.rendering import render_markdown
 
 def lesson_page(lesson, block: str = "lesson_editor", status: int = 200, **extra):
     ctx = {"lesson": lesson, "course": lesson.section.course, "errors": {}, "typed": {},
-           "question_kinds": QUESTION_KINDS, "locked": lesson.section.course.status == "under_review",
+           "question_kinds": QUESTION_KINDS, "locked": editing.is_locked_for_editing(lesson.section.course),
            "body_preview": None, "saved": False, **extra}
     return render_page("studio/lesson_edit.html", block, status=status, **ctx)
 
@@ -40,12 +39,12 @@ def lesson_error(lesson, exc: DomainError, block: str, key: str, typed: dict | N
 
 @bp.get("/lessons/<int:lesson_id>")
 def lesson_edit(lesson_id: int):
-    return lesson_page(owned_lesson(lesson_id))
+    return lesson_page(editing.access_lesson_for_edit(current_user, lesson_id))
 
 
 @bp.post("/lessons/<int:lesson_id>/settings")
 def lesson_settings(lesson_id: int):
-    lesson = owned_lesson(lesson_id)
+    lesson = editing.access_lesson_for_edit(current_user, lesson_id)
     form = request.form
     try:
         structure.update_lesson(current_user, lesson, title=form.get("title", ""),
@@ -58,7 +57,7 @@ def lesson_settings(lesson_id: int):
 
 @bp.post("/lessons/<int:lesson_id>/body")
 def lesson_body(lesson_id: int):
-    lesson = owned_lesson(lesson_id)
+    lesson = editing.access_lesson_for_edit(current_user, lesson_id)
     body = request.form.get("body", "")
     if request.form.get("action") == "preview":  # the no-JS preview button
         return lesson_page(lesson, typed={"body": body}, body_preview=render_markdown(body))
@@ -71,7 +70,7 @@ def lesson_body(lesson_id: int):
 
 @bp.post("/lessons/<int:lesson_id>/media")
 def lesson_media(lesson_id: int):
-    lesson = owned_lesson(lesson_id)
+    lesson = editing.access_lesson_for_edit(current_user, lesson_id)
     upload = request.files.get("file")
     try:
         if upload is None or not upload.filename:

@@ -7,10 +7,8 @@ from flask import request
 from flask_login import current_user
 
 from app.blueprints.studio import bp
-from app.blueprints.studio.access import owned, owned_quiz
 from app.blueprints.studio.lesson_editor import lesson_changed, lesson_error
-from app.catalog import quizzes
-from app.catalog.models import QuizOption, QuizQuestion
+from app.catalog import editing, quizzes
 from app.errors import DomainError
 from app.extensions import db
 
@@ -28,7 +26,7 @@ def quiz_error(quiz, exc, key, typed=None):
 
 @bp.post("/lessons/<int:lesson_id>/quiz/pass-mark")
 def quiz_pass_mark(lesson_id: int):
-    quiz = owned_quiz(lesson_id)
+    quiz = editing.access_quiz_for_edit(current_user, lesson_id)
     value = request.form.get("pass_mark_percent", "")
     try:
         quizzes.set_pass_mark(current_user, quiz, value)
@@ -39,7 +37,7 @@ def quiz_pass_mark(lesson_id: int):
 
 @bp.post("/lessons/<int:lesson_id>/quiz/questions")
 def question_add(lesson_id: int):
-    quiz = owned_quiz(lesson_id)
+    quiz = editing.access_quiz_for_edit(current_user, lesson_id)
     form = request.form
     try:
         quizzes.add_question(current_user, quiz, prompt=form.get("prompt", ""),
@@ -51,7 +49,7 @@ def question_add(lesson_id: int):
 
 @bp.post("/questions/<int:question_id>")
 def question_update(question_id: int):
-    question = owned(QuizQuestion, question_id)
+    question = editing.access_question_for_edit(current_user, question_id)
     form = request.form
     try:
         quizzes.update_question(current_user, question, prompt=form.get("prompt", ""),
@@ -63,7 +61,7 @@ def question_update(question_id: int):
 
 @bp.post("/questions/<int:question_id>/delete")
 def question_delete(question_id: int):
-    question = owned(QuizQuestion, question_id)
+    question = editing.access_question_for_edit(current_user, question_id)
     quiz = question.quiz
     quizzes.delete_question(current_user, question)
     return quiz_changed(quiz)
@@ -71,7 +69,7 @@ def question_delete(question_id: int):
 
 @bp.post("/questions/<int:question_id>/options")
 def option_add(question_id: int):
-    question = owned(QuizQuestion, question_id)
+    question = editing.access_question_for_edit(current_user, question_id)
     quiz = question.quiz  # the question may be gone by the time the option would be added
     form = request.form
     try:
@@ -85,14 +83,14 @@ def option_add(question_id: int):
 
 @bp.post("/options/<int:option_id>/correct")
 def option_correct(option_id: int):
-    option = owned(QuizOption, option_id)
+    option = editing.access_option_for_edit(current_user, option_id)
     quizzes.set_correct(current_user, option, request.form.get("correct") == "1")
     return quiz_changed(option.question.quiz)
 
 
 @bp.post("/options/<int:option_id>/delete")
 def option_delete(option_id: int):
-    option = owned(QuizOption, option_id)
+    option = editing.access_option_for_edit(current_user, option_id)
     quiz = option.question.quiz
     try:
         quizzes.delete_option(current_user, option)
