@@ -1,4 +1,4 @@
-"""Operator commands: `flask demo-data`, `flask create-admin EMAIL`."""
+"""Operator commands: `flask demo-data`, `flask create-admin EMAIL`, `flask oauth-client create`."""
 from __future__ import annotations
 
 import os
@@ -9,10 +9,12 @@ from flask import Flask
 
 from app.accounts.auth import sign_up
 from app.accounts.models import PERMISSIONS
+from app.accounts.oauth_server import register_client
 from app.accounts.queries import user_by_email
 from app.accounts.roles import grant_permission
 from app.commerce.ledger import check_invariants
-from app.demo import DEMO_PASSWORD, DEMO_USERS, load_demo_data
+from app.demo import DEMO_PASSWORD, DEMO_USERS, MOBILE_CLIENT_ID, load_demo_data
+from app.errors import DomainError
 from app.extensions import db
 from app.jobs.schedule import PERIODIC
 
@@ -30,6 +32,8 @@ def register_cli(app: Flask) -> None:
         for email, name, perms in DEMO_USERS:
             role = "admin, every permission" if perms else ("creator" if "creator" in email else "learner")
             click.echo(f"  {email:<22} {name} ({role})")
+        click.echo(f"OAuth client of the mobile app: client_id {MOBILE_CLIENT_ID} (public: PKCE S256, "
+                   "redirect URI lyceum://callback)")
 
     @app.cli.command("ledger-check")
     def ledger_check():
@@ -64,3 +68,38 @@ def register_cli(app: Flask) -> None:
         click.echo(f"{user.email} now holds every admin permission.")
         if password:
             click.echo(f"New account created; temporary password: {password}")
+
+    @app.cli.group("oauth-client")
+    def oauth_client():
+        """Apps that sign users in with OAuth 2.0 (/oauth/authorize)."""
+
+    @oauth_client.command("create")
+    @click.option("--name", required=True, help="The app's name, shown on the consent page.")
+    @click.option("--redirect-uri", "redirect_uris", multiple=True, required=True,
+                  help="Where the app gets its code back (repeat for several); matched exactly.")
+    @click.option("--public/--confidential", default=False,
+                  help="A public app (mobile, single-page) has no secret and must use PKCE S256.")
+    @click.option("--scopes", default="read", show_default=True,
+                  help="The scopes the app may ask for, space-separated (read learn teach sell admin:…).")
+    @click.option("--first-party", is_flag=True, help="An app made by Lyceum (the consent page says so).")
+    @click.option("--owner", "owner_email", help="E-mail of the user who runs a third-party app.")
+    @click.option("--client-id", help="A fixed client id (default: a random one).")
+    def oauth_client_create(name, redirect_uris, public, scopes, first_party, owner_email, client_id):
+        """Register an app; prints its client id (and a confidential app's secret, once)."""
+        owner = user_by_email(owner_email) if owner_email else None
+        if owner_email and owner is None:
+            raise click.ClickException(f"No account with the e-mail {owner_email}.")
+        try:
+            registered = register_client(name=name, redirect_uris=list(redirect_uris), scopes=scopes,
+                                         public=public, first_party=first_party, owner=owner,
+                                         client_id=client_id)
+        except DomainError as exc:
+            raise click.ClickException(exc.message) from exc
+        db.session.commit()
+        client = registered.client
+        kind = "public, PKCE S256 required" if client.is_public else "confidential"
+        click.echo(f"Registered {client.name!r} ({kind}; scopes: {client.scope}).")
+        click.echo(f"client_id: {client.client_id}")
+        if registered.secret:
+            click.echo(f"client_secret: {registered.secret}")
+            click.echo("Keep the secret now: it is stored only as a hash and cannot be shown again.")

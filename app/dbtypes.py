@@ -1,16 +1,20 @@
 """Column types and the clock shared by every domain's models."""
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from datetime import UTC, datetime
+from typing import TypeVar
 
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.types import TypeDecorator
 
 from app.extensions import db
+
+T = TypeVar("T")
 
 MAX_ROW_ID = 2**31 - 1  # id columns are 32-bit INTEGERs on PostgreSQL
 
@@ -64,6 +68,35 @@ def is_sqlite_lock_upgrade(exc: Exception) -> bool:
     """SQLite's "database is locked": a transaction that had read could not start writing
     (another connection held the write lock, or wrote since this one's snapshot)."""
     return "database is locked" in str(getattr(exc, "orig", exc))
+
+
+def bookkeeping(step: Callable[[], T], *, wrote: Callable[[T], bool] = lambda _: True) -> T:
+    """Run `step`, a read that now and then writes a little (a session's or a token's
+    last-used time), first thing in a request, and commit what it wrote at once, so the
+    request's own work (a GET that never commits) does not carry it or hold its row lock.
+
+    On SQLite a read transaction may not wait for the write lock: when another request holds
+    it, the step runs again in a transaction that takes the lock first. Run later in a
+    request, the write rides on the request's own commit instead (or waits for the next
+    request: bookkeeping may be lost, never wrong)."""
+    session = db.session()
+    untouched = not session.in_transaction()
+    try:
+        result = step()
+    except OperationalError as exc:
+        if not (untouched and is_sqlite_lock_upgrade(exc)):
+            raise
+        session.rollback()
+        with writing():
+            result = step()
+    if untouched and wrote(result) and session.in_transaction():
+        keep = session.expire_on_commit
+        session.expire_on_commit = False  # what the step loaded stays loaded: no reload
+        try:
+            session.commit()
+        finally:
+            session.expire_on_commit = keep
+    return result
 
 
 def insert_on_conflict(model):

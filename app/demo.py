@@ -25,6 +25,7 @@ from flask import current_app
 
 from app.accounts.auth import sign_up
 from app.accounts.models import PERMISSIONS, User
+from app.accounts.oauth_server import client_by_client_id, register_client
 from app.accounts.queries import user_by_email
 from app.accounts.roles import grant_permission
 from app.catalog import courses, publishing, quizzes, structure
@@ -300,7 +301,17 @@ def finish_waiting_money() -> None:
     payouts.resume_stuck_payouts(older_than_seconds=0)
 
 
+MOBILE_CLIENT_ID = "lyceum-mobile"
+
+
+def demo_oauth_client() -> None:
+    """The first-party mobile app, a public OAuth client (PKCE, no secret) with a fixed id."""
+    if client_by_client_id(MOBILE_CLIENT_ID) is None:
+        register_client(name="Lyceum mobile", redirect_uris=["lyceum://callback"], scopes="read learn sell",
+                        public=True, first_party=True, client_id=MOBILE_CLIENT_ID)
+
+
 # In order: each needs what the ones before it made. The last refreshes trending, "also
 # took" and the search vocabulary from what is there.
 DEMO_STEPS = (finish_waiting_money, demo_accounts, demo_courses, demo_finished_course,
-              demo_purchases, demo_money, demo_conversations, refresh_discovery)
+              demo_purchases, demo_money, demo_conversations, demo_oauth_client, refresh_discovery)

@@ -41,6 +41,7 @@ BLUEPRINTS = (
     ("app.blueprints.checkout", "/checkout"),
     ("app.blueprints.webhooks", "/webhooks"),
     ("app.blueprints.api", "/api/v1"),
+    ("app.blueprints.oauth", "/"),  # /oauth/… and /.well-known/oauth-authorization-server
 )
 
 # Every domain's models, so migrations and relationships see all tables.

@@ -26,8 +26,10 @@ APP = Path(app_package.__file__).resolve().parent
 EXPECTED: dict[str, list[str]] = {
     "accounts.deletion.requested": [],
     "accounts.sessions.revoked": ["app.messaging.subscribers.close_revoked_sessions"],
+    "accounts.token.revoked": ["app.messaging.subscribers.close_revoked_token"],
     "accounts.user.signed_up": ["app.messaging.subscribers.welcome_new_user"],
-    "accounts.user.suspended": ["app.messaging.chat.end_suspended_sessions"],
+    "accounts.user.suspended": ["app.messaging.chat.end_suspended_sessions",
+                                "app.messaging.subscribers.close_suspended_tokens"],
     "accounts.user.unsuspended": [],
     "catalog.course.lesson_added": ["app.learning.subscribers.tell_learners_about_new_lessons"],
     "catalog.course.published": [],

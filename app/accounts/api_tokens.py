@@ -11,7 +11,9 @@ How tokens live beside the rest of the account:
 - Every token expires (7, 30, 90 or 365 days; 30 unless chosen) and can be revoked from the
   settings; a revoked token keeps its row (`revoked_at`) so the list can show it for a while.
 - Tokens and browser sessions are independent: logging out, revoking a session and "log out
-  everywhere else" leave tokens working, and revoking a token ends no session.
+  everywhere else" leave tokens working, and revoking a token ends no session. Revoking one
+  emits `ApiTokenRevoked` after commit: what was opened with it (an event stream, a room
+  socket) closes, as a revoked session's do.
 - A password change or reset and an e-mail change keep tokens working (as GitHub does): a
   token was made on purpose and is revoked on purpose, from the list.
 - A suspension revokes nothing, but while it lasts `authenticate_token` raises
@@ -35,11 +37,13 @@ from sqlalchemy.orm import joinedload
 from sqlalchemy.orm.attributes import set_committed_value
 
 from app.accounts.auth import ensure_not_suspended
+from app.accounts.events import ApiTokenRevoked
 from app.accounts.models import ApiToken, User
 from app.accounts.permissions import can_revoke_api_token
 from app.accounts.scopes import ALL_SCOPES, Grant, check_grantable, format_scopes, parse_scopes
 from app.dbtypes import row_id, utcnow
 from app.errors import Invalid, NotFound
+from app.events import emit
 from app.extensions import db
 from app.moderation.audit import record_audit
 
@@ -117,7 +121,7 @@ def create_token(user: User, *, name: str, scopes, expires_in_days: int = DEFAUL
     return token, secret
 
 
-def revoke_token(user: User, token_id, *, now: datetime | None = None, ip: str | None = None) -> ApiToken:
+def revoke_token(user: User, token_id, now: datetime | None = None, *, ip: str | None = None) -> ApiToken:
     """Revoke one of `user`'s tokens; it stops working at once. Revoking it again changes
     nothing. Anyone else's token, or no token, is NotFound (the same answer: it does not say
     whether that id exists)."""
@@ -134,6 +138,7 @@ def revoke_token(user: User, token_id, *, now: datetime | None = None, ip: str |
         set_committed_value(token, "revoked_at", now)
         record_audit(user, "api_token.revoked", token, ip=ip)
         db.session.flush()
+        emit(ApiTokenRevoked(user_id=user.id, token_id=token.id))  # its open streams and sockets close
     else:
         db.session.refresh(token, ["revoked_at"])
     return token
@@ -221,7 +226,7 @@ def authenticate_token(raw, *, now: datetime | None = None) -> Grant | None:
     if token.last_used_at is None or now - token.last_used_at >= TOUCH_EVERY:
         _touch(token, now)
     scopes = frozenset(token.scopes.split()) & ALL_SCOPES.keys()  # a retired scope grants nothing
-    return Grant(user=token.user, scopes=scopes, kind=PAT_KIND, token_id=token.id)
+    return Grant(user=token.user, scopes=scopes, kind=PAT_KIND, token_id=token.id, expires_at=token.expires_at)
 
 
 def _touch(token: ApiToken, now: datetime) -> None:

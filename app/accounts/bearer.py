@@ -8,9 +8,20 @@ from __future__ import annotations
 
 from app.accounts.api_tokens import TOKEN_PREFIX as PAT_PREFIX
 from app.accounts.api_tokens import authenticate_token
+from app.accounts.oauth_server import ACCESS_TOKEN_PREFIX as OAUTH_PREFIX
+from app.accounts.oauth_server import authenticate_oauth_token
 from app.accounts.scopes import Grant
 
 MAX_TOKEN_CHARS = 200
+
+
+def token_from_header(header: str) -> str | None:
+    """The token of an `Authorization: Bearer <token>` header's value; None for another
+    scheme or no token."""
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        return None
+    return token.strip()
 
 
 def resolve_bearer(token: str) -> Grant | None:
@@ -19,4 +30,6 @@ def resolve_bearer(token: str) -> Grant | None:
         return None
     if token.startswith(PAT_PREFIX):
         return authenticate_token(token)
+    if token.startswith(OAUTH_PREFIX):
+        return authenticate_oauth_token(token)
     return None

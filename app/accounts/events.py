@@ -37,5 +37,14 @@ class SessionsRevoked(Event, name="accounts.sessions.revoked"):
 
 
 @dataclass(frozen=True)
+class ApiTokenRevoked(Event, name="accounts.token.revoked"):
+    """A personal access token of `user_id` was revoked, so whatever was opened with it
+    (an event stream, a room socket) must close too, as for a revoked session."""
+
+    user_id: int
+    token_id: int
+
+
+@dataclass(frozen=True)
 class DeletionRequested(Event, name="accounts.deletion.requested"):
     user_id: int

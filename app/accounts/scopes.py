@@ -9,6 +9,7 @@ still check the user's own permissions, so a scope never gives more than the use
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 
 from app.accounts.models import PERMISSIONS, User
 from app.errors import Invalid
@@ -66,7 +67,8 @@ class Grant:
 
     `kind` is "pat" (a personal access token) or "oauth" (an OAuth 2.0 access token);
     `token_id` is that token's row, the key for its rate limit and last-used time.
-    `client_id` names the OAuth client, None for a personal token.
+    `client_id` names the OAuth client, None for a personal token. `expires_at`: when the
+    token stops working (a live stream or socket opened with it ends then).
     """
 
     user: User
@@ -74,6 +76,7 @@ class Grant:
     kind: str
     token_id: int
     client_id: str | None = None
+    expires_at: datetime | None = None
 
     def allows(self, scope: str) -> bool:
         """Whether the token holds `scope`; an admin scope also needs the user to still

@@ -34,7 +34,7 @@ def error_response(status: int, message: str, headers: dict | None = None, *,
         if field_errors:
             body["errors"] = field_errors
         resp = current_app.response_class(json.dumps(body), status, mimetype="application/problem+json")
-    elif request.path.startswith("/webhooks/"):
+    elif request.path.startswith(("/webhooks/", "/oauth/token", "/oauth/revoke")):
         resp = jsonify(error={"status": status, "title": title, "message": message})
         resp.status_code = status
     elif wants_fragment():

@@ -22,7 +22,15 @@ import io
 from flask import Flask, current_app, request
 from werkzeug.exceptions import RequestEntityTooLarge
 
-UPLOAD_ENDPOINTS = frozenset({"auth.avatar_update", "studio.cover_upload", "studio.lesson_media"})
+UPLOAD_ENDPOINTS = frozenset({"auth.avatar_update", "studio.cover_upload", "studio.lesson_media",
+                              "api.studio_cover", "api.studio_curriculum_lesson_media"})
+UPLOAD_FORM_SLACK = 64 * 1024  # multipart boundaries (and a page's CSRF field) around the file
+
+
+def raise_upload_cap(file_bytes: int) -> None:
+    """Let this request (one of UPLOAD_ENDPOINTS) carry a file of `file_bytes`: called from
+    its blueprint's URL value preprocessor, before anything reads the body."""
+    request.max_content_length = file_bytes + UPLOAD_FORM_SLACK
 
 
 def body_limit() -> int:

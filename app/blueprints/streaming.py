@@ -14,6 +14,7 @@ from collections.abc import Callable, Iterable, Iterator
 
 from flask import Response, current_app, request, stream_with_context
 
+from app.accounts.scopes import Grant
 from app.extensions import db
 from app.messaging import connections
 from app.messaging.bus import bus
@@ -45,12 +46,16 @@ def resume_id() -> int | None:
     return value if 0 <= value <= MAX_EVENT_ID else None
 
 
-def open_live_connection(user_id: int, session_id: int | None, *, heartbeat: float) -> LiveConnection:
+def open_live_connection(user_id: int, session_id: int | None, *, heartbeat: float,
+                         grant: Grant | None = None) -> LiveConnection:
     """Count a new socket or stream of the user against LIVE_CONNECTIONS_PER_USER (the
-    oldest beyond it close, on whichever process holds them)."""
+    oldest beyond it close, on whichever process holds them). `grant`: opened with an API
+    token (rather than a session), so it ends when the token is revoked or expires."""
     return connections.open_connection(
         user_id, session_id, limit=current_app.config.get("LIVE_CONNECTIONS_PER_USER", 10),
-        ttl=SLOT_HEARTBEATS * heartbeat, now=time.time())
+        ttl=SLOT_HEARTBEATS * heartbeat, now=time.time(),
+        token_id=grant.token_id if grant is not None else None,
+        expires_at=grant.expires_at.timestamp() if grant is not None and grant.expires_at else None)
 
 
 def release_db() -> None:
@@ -66,7 +71,8 @@ def event_stream(channels: Iterable[str], *,
                  is_over: Callable[[dict], bool] | None = None,
                  render_is_pure: bool = False,
                  user_id: int | None = None,
-                 session_id: int | None = None) -> Response:
+                 session_id: int | None = None,
+                 grant: Grant | None = None) -> Response:
     """A `text/event-stream` response relaying `channels`.
 
     `backlog(after_id)` returns the stored events after an id (in id order); `render(event)`
@@ -78,6 +84,8 @@ def event_stream(channels: Iterable[str], *,
     session is revoked (connections.py), and is let go as soon as the client hangs up: a
     watcher waits for the client's socket to turn readable (an idle SSE client sends
     nothing, so readable means closed), rather than for the next heartbeat's failed write.
+    `grant`: the stream is an API client's, opened with a bearer token instead of a session:
+    it ends when that token is revoked (or its user suspended) and when it expires.
 
     `render_is_pure`: `render` needs neither the database nor the request (it relays HTML
     rendered where the event was published). Then, while the stream is caught up and the
@@ -91,7 +99,7 @@ def event_stream(channels: Iterable[str], *,
     sub = bus().subscribe(channels)
     conn = None
     if user_id is not None:
-        conn = open_live_connection(user_id, session_id, heartbeat=heartbeat)
+        conn = open_live_connection(user_id, session_id, heartbeat=heartbeat, grant=grant)
         is_over = conn.ended_by if is_over is None else _either(conn.ended_by, is_over)
     is_over = is_over or _never
     client = client_socket(request.environ)
@@ -128,7 +136,11 @@ def event_stream(channels: Iterable[str], *,
                         with state.lock:  # held while the server writes it
                             yield item.encode()
                 sub.done()  # from here the listener may write to the client itself
-                event = sub.get(timeout=heartbeat)
+                event = sub.get(timeout=conn.wait_at_most(heartbeat, time.time()) if conn else heartbeat)
+                if conn is not None and conn.expired(time.time()):  # its API token
+                    with state.lock:
+                        yield CLOSED_EVENT
+                    return
                 if conn is not None and time.monotonic() >= renew_at:  # also while busy
                     renew_at = time.monotonic() + heartbeat
                     connections.renew(conn, ttl=SLOT_HEARTBEATS * heartbeat, now=time.time())

@@ -27,6 +27,17 @@ def max_bytes(kind: str) -> int:
     return current_app.config[LIMIT_KEYS[kind]]
 
 
+def lesson_upload_limit(lesson: Lesson | None) -> int | None:
+    """The largest file a lesson takes: its kind's limit for a video or PDF lesson; for a
+    text or quiz lesson, which take none (the upload is refused with a reason), the smaller
+    of the two; None for no lesson (the view answers 404)."""
+    if lesson is None:
+        return None
+    if lesson.kind in ("video", "pdf"):
+        return max_bytes(lesson.kind)
+    return min(max_bytes("video"), max_bytes("pdf"))
+
+
 def store_asset(owner: User, stream: BinaryIO, *, kind: str, filename: str = "") -> MediaAsset:
     stored = get_storage().save(stream, max_bytes=max_bytes(kind), allowed=ALLOWED[kind],
                                 what=WHAT[kind])

@@ -9,9 +9,9 @@ import sqlalchemy as sa
 
 from app.catalog.models import Lesson, Quiz
 from app.dbtypes import utcnow
-from app.errors import Invalid
+from app.errors import Invalid, NotFound
 from app.extensions import db
-from app.learning.models import QuizAttempt
+from app.learning.models import Enrollment, QuizAttempt
 from app.learning.progress import mark_done, require_enrollment
 
 
@@ -98,3 +98,24 @@ def best_score(enrollment, quiz: Quiz) -> int | None:
         return None
     return db.session.scalar(sa.select(sa.func.max(QuizAttempt.score_percent)).where(
         QuizAttempt.enrollment_id == enrollment.id, QuizAttempt.quiz_id == quiz.id))
+
+
+def access_attempt(actor, attempt_id: int) -> QuizAttempt:
+    """One of the actor's own attempts (while enrolled); anyone else's is a 404."""
+    attempt = db.session.get(QuizAttempt, attempt_id)
+    if attempt is None:
+        raise NotFound("No such quiz attempt.")
+    enrollment = db.session.get(Enrollment, attempt.enrollment_id)
+    if enrollment.learner_id != actor.id or not enrollment.is_active:
+        raise NotFound("No such quiz attempt.")
+    return attempt
+
+
+def attempts_page(enrollment: Enrollment, quiz: Quiz, *, before_id: int | None = None,
+                  limit: int = 20) -> list[QuizAttempt]:
+    """The learner's attempts at a quiz, the latest first."""
+    stmt = sa.select(QuizAttempt).where(QuizAttempt.enrollment_id == enrollment.id,
+                                        QuizAttempt.quiz_id == quiz.id)
+    if before_id is not None:
+        stmt = stmt.where(QuizAttempt.id < before_id)
+    return list(db.session.scalars(stmt.order_by(QuizAttempt.id.desc()).limit(limit)))

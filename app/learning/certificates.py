@@ -5,12 +5,14 @@ page stays accessible and within our CSP."""
 from __future__ import annotations
 
 import secrets
+from datetime import datetime
 
 import sqlalchemy as sa
 
 from app.errors import NotFound
 from app.extensions import db
 from app.learning.models import Certificate, Enrollment
+from app.learning.queries import newest_first
 
 
 def issue_certificate(enrollment: Enrollment) -> Certificate:
@@ -39,3 +41,19 @@ def certificate_for(enrollment: Enrollment | None) -> Certificate | None:
     if enrollment is None:
         return None
     return db.session.scalar(sa.select(Certificate).where(Certificate.enrollment_id == enrollment.id))
+
+
+def certificates_page(learner_id: int, *, after: tuple[datetime, int] | None = None,
+                      limit: int = 20) -> list[Certificate]:
+    """A learner's certificates, the latest issued first (kept after a refund: they were earned)."""
+    stmt = (sa.select(Certificate).join(Enrollment, Enrollment.id == Certificate.enrollment_id)
+            .where(Enrollment.learner_id == learner_id))
+    return newest_first(stmt, Certificate.issued_at, Certificate.id, after, limit)
+
+
+def access_certificate(actor, certificate_id: int) -> Certificate:
+    """One of the actor's own certificates; anyone else's is a 404 (theirs are verified by code)."""
+    certificate = db.session.get(Certificate, certificate_id)
+    if certificate is None or certificate.enrollment.learner_id != actor.id:
+        raise NotFound("No such certificate.")
+    return certificate

@@ -17,7 +17,7 @@ from app.learning.permissions import (
     can_mark_answer,
     can_vote_post,
 )
-from app.learning.queries import is_enrolled
+from app.learning.queries import is_enrolled, newest_first
 from app.messaging.notifications import notify
 from app.policy import require
 
@@ -45,6 +45,16 @@ def list_threads(actor, course: Course, *, page: int = 1, per_page: int = 20, le
     if lesson_id:
         stmt = stmt.where(Thread.lesson_id == lesson_id)
     return db.paginate(stmt, page=max(page, 1), per_page=per_page, error_out=False)
+
+
+def threads_page(actor, course: Course, *, after: tuple[datetime, int] | None = None, limit: int = 20,
+                 lesson_id: int | None = None) -> list[Thread]:
+    """`list_threads` by keyset: the latest active question first."""
+    require_member(actor, course)
+    stmt = sa.select(Thread).where(Thread.course_id == course.id, Thread.deleted_at.is_(None))
+    if lesson_id:
+        stmt = stmt.where(Thread.lesson_id == lesson_id)
+    return newest_first(stmt, Thread.last_post_at, Thread.id, after, limit)
 
 
 def access_thread(actor, thread_id: int) -> Thread:

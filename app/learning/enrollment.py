@@ -7,7 +7,7 @@ from datetime import datetime
 from app.accounts.models import User
 from app.catalog.models import Course
 from app.dbtypes import utcnow
-from app.errors import Conflict, Invalid
+from app.errors import Conflict, Invalid, NotFound
 from app.events import emit
 from app.extensions import db
 from app.learning import stats
@@ -70,3 +70,9 @@ def revoke(enrollment: Enrollment, *, reason: str, actor: User | None = None,
     return enrollment
 
 
+def access_enrollment(actor: User, enrollment_id: int) -> Enrollment:
+    """The actor's own active enrollment; anyone else's (or a revoked one) is a 404."""
+    enrollment = db.session.get(Enrollment, enrollment_id)
+    if enrollment is None or enrollment.learner_id != actor.id or not enrollment.is_active:
+        raise NotFound("No such enrollment.")
+    return enrollment

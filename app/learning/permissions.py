@@ -52,6 +52,11 @@ def can_rate_course(actor, course, *, enrolled: bool) -> bool:
     return _signed_in(actor) and enrolled and not _owns(actor, course) and not actor.is_suspended()
 
 
+def can_delete_review(actor, review) -> bool:
+    """A learner takes their own review back (even after losing access to the course)."""
+    return _signed_in(actor) and review.learner_id == actor.id
+
+
 def can_remove_review(actor, review) -> bool:
     """Moderators remove a review that breaks the rules (through the moderation queue)."""
     return _signed_in(actor) and actor.has_permission("moderate")

@@ -51,6 +51,27 @@ def open_lesson(actor, access: LessonAccess, *, now: datetime | None = None) -> 
     deliveries.record_delivery(actor, access.lesson, "opened", now=now)
 
 
+@dataclass(frozen=True)
+class CourseProgress:
+    """The figures of the player's syllabus: which lessons are done, where each video was
+    left, the percentage, and where "continue" goes."""
+
+    enrollment: Enrollment
+    lessons: list[Lesson]
+    done: set[int]
+    positions: dict[int, int]
+    percent: int
+    next_lesson: Lesson | None
+
+
+def course_progress(enrollment: Enrollment) -> CourseProgress:
+    positions = dict(db.session.execute(sa.select(LessonProgress.lesson_id, LessonProgress.position_seconds)
+                                        .where(LessonProgress.enrollment_id == enrollment.id)).all())
+    return CourseProgress(enrollment, ordered_lessons(enrollment.course_id), completed_lesson_ids(enrollment),
+                          {lesson_id: seconds or 0 for lesson_id, seconds in positions.items()},
+                          progress_percent(enrollment), next_lesson(enrollment))
+
+
 def require_enrollment(actor, course: Course) -> Enrollment:
     enrollment = active_enrollment(actor, course)
     if enrollment is None:

@@ -1,6 +1,8 @@
 """Reusable learning selects."""
 from __future__ import annotations
 
+from datetime import datetime
+
 import sqlalchemy as sa
 
 from app.catalog.models import Lesson, Section
@@ -53,3 +55,19 @@ def learner_counts(course_ids: list[int]) -> dict[int, int]:
     rows = db.session.execute(sa.select(CourseStats.course_id, CourseStats.learners)
                               .where(CourseStats.course_id.in_(course_ids)))
     return dict(rows.all())
+
+
+def newest_first(stmt, time_column, id_column, after: tuple[datetime, int] | None, limit: int) -> list:
+    """Keyset paging, newest first by (`time_column`, `id_column`): the `limit` rows after
+    the position (time, id) of the last row of the previous page (None: the first page)."""
+    if after is not None:
+        at, row_id = after
+        stmt = stmt.where(sa.or_(time_column < at, sa.and_(time_column == at, id_column < row_id)))
+    return list(db.session.scalars(stmt.order_by(time_column.desc(), id_column.desc()).limit(limit)))
+
+
+def enrollments_page(learner_id: int, *, after: tuple[datetime, int] | None = None,
+                     limit: int = 20) -> list[Enrollment]:
+    """A learner's active enrollments, the latest enrolled first."""
+    stmt = sa.select(Enrollment).where(Enrollment.learner_id == learner_id, Enrollment.revoked_at.is_(None))
+    return newest_first(stmt, Enrollment.enrolled_at, Enrollment.id, after, limit)

@@ -6,14 +6,20 @@ from datetime import datetime
 import sqlalchemy as sa
 
 from app.catalog.models import Course
+from app.catalog.queries import get_course
 from app.dbtypes import utcnow
 from app.errors import Conflict, Invalid, NotFound
 from app.extensions import db
 from app.learning import stats
 from app.learning.models import Review
-from app.learning.permissions import can_rate_course, can_remove_review, can_reply_to_review
+from app.learning.permissions import (
+    can_delete_review,
+    can_rate_course,
+    can_remove_review,
+    can_reply_to_review,
+)
 from app.learning.progress import progress_percent
-from app.learning.queries import active_enrollment
+from app.learning.queries import active_enrollment, newest_first
 from app.messaging.notifications import notify
 from app.policy import require
 
@@ -68,6 +74,26 @@ def write_review(actor, course: Course, *, rating, body: str = "",
     return review
 
 
+def access_course_reviews(actor, course_id: int) -> Course:
+    """The course whose reviews `actor` may read: a published one for anyone; one that is not
+    public (a draft, or taken down) only for its creator and its learners (else a 404)."""
+    course = get_course(course_id)
+    if course.status != "published" and not (
+            getattr(actor, "is_authenticated", False)
+            and (course.creator_id == actor.id or active_enrollment(actor, course) is not None)):
+        raise NotFound("No such course.")
+    return course
+
+
+def delete_review(actor, course: Course) -> None:
+    """The author takes their own review back; the course's aggregates lose its rating."""
+    review = review_of(actor, course)
+    if review is None:
+        raise NotFound("You have not reviewed this course.")
+    require(can_delete_review(actor, review), "delete this review")
+    _remove(review)
+
+
 def access_review(review_id: int) -> Review:
     review = db.session.get(Review, review_id)
     if review is None:
@@ -93,6 +119,10 @@ def moderator_delete_review(actor, review: Review) -> None:
     """A moderator removes a review (and the creator's reply); the course's aggregates lose
     its rating in the same transaction. The caller audits it with the text."""
     require(can_remove_review(actor, review), "remove this review")
+    _remove(review)
+
+
+def _remove(review: Review) -> None:
     rating = review.rating
     stats.bump(review.course_id, rating_count=-1, rating_sum=-rating, **{f"rating_{rating}": -1})
     db.session.delete(review)
@@ -103,3 +133,9 @@ def list_reviews(course: Course, *, page: int = 1, per_page: int = 10):
     stmt = (sa.select(Review).where(Review.course_id == course.id)
             .order_by(Review.updated_at.desc(), Review.id.desc()))
     return db.paginate(stmt, page=max(page, 1), per_page=per_page, error_out=False)
+
+
+def reviews_page(course: Course, *, after: tuple[datetime, int] | None = None, limit: int = 20) -> list[Review]:
+    """The course's reviews in `list_reviews`' order (latest written or edited first), by keyset."""
+    stmt = sa.select(Review).where(Review.course_id == course.id)
+    return newest_first(stmt, Review.updated_at, Review.id, after, limit)

@@ -8,6 +8,15 @@ Each connection keeps the session it was opened by and listens on its user's
   connection opened without a session id (before server-side sessions) ends only on None.
 - `connection.evicted` (`connection_ids`) when the user opened more than
   `LIVE_CONNECTIONS_PER_USER`: the oldest go.
+- `tokens.end` (`token_ids`: a list, or None for every token) when an API token is revoked
+  ("accounts.token.revoked") or its user suspended.
+
+A connection opened with an API bearer token (`token_id`) rather than a browser session
+belongs to that token, not to any session: tokens outlive log-outs and password changes
+(accounts/api_tokens.py), so `session.end` leaves it open unless it names no session at all
+and comes from a suspension, which also sends `tokens.end`. It ends on `tokens.end` for its
+token, and by itself when the token expires (`expires_at`, checked by the socket's or
+stream's own loop, which waits no longer than that).
 
 The count lives in Redis, one sorted set per user (`channels.user_connections`): members are
 `<opened ns>-<random>` (so the oldest sorts first), scored by when they expire unless a
@@ -30,15 +39,19 @@ log = logging.getLogger(__name__)
 
 SESSION_END = "session.end"
 EVICTED = "connection.evicted"
-CONTROL = frozenset((SESSION_END, EVICTED))
+TOKENS_END = "tokens.end"
+CONTROL = frozenset((SESSION_END, EVICTED, TOKENS_END))
 
 
 @dataclass
 class LiveConnection:
-    """One open socket or stream: whose, opened by which session, and its slot's id."""
+    """One open socket or stream: whose, opened by which session (or API token, then with
+    the token's expiry in epoch seconds), and its slot's id."""
     user_id: int
     session_id: int | None
     id: str = field(default_factory=lambda: f"{time.time_ns()}-{uuid.uuid4().hex[:8]}")
+    token_id: int | None = None
+    expires_at: float | None = None
 
     def ended_by(self, event: dict) -> bool:
         """Whether a control event on the user's channel ends this connection (cheap for
@@ -48,8 +61,23 @@ class LiveConnection:
             return False
         if kind == EVICTED:
             return self.id in (event.get("connection_ids") or ())
+        if kind == TOKENS_END:
+            ids = event.get("token_ids")
+            return self.token_id is not None and (ids is None or self.token_id in ids)
+        if self.token_id is not None:  # sessions come and go; a token's connection stays
+            return False
         ids = event.get("session_ids")
         return ids is None or (self.session_id is not None and self.session_id in ids)
+
+    def expired(self, now: float) -> bool:
+        """Whether the token it was opened with has expired (never, for a session's)."""
+        return self.expires_at is not None and now >= self.expires_at
+
+    def wait_at_most(self, seconds: float, now: float) -> float:
+        """`seconds`, or less: a loop waiting for events wakes when the token expires."""
+        if self.expires_at is None:
+            return seconds
+        return max(min(seconds, self.expires_at - now), 0.01)
 
 
 def _opened_at(member: str) -> int:
@@ -58,10 +86,11 @@ def _opened_at(member: str) -> int:
 
 
 def open_connection(user_id: int, session_id: int | None, *, limit: int, ttl: float,
-                    now: float) -> LiveConnection:
+                    now: float, token_id: int | None = None, expires_at: float | None = None) -> LiveConnection:
     """Count a new connection; when the user then has more than `limit`, the oldest are told
-    to close (on every process) and their slots are freed at once."""
-    conn = LiveConnection(user_id, session_id)
+    to close (on every process) and their slots are freed at once. `token_id`/`expires_at`:
+    opened with an API token, not a session."""
+    conn = LiveConnection(user_id, session_id, token_id=token_id, expires_at=expires_at)
     key = channels.user_connections(user_id)
     try:
         pipe = get_redis().pipeline(transaction=True)
@@ -123,3 +152,10 @@ def end_sessions(user_id: int, session_ids: list[int] | None) -> None:
     every process, through the bus."""
     ids = None if session_ids is None else [int(i) for i in session_ids]
     bus.publish_now(channels.user_notify(user_id), {"type": SESSION_END, "session_ids": ids})
+
+
+def end_tokens(user_id: int, token_ids: list[int] | None) -> None:
+    """Close the connections opened with these API tokens of the user (None: every token),
+    on every process, through the bus."""
+    ids = None if token_ids is None else [int(i) for i in token_ids]
+    bus.publish_now(channels.user_notify(user_id), {"type": TOKENS_END, "token_ids": ids})

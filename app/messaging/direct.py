@@ -285,16 +285,21 @@ class InboxRow:
     unread: int
 
 
-def inbox(actor, *, limit: int = 100) -> list[InboxRow]:
+def inbox(actor, *, limit: int = 100, before: tuple[datetime, int] | None = None) -> list[InboxRow]:
     """Conversations with a message, newest first: the other user, the last message and
-    the unread count (three queries, whatever the number of conversations)."""
+    the unread count (three queries, whatever the number of conversations). `before`: only
+    those after this (last_message_at, id) in that order (the next page of a keyset list)."""
     require(getattr(actor, "is_authenticated", False), "read messages")
-    conversations = list(db.session.scalars(
-        sa.select(Conversation)
-        .options(joinedload(Conversation.user_low), joinedload(Conversation.user_high))
-        .where(sa.or_(Conversation.user_low_id == actor.id, Conversation.user_high_id == actor.id),
-               Conversation.last_message_at.is_not(None))
-        .order_by(Conversation.last_message_at.desc(), Conversation.id.desc()).limit(limit)))
+    stmt = (sa.select(Conversation)
+            .options(joinedload(Conversation.user_low), joinedload(Conversation.user_high))
+            .where(sa.or_(Conversation.user_low_id == actor.id, Conversation.user_high_id == actor.id),
+                   Conversation.last_message_at.is_not(None))
+            .order_by(Conversation.last_message_at.desc(), Conversation.id.desc()).limit(limit))
+    if before is not None:
+        at, conversation_id = before
+        stmt = stmt.where(sa.or_(Conversation.last_message_at < at,
+                                 sa.and_(Conversation.last_message_at == at, Conversation.id < conversation_id)))
+    conversations = list(db.session.scalars(stmt))
     if not conversations:
         return []
     ids = [c.id for c in conversations]

@@ -193,6 +193,32 @@ def list_notifications(user, *, page: int = 1, per_page: int = 20):
     return db.paginate(stmt, page=max(page, 1), per_page=per_page, error_out=False)
 
 
+def notifications_before(user, *, before_id: int | None = None, limit: int = 20) -> tuple[list[Notification], bool]:
+    """A keyset page of `user`'s notifications, newest first: up to `limit` older than
+    `before_id` (all, without it), and whether there are more (stable while new ones come)."""
+    stmt = (sa.select(Notification).where(Notification.user_id == user.id)
+            .order_by(Notification.id.desc()).limit(limit + 1))
+    if before_id is not None:
+        stmt = stmt.where(Notification.id < before_id)
+    rows = list(db.session.scalars(stmt))
+    return rows[:limit], len(rows) > limit
+
+
+def latest_id(user) -> int:
+    """The newest notification `user` has (0 if none): where a live stream starts."""
+    return db.session.scalar(sa.select(sa.func.max(Notification.id))
+                             .where(Notification.user_id == user.id)) or 0
+
+
+def notifications_after(user, after_id: int, *, limit: int) -> list[Notification]:
+    """What a reconnecting stream missed: the newest `limit` of `user`'s notifications
+    after `after_id`, oldest first."""
+    rows = db.session.scalars(
+        sa.select(Notification).where(Notification.user_id == user.id, Notification.id > after_id)
+        .order_by(Notification.id.desc()).limit(limit)).all()
+    return list(reversed(rows))
+
+
 def access_notification(actor, notification_id: int) -> Notification:
     note = db.session.get(Notification, notification_id)
     if note is None:

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from flask import current_app
 
-from app.accounts.events import SessionsRevoked, UserSignedUp
+from app.accounts.events import ApiTokenRevoked, SessionsRevoked, UserSignedUp, UserSuspended
 from app.accounts.queries import get_user
 from app.events import subscribe
 from app.extensions import db
@@ -25,7 +25,8 @@ def notification_event(note: Notification, unread: int) -> dict:
     sentence and link, and the unread count for the badge."""
     text, url = describe_anywhere(note)
     event = {"type": "notification", "id": note.id, "kind": note.kind, "label": kind_label(note.kind),
-             "text": text, "url": url, "unread": unread}
+             "text": text, "url": url, "unread": unread,
+             "created_at": note.created_at.isoformat() if note.created_at else None}
     if note.kind == "dm.received":  # the header's "Messages" badge changes on every page too
         event["dm_unread"] = direct.unread_total(get_user(note.user_id))
     event["html"] = toast_html(event)
@@ -55,3 +56,16 @@ def close_revoked_sessions(event: SessionsRevoked) -> None:
     """Sockets and streams opened by revoked sessions close on every process (the contract
     with accounts: None means every session of the user)."""
     connections.end_sessions(event.user_id, event.session_ids)
+
+
+@subscribe(ApiTokenRevoked)
+def close_revoked_token(event: ApiTokenRevoked) -> None:
+    """Streams and sockets opened with a revoked API token close on every process."""
+    connections.end_tokens(event.user_id, [event.token_id])
+
+
+@subscribe(UserSuspended)
+def close_suspended_tokens(event: UserSuspended) -> None:
+    """A suspended user's API tokens stop at once (accounts/api_tokens.py), and so does what
+    was opened with them (their sessions' connections end by chat.end_suspended_sessions)."""
+    connections.end_tokens(event.user_id, None)

@@ -10,6 +10,7 @@ import sqlalchemy as sa
 
 from app.accounts import api_tokens, auth, sessions
 from app.accounts.errors import AccountSuspended
+from app.accounts.events import ApiTokenRevoked
 from app.accounts.models import AdminPermission, ApiToken
 from app.accounts.scopes import Grant
 from app.errors import Invalid, NotFound
@@ -142,7 +143,7 @@ def test_a_live_token_resolves_to_its_grant(learner, make_token):
     token, secret = make_token(learner, scopes=("read", "learn"))
     grant = api_tokens.authenticate_token(secret, now=T0 + timedelta(hours=1))
     assert grant == Grant(user=learner, scopes=frozenset({"read", "learn"}), kind="pat",
-                          token_id=token.id)
+                          token_id=token.id, expires_at=token.expires_at)
     assert grant.allows("learn") and not grant.allows("teach")
     assert grant.rate_key == f"pat:{token.id}"
 
@@ -266,14 +267,18 @@ def test_a_password_change_or_reset_keeps_tokens(db, learner, make_token, reques
 
 # --- revoking ----------------------------------------------------------------------------------
 
-def test_revoking_is_audited_once_and_can_be_repeated(db, learner, make_token):
+def test_revoking_is_audited_once_and_can_be_repeated(db, learner, make_token, emitted):
     token, _ = make_token(learner)
+    db.session.commit()
+    emitted.clear()
     first = api_tokens.revoke_token(learner, token.id, now=T0 + timedelta(hours=1))
     db.session.commit()
     again = api_tokens.revoke_token(learner, token.id, now=T0 + timedelta(hours=2))
     db.session.commit()
     assert first.revoked_at == again.revoked_at == T0 + timedelta(hours=1)
     assert audit_actions(db, token) == ["api_token.created", "api_token.revoked"]
+    # once, after commit: what was opened with the token closes (messaging.subscribers)
+    assert emitted == [ApiTokenRevoked(user_id=learner.id, token_id=token.id)]
 
 
 @pytest.mark.parametrize("token_id", [0, -1, 2**31, 10**40, "abc", None])

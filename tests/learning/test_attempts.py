@@ -7,8 +7,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from app.catalog import quizzes, structure
-from app.errors import Invalid
+from app.errors import Invalid, NotFound
 from app.learning import attempts
+from app.learning.enrollment import revoke
 from app.learning.errors import NotEnrolled
 from app.learning.models import QuizAttempt
 from app.learning.queries import completed_lesson_ids
@@ -232,3 +233,20 @@ def test_form_answers_are_parsed_into_ids():
 def test_garbled_form_answers_are_refused(form):
     with pytest.raises(Invalid):
         attempts.parse_answers(form)
+
+
+# --- my attempts ---------------------------------------------------------------------------
+
+def test_a_learner_loads_only_their_own_attempts(db, learner, make_user, course, enrolled):
+    quiz = lessons_of(course)[-1]
+    attempt, _ = attempts.submit_quiz(learner, quiz, wrong_answers(quiz))
+    again, _ = attempts.submit_quiz(learner, quiz, right_answers(quiz))
+    db.session.commit()
+    assert attempts.access_attempt(learner, attempt.id).id == attempt.id
+    assert [row.id for row in attempts.attempts_page(enrolled, quiz.quiz)] == [again.id, attempt.id]
+    assert [row.id for row in attempts.attempts_page(enrolled, quiz.quiz, before_id=again.id)] == [attempt.id]
+    with pytest.raises(NotFound):
+        attempts.access_attempt(make_user(password=None), attempt.id)
+    revoke(enrolled, reason="refunded")
+    with pytest.raises(NotFound):
+        attempts.access_attempt(learner, attempt.id)

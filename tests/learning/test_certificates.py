@@ -12,7 +12,7 @@ from app.learning.enrollment import enroll
 from app.learning.events import CourseCompleted
 from app.learning.models import Certificate
 from app.learning.subscribers import certify_and_congratulate
-from tests.support.learning import finish_course
+from tests.support.learning import course_with_kinds, finish_course
 from tests.support.rows import notifications
 
 
@@ -84,3 +84,19 @@ def test_the_learner_is_congratulated_with_a_link_to_the_certificate(db, learner
     finish_course(learner, course)
     [note] = notifications(learner, "learning.course_completed")
     assert note.data["certificate"] == certificates.certificate_for(enrolled).code
+
+
+def test_a_learner_lists_and_loads_only_their_own_certificates(db, learner, make_user, creator, admin, course,
+                                                               enrolled):
+    finish_course(learner, course)
+    second = course_with_kinds(creator, admin, title="Second course")
+    enroll(learner, second)
+    finish_course(learner, second)
+    mine = certificates.certificates_page(learner.id, limit=1)
+    rest = certificates.certificates_page(learner.id, after=(mine[-1].issued_at, mine[-1].id))
+    assert [c.course_title for c in mine + rest] == ["Second course", course.title]
+    assert certificates.access_certificate(learner, mine[0].id).id == mine[0].id
+    other = make_user(password=None)
+    assert certificates.certificates_page(other.id) == []
+    with pytest.raises(NotFound):
+        certificates.access_certificate(other, mine[0].id)

@@ -377,3 +377,19 @@ def test_a_revoked_learner_cannot_edit_even_within_the_window(db, admin, learner
     with pytest.raises(NotAllowed):
         discussions.edit_post(learner, thread.posts[0], body="Sneaky", now=T0)
     assert thread.posts[0].body == "I am lost at **joins**."
+
+
+# --- the board by keyset ---------------------------------------------------------------------
+
+def test_the_board_by_keyset_in_the_pages_order(db, learner, classmate, course, thread):
+    for n in range(3):
+        ask(classmate, course, title=f"Question {n}", now=T0 + timedelta(minutes=n % 2))
+    db.session.commit()
+    first = discussions.threads_page(learner, course, limit=2)
+    rest = discussions.threads_page(learner, course, after=(first[-1].last_post_at, first[-1].id))
+    assert [t.id for t in first + rest] == [t.id for t in discussions.list_threads(learner, course).items]
+
+
+def test_the_board_by_keyset_is_for_members(db, make_user, course, thread):
+    with pytest.raises(NotAllowed):
+        discussions.threads_page(make_user(password=None), course)

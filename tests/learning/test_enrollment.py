@@ -7,10 +7,10 @@ import sqlalchemy as sa
 from app.catalog import publishing
 from app.commerce.orders import check_buyable
 from app.errors import Conflict, Invalid, NotAllowed, NotFound
-from app.learning.enrollment import enroll, revoke
+from app.learning.enrollment import access_enrollment, enroll, revoke
 from app.learning.models import Enrollment
 from app.learning.progress import access_lesson
-from app.learning.queries import active_enrollment, enrollment_for, is_enrolled
+from app.learning.queries import active_enrollment, enrollment_for, enrollments_page, is_enrolled
 from app.learning.stats import stats_for
 from app.moderation.suspensions import suspend_user
 from tests.support.learning import course_with_kinds, lessons_of, named
@@ -283,3 +283,24 @@ def test_a_suspended_creators_course_cannot_be_bought(db, admin, creator, learne
     with pytest.raises(Conflict):
         check_buyable(learner, paid_course)
     assert enrollment_for(learner, paid_course) is None
+
+
+# --- my enrollments ------------------------------------------------------------------------
+
+def test_a_learner_loads_only_their_own_active_enrollment(db, learner, make_user, course):
+    mine = enroll(learner, course)
+    db.session.commit()
+    assert access_enrollment(learner, mine.id).id == mine.id
+    with pytest.raises(NotFound):
+        access_enrollment(make_user(password=None), mine.id)
+    revoke(mine, reason="refunded")
+    with pytest.raises(NotFound):
+        access_enrollment(learner, mine.id)
+
+
+def test_my_enrollments_by_keyset_latest_first(db, learner, creator, admin):
+    rows = [enroll(learner, course_with_kinds(creator, admin, title=f"Course {n}")) for n in range(3)]
+    db.session.commit()
+    first = enrollments_page(learner.id, limit=2)
+    rest = enrollments_page(learner.id, after=(first[-1].enrolled_at, first[-1].id), limit=2)
+    assert [row.id for row in first + rest] == [row.id for row in reversed(rows)]

@@ -279,3 +279,13 @@ def test_neighbours_follow_the_course_order(db, course):
 def test_access_lesson_refuses_a_stranger_on_a_paid_lesson(db, make_user, course):
     with pytest.raises(NotAllowed):
         progress.access_lesson(make_user(password=None), course.id, lessons_of(course)[1].id)
+
+
+def test_the_course_progress_figures(db, learner, course, enrolled):
+    video, pdf = lessons_of(course)[:2]
+    progress.complete_lesson(learner, pdf)
+    progress.save_position(learner, video, 12)
+    figures = progress.course_progress(enrolled)
+    assert [lesson.id for lesson in figures.lessons] == [lesson.id for lesson in lessons_of(course)]
+    assert figures.done == {pdf.id} and figures.positions[video.id] == 12
+    assert figures.percent == 25 and figures.next_lesson.id == video.id

@@ -8,7 +8,7 @@ import sqlalchemy as sa
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from app.errors import Conflict, Invalid, NotAllowed
+from app.errors import Conflict, Invalid, NotAllowed, NotFound
 from app.learning import progress, reviews, stats
 from app.learning.enrollment import enroll, revoke
 from app.learning.models import Review
@@ -243,3 +243,45 @@ def test_anonymous_and_suspended_users_cannot_report_a_review(db, make_user, adm
     for who in (anonymous, banned):
         with pytest.raises(NotAllowed):
             report_review(who, reviewed, reason="Fake")
+
+
+# --- taking a review back, and who reads a course's reviews ------------------------------------
+
+def test_the_author_takes_their_review_back(db, learner, course, reviewed):
+    reviews.delete_review(learner, course)
+    db.session.commit()
+    assert review_rows(db, course) == 0
+    assert_aggregates(course.id, [])
+
+
+def test_taking_back_a_review_never_written_is_not_found(db, make_user, learner, course, reviewed):
+    other = make_user(password=None)
+    with pytest.raises(NotFound):
+        reviews.delete_review(other, course)  # someone else's review is not theirs to delete
+    assert review_rows(db, course) == 1
+
+
+def test_a_refunded_learner_still_takes_their_review_back(db, learner, course, enrolled, reviewed):
+    revoke(enrolled, reason="refunded")
+    reviews.delete_review(learner, course)
+    assert review_rows(db, course) == 0
+
+
+def test_a_course_that_is_not_public_shows_its_reviews_to_its_people_only(db, creator, learner, make_user,
+                                                                          draft_course):
+    assert reviews.access_course_reviews(creator, draft_course.id).id == draft_course.id
+    for outsider in (learner, None):
+        with pytest.raises(NotFound):
+            reviews.access_course_reviews(outsider, draft_course.id)
+
+
+def test_the_reviews_by_keyset_in_the_pages_order(db, make_user, course):
+    written = []
+    for n in range(5):
+        who = make_user(password=None)
+        enroll(who, course)
+        written.append(reviews.write_review(who, course, rating=5, now=T0 if n < 3 else None))
+    db.session.commit()
+    first = reviews.reviews_page(course, limit=2)
+    rest = reviews.reviews_page(course, after=(first[-1].updated_at, first[-1].id), limit=10)
+    assert [r.id for r in first + rest] == [r.id for r in reviews.list_reviews(course).items]

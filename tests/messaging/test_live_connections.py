@@ -1,19 +1,24 @@
 """Room sockets and event streams as a whole, against a real server (the `live` fixture):
 who may open a socket (Origin), revoked sessions close them on every process, at most
-LIVE_CONNECTIONS_PER_USER per user (the oldest goes), and a dropped stream frees its slot."""
+LIVE_CONNECTIONS_PER_USER per user (the oldest goes), and a dropped stream frees its slot;
+and both opened with an API token instead (issue 16), which closes them when it is revoked,
+expires or its user is suspended."""
 from __future__ import annotations
 
 import json
 import socket
 import time
+from datetime import timedelta
 
 import pytest
 from simple_websocket import ConnectionClosed
 from simple_websocket import ConnectionError as HandshakeRefused
 
-from app.accounts import sessions
+from app.accounts import api_tokens, sessions
 from app.accounts.events import SessionsRevoked
+from app.accounts.models import ApiToken
 from app.blueprints.chat.origin import origin_allowed
+from app.dbtypes import utcnow
 from app.events import emit
 from app.extensions import db as _db
 from app.learning.enrollment import enroll
@@ -21,7 +26,10 @@ from app.messaging import chat, connections
 from app.messaging.bus import bus
 from app.messaging.channels import user_notify
 from app.messaging.notifications import notify
+from app.moderation.suspensions import suspend_user
 from tests import factories
+from tests.support.api import token_for
+from tests.support.eventstreams import EventStream
 from tests.support.live import server_side_write
 
 # No per-test rollback: the server's threads must see committed rows.
@@ -326,3 +334,197 @@ def test_which_control_events_end_a_connection():
     assert opened_by_7.ended_by({"type": "connection.evicted", "connection_ids": [opened_by_7.id]})
     assert not opened_by_7.ended_by({"type": "connection.evicted", "connection_ids": [before_sessions.id]})
     assert not opened_by_7.ended_by({"type": "notification", "id": 1})
+
+
+# --- API tokens instead of a session (issue 16): the stream and the room socket -------------
+
+API_STREAM = "/api/v1/notifications/stream"
+
+
+def bearer(user, *scopes: str) -> dict:
+    """`Authorization` for a new API token of `user` (default scopes: every plain one)."""
+    with server_side_write():
+        secret = token_for(_db.session.merge(user), *scopes)
+    return {"Authorization": f"Bearer {secret}"}
+
+
+def token_row(headers: dict) -> ApiToken:
+    secret = headers["Authorization"].removeprefix("Bearer ")
+    return _db.session.query(ApiToken).filter_by(token_hash=api_tokens.hash_secret(secret)).one()
+
+
+def api_stream(live, headers: dict, path: str = API_STREAM) -> EventStream:
+    opened = EventStream("127.0.0.1", live.port, path, headers=headers, timeout=10)
+    assert opened.status == 200, opened.response.read()
+    assert opened.headers["content-type"].startswith("text/event-stream")
+    return opened
+
+
+def stream_closed(opened: EventStream) -> None:
+    """The server ends it for good, saying so (`stream-closed`), and then closes it."""
+    assert opened.next(timeout=5).name == "stream-closed"
+    assert opened.next(timeout=5) is None
+
+
+def test_a_token_opens_the_notification_stream_and_gets_json_events(live, room):
+    _, _, learner, _ = room
+    opened = api_stream(live, bearer(learner, "read"))
+    try:
+        with server_side_write():
+            note = notify(_db.session.merge(learner), "welcome", name="Lena")
+        event = opened.wait_for(lambda e: e.name == "notification", timeout=5)
+        assert event.id == str(note.id)
+        body = json.loads(event.data)
+        assert body["notification"]["id"] == note.id and body["notification"]["kind"] == "welcome"
+        assert body["unread_count"] == 1
+    finally:
+        opened.close()
+
+
+def test_a_token_opens_the_room_socket_with_the_same_membership_rules(live, room):
+    course, creator, learner, _ = room
+    ws = live.open_ws(f"/ws/chat/{course.id}", bearer(learner, "learn"))
+    try:
+        joined(ws)
+        settled(ws)  # it posts as the token's user
+        still_receives(ws, live, creator, course)
+    finally:
+        ws.close()
+    with server_side_write():
+        outsider = factories.make_user()
+    refused = live.open_ws(f"/ws/chat/{course.id}", bearer(outsider, "learn"))
+    exc = closed_with(refused)
+    assert exc.reason == 1008 and "learners" in exc.message
+
+
+def test_a_handshake_with_a_bad_token_or_without_learn_is_refused(live, room):
+    course, _, learner, _ = room
+    path = f"/ws/chat/{course.id}"
+    for headers, status in (({"Authorization": "Bearer lyc_pat_" + "x" * 43}, 401),
+                            ({"Authorization": "Basic dXNlcjpwYXNz"}, 401),
+                            (bearer(learner, "read"), 403)):
+        with pytest.raises(HandshakeRefused) as refused:
+            live.open_ws(path, {**headers, "Cookie": live.cookie_for(_db.session.merge(learner))})
+        assert refused.value.status_code == status  # a cookie beside it does not help
+
+
+def test_revoking_a_token_closes_what_it_opened_and_nothing_else(live, room):
+    course, creator, learner, _ = room
+    headers = bearer(learner)
+    ws, stream_ = live.open_ws(f"/ws/chat/{course.id}", headers), api_stream(live, headers)
+    other_token = bearer(learner)
+    kept_ws, kept_stream = live.open_ws(f"/ws/chat/{course.id}", other_token), api_stream(live, other_token)
+    session_ws = live.connect(learner, course.id)
+    try:
+        for socket_ in (ws, kept_ws, session_ws):
+            settled(socket_)
+        with server_side_write():
+            api_tokens.revoke_token(_db.session.merge(learner), token_row(headers).id)
+        exc = closed_with(ws)
+        assert exc.reason == 1008 and "token was revoked" in exc.message
+        stream_closed(stream_)
+        for socket_ in (kept_ws, session_ws):
+            still_receives(socket_, live, creator, course)
+        with server_side_write():
+            note = notify(_db.session.merge(learner), "welcome", name="still here")
+        assert kept_stream.wait_for(lambda e: e.id == str(note.id), timeout=5)
+    finally:
+        for item in (kept_ws, session_ws):
+            item.close()
+        for item in (stream_, kept_stream):
+            item.close()
+
+
+@pytest.mark.real_services
+def test_revoking_a_token_here_closes_its_socket_and_stream_on_another_process(live, room, second_process):
+    course, _, learner, _ = room
+    headers = bearer(learner)
+    ws = live.open_ws(f"/ws/chat/{course.id}", headers, port=second_process)
+    opened = EventStream("127.0.0.1", second_process, API_STREAM, headers=headers, timeout=10)
+    try:
+        assert opened.status == 200
+        joined(ws)
+        with server_side_write():  # emitted and published here
+            api_tokens.revoke_token(_db.session.merge(learner), token_row(headers).id)
+        assert closed_with(ws).reason == 1008
+        stream_closed(opened)
+    finally:
+        opened.close()
+
+
+def test_ending_every_session_leaves_token_connections_open(live, room):
+    """A password change or "log out everywhere" ends sessions, not tokens (api_tokens.py)."""
+    course, creator, learner, _ = room
+    headers = bearer(learner)
+    ws, stream_ = live.open_ws(f"/ws/chat/{course.id}", headers), api_stream(live, headers)
+    session_ws = live.connect(learner, course.id)
+    try:
+        settled(ws)
+        settled(session_ws)
+        with server_side_write():
+            sessions.end_all_sessions(_db.session.merge(learner))
+        assert closed_with(session_ws).reason == 1008
+        still_receives(ws, live, creator, course)
+        with server_side_write():
+            note = notify(_db.session.merge(learner), "welcome", name="still here")
+        assert stream_.wait_for(lambda e: e.id == str(note.id), timeout=5)
+    finally:
+        ws.close()
+        stream_.close()
+
+
+def test_suspending_the_user_closes_their_token_connections(live, room):
+    course, _, learner, _ = room
+    headers = bearer(learner)
+    ws, stream_ = live.open_ws(f"/ws/chat/{course.id}", headers), api_stream(live, headers)
+    with server_side_write():
+        admin = factories.make_user(permissions=("manage_users",))
+    try:
+        settled(ws)
+        with server_side_write():
+            suspend_user(_db.session.merge(admin), _db.session.merge(learner), reason="spam")
+        assert closed_with(ws).reason == 1008
+        stream_closed(stream_)
+        with pytest.raises(HandshakeRefused) as refused:  # and cannot come back
+            live.open_ws(f"/ws/chat/{course.id}", headers)
+        assert refused.value.status_code == 403
+    finally:
+        stream_.close()
+
+
+def test_a_token_expiring_closes_what_it_opened(live, room):
+    course, _, learner, _ = room
+    headers = bearer(learner)
+    with server_side_write():
+        token_row(headers).expires_at = utcnow() + timedelta(seconds=2)
+    ws, stream_ = live.open_ws(f"/ws/chat/{course.id}", headers), api_stream(live, headers)
+    try:
+        joined(ws)
+        exc = closed_with(ws, timeout=6)
+        assert exc.reason == 1008 and "expired" in exc.message
+        stream_closed(stream_)
+    finally:
+        stream_.close()
+
+
+def test_a_token_connection_has_a_slot_like_any_other(live, room, wait_for):
+    _, _, learner, _ = room
+    opened = api_stream(live, bearer(learner, "read"))
+    assert open_slots(live, learner) == 1
+    opened.close()
+    wait_for(lambda: open_slots(live, learner) == 0, what="the slot freed")
+
+
+def test_which_control_events_end_a_token_connection():
+    by_token = connections.LiveConnection(user_id=1, session_id=None, token_id=5, expires_at=1000.0)
+    assert by_token.ended_by({"type": "tokens.end", "token_ids": [5]})
+    assert by_token.ended_by({"type": "tokens.end", "token_ids": None})  # a suspension
+    assert not by_token.ended_by({"type": "tokens.end", "token_ids": [6]})
+    assert not by_token.ended_by({"type": "session.end", "session_ids": None})  # sessions are not tokens
+    assert not by_token.ended_by({"type": "session.end"})
+    assert by_token.ended_by({"type": "connection.evicted", "connection_ids": [by_token.id]})
+    by_session = connections.LiveConnection(user_id=1, session_id=7)
+    assert not by_session.ended_by({"type": "tokens.end", "token_ids": None})
+    assert not by_token.expired(999.0) and by_token.expired(1000.0) and not by_session.expired(10**12)
+    assert by_token.wait_at_most(25, now=990.0) == 10 and by_session.wait_at_most(25, now=990.0) == 25
+    assert by_token.wait_at_most(25, now=2000.0) == 0.01

@@ -138,7 +138,7 @@ def test_a_stored_notification_is_published_on_its_users_channel(db, learner):
         assert event == {
             "type": "notification", "id": first.id, "kind": "welcome", "label": "Welcome",
             "text": "Welcome to Lyceum, Lena! Browse courses to learn, or create your own to teach.",
-            "url": "/dashboard", "unread": 1}
+            "url": "/dashboard", "unread": 1, "created_at": first.created_at.isoformat()}
         assert f'id="toast-{first.id}"' in html and 'id="unread-badge"' in html
         second = notify(learner, "welcome", name="Lena")
         db.session.commit()

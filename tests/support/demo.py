@@ -8,7 +8,7 @@ TABLES = ("users", "admin_permission", "course", "section", "lesson", "enrollmen
           "quiz_attempt", "review", "discussion_thread", "discussion_post", "certificate",
           "purchase_order", "ledger_transaction", "ledger_entry", "payment_event", "refund",
           "dispute", "payout_account", "payout", "chat_message", "conversation", "direct_message",
-          "notification")
+          "notification", "oauth_client")
 WITH_STATUS = ("course", "purchase_order", "payment_event", "refund", "dispute", "payout")
 
 # A finished demo, counted by `demo_counts`.
@@ -17,7 +17,7 @@ COMPLETE_DEMO = {
     "lesson_progress": 5, "quiz_attempt": 1, "review": 1, "discussion_thread": 1,
     "discussion_post": 2, "certificate": 1, "purchase_order": 7, "ledger_transaction": 12,
     "ledger_entry": 32, "payment_event": 8, "refund": 1, "dispute": 1, "payout_account": 1,
-    "payout": 1, "chat_message": 3, "conversation": 1, "direct_message": 2, "notification": 35,
+    "payout": 1, "chat_message": 3, "conversation": 1, "direct_message": 2, "notification": 35, "oauth_client": 1,
     "course.draft": 1, "course.published": 3, "course.under_review": 1,
     "purchase_order.paid": 6, "purchase_order.refunded": 1, "payment_event.applied": 8,
     "refund.succeeded": 1, "dispute.open": 1, "payout.paid": 1,

@@ -189,6 +189,46 @@ def test_a_creator_does_not_review_their_own_course(client, login, creator, cour
     assert count(Review) == 0
 
 
+def test_a_learner_deletes_their_review(client, login, learner, stranger, course):
+    enroll(learner, course)
+    enroll(stranger, course)
+    written(learner, course, 1)
+    written(stranger, course, 5)
+    login(learner)
+    assert "Delete my review" in text(client.get(reviews_url(course)))
+    resp = client.post(reviews_url(course) + "/delete")
+    assert resp.status_code == 302 and resp.headers["Location"] == reviews_url(course)
+    assert count(Review, Review.learner_id == learner.id) == 0
+    stats = fresh(CourseStats, course.id)
+    assert (stats.rating_count, stats.rating_sum, stats.rating_1) == (1, 5, 0)
+    assert "Your review was deleted." in text(client.get(reviews_url(course)))
+
+
+def test_deleting_a_review_that_is_not_there_is_404(client, login, learner, stranger, course):
+    enroll(stranger, course)
+    written(stranger, course, 5)
+    login(learner)
+    assert "Delete my review" not in text(client.get(reviews_url(course)))
+    assert client.post(reviews_url(course) + "/delete").status_code == 404  # another learner's stays
+    assert count(Review) == 1
+
+
+def test_a_refunded_learner_may_still_delete_their_review(client, login, learner, course):
+    enroll(learner, course)
+    written(learner, course, 2)
+    revoked(learner, course)
+    login(learner)
+    body = text(client.get(reviews_url(course)))
+    assert "Delete my review" in body and "Update review" not in body
+    assert client.post(reviews_url(course) + "/delete").status_code == 302
+    assert count(Review) == 0
+
+
+def test_deleting_a_review_needs_an_account(client, course):
+    resp = client.post(reviews_url(course) + "/delete")
+    assert resp.status_code == 302 and resp.headers["Location"].startswith("/auth/login")
+
+
 def test_a_completed_learner_review_shows_their_progress(client, login, learner, course):
     complete(learner, course)
     login(learner)

@@ -14,9 +14,17 @@ bp = Blueprint("api", __name__)
 
 from app.blueprints.api import (  # noqa: E402
     catalog,  # noqa: F401
+    certificates,  # noqa: F401
     conventions,  # noqa: F401
+    discussions,  # noqa: F401
     docs,  # noqa: F401
     earnings,  # noqa: F401
+    learning,  # noqa: F401
     me,  # noqa: F401
+    messaging,  # noqa: F401
     money,  # noqa: F401
+    quizzes,  # noqa: F401
+    reviews,  # noqa: F401
+    studio,  # noqa: F401
+    studio_curriculum,  # noqa: F401
 )

@@ -14,9 +14,10 @@ import time
 from flask import current_app, g, request
 from limits import parse_many
 
-from app.accounts.bearer import resolve_bearer
+from app.accounts.bearer import token_from_header
 from app.blueprints.api import bp
 from app.blueprints.api.problems import problem
+from app.blueprints.bearer import grant_for
 from app.extensions import csrf, limiter
 
 csrf.exempt(bp)
@@ -29,10 +30,10 @@ def authenticate() -> None:
     g.api_grant = None
     header = request.headers.get("Authorization")
     if header is not None:
-        scheme, _, token = header.partition(" ")
-        if scheme.lower() != "bearer" or not token.strip():
+        token = token_from_header(header)
+        if token is None:
             raise problem(401, "Send the token as `Authorization: Bearer <token>`.", headers=UNAUTHENTICATED)
-        g.api_grant = resolve_bearer(token.strip())  # AccountSuspended: a 403 naming the reason
+        g.api_grant = grant_for(token)  # AccountSuspended: a 403 naming the reason
         if g.api_grant is None:
             raise problem(401, "This token is unknown, expired or revoked.", headers=UNAUTHENTICATED)
     _count_against_rate_limit()
@@ -74,7 +75,9 @@ def finish(resp):
     resp.headers.update(_rate_headers(g.get("api_rate")))
     resp.vary.add("Authorization")
     # Every answer is revalidated: a token's view of a course (enrolled, owner) may change.
-    resp.headers["Cache-Control"] = "private, no-cache" if g.get("api_grant") else "no-cache"
+    # (An event stream keeps its own: "no-transform" keeps proxies from buffering it.)
+    if resp.mimetype != "text/event-stream":
+        resp.headers["Cache-Control"] = "private, no-cache" if g.get("api_grant") else "no-cache"
     if request.method in ("GET", "HEAD") and resp.status_code == 200 and not resp.is_streamed:
         resp.add_etag()
         resp.make_conditional(request)

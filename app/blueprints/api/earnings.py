@@ -1,6 +1,6 @@
 """A creator's money, as the studio's earnings page shows it: the balances, the sales with
 their commission and state, the payout account, withdrawals and their status; and the
-price → commission → creator share split the course editor shows (the same services:
+price → commission → creator share split at the platform's rate (the same services:
 app/analytics/finance.py, app/commerce/orders.py, payouts.py, commission.py)."""
 from __future__ import annotations
 
@@ -16,9 +16,9 @@ from app.blueprints.api.cursors import decode_cursor, encode_cursor
 from app.blueprints.api.openapi import ApiModel, CursorQuery, Page, operation
 from app.blueprints.api.problems import problem
 from app.blueprints.api.schemas import Amount, Time
-from app.catalog import courses, editing
+from app.catalog import courses
 from app.commerce import orders, payouts
-from app.commerce.commission import global_rate_bps, split_for_course, split_price
+from app.commerce.commission import global_rate_bps, split_price
 from app.commerce.models import Order, Payout, PayoutAccount
 from app.extensions import db
 
@@ -101,10 +101,8 @@ class Withdrawal(ApiModel):
     currency: str = Field(min_length=3, max_length=3, description=f"Payouts are in {payouts.PAYOUT_CURRENCY}")
 
 
-class SplitQuery(ApiModel):
+class CommissionSplitQuery(ApiModel):
     price_minor: int = Field(ge=0, le=10_000_000_000, description="The price, in minor units")
-    course_id: int | None = Field(None, ge=1, le=2**31 - 1,
-                                  description="One of your courses: its own rate and currency apply")
 
 
 class PriceSplit(ApiModel):
@@ -228,19 +226,16 @@ def payout_request(json: Withdrawal):
 # --- the split -----------------------------------------------------------------------------
 
 @bp.get("/commission/split")
-@operation(tags=[TAG_EARNINGS], scope="read", query=SplitQuery, model=PriceSplit, not_found=True)
-def price_split(query: SplitQuery):
+@operation(tags=[TAG_EARNINGS], scope="read", query=CommissionSplitQuery, model=PriceSplit)
+def price_split(query: CommissionSplitQuery):
     """What a price leaves me
 
-    The course editor's live split: the price, the platform's commission and your share,
-    at the platform's current rate, or at your course's own rate with `course_id`. The price
-    must be one a course may have (0 for free, or between the minimum and maximum)."""
-    price = courses.clean_price(query.price_minor)
-    if query.course_id is not None:
-        course = editing.access_course_for_edit(g.api_grant.user, query.course_id)
-        split, currency = split_for_course(course, price), course.currency
-    else:
-        split, currency = split_price(price, global_rate_bps()), current_app.config["DEFAULT_CURRENCY"]
+    The split the course editor shows beside a price: the price, the platform's commission
+    at its current rate and your share, in the currency of new courses. The price must be one
+    a course may have (0 for free, or between the minimum and maximum). For one of your
+    courses, at its own rate: GET /api/v1/studio/courses/{course_id}/split."""
+    split = split_price(courses.clean_price(query.price_minor), global_rate_bps())
+    currency = current_app.config["DEFAULT_CURRENCY"]
     return PriceSplit(price=Amount.of(split.price, currency), commission_rate_bps=split.rate_bps,
                       commission=Amount.of(split.commission, currency),
                       creator_share=Amount.of(split.creator_share, currency))

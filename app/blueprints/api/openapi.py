@@ -93,39 +93,60 @@ class CursorQuery(ApiModel):
 
 # The problem responses a route can give, by what it declares.
 _ALWAYS = {"HTTP_429": Problem}
+_STREAMS: set[str] = set()  # operation ids of the routes answering with an event stream
 _WITH_TOKEN = {"HTTP_401": Problem, "HTTP_403": Problem}
 
 
 def operation(*, tags: list[str], scope: str | None = None, token: bool = False, ok: int = 200,
               model: type | None = None, query: type | None = None, json: type | None = None,
+              form: type | None = None,
               idempotent: bool = False, not_found: bool = False, conflict: bool = False,
-              optional_token: bool = False) -> Callable:
+              optional_token: bool = False, stream: str | None = None) -> Callable:
     """Declare an API route.
 
     `scope`: the token must hold it; `token`: any token will do (None and False: public;
     with `optional_token` a token, when sent, may show more). `ok`/`model`: the success
     status and its body model (None: no body).
-    `query`/`json`: the models of the query string and the JSON body. `idempotent`: a POST
+    `query`/`json`/`form`: the models of the query string, a JSON body and a multipart
+    form (an upload: the view reads the file from `request.files`). `idempotent`: a POST
     that creates or moves money; it needs an `Idempotency-Key` header and a repeat gets the
     first response. `not_found`/`conflict`: the route can answer 404/409.
+    `stream`: the route answers with a `text/event-stream` (no model); the text describes
+    its events. spectree would read a streamed response whole to check it, so the view's
+    response goes around spectree's response handling (the request is still validated).
     """
     statuses: dict[str, Any] = {f"HTTP_{ok}": model} if model is not None else {}
+    if stream is not None:
+        statuses[f"HTTP_{ok}"] = (None, stream)
     if scope is not None or token or optional_token:
         statuses |= _WITH_TOKEN
     if not_found:
         statuses["HTTP_404"] = Problem
     if conflict or idempotent:
         statuses["HTTP_409"] = Problem
-    if json is not None:
+    if json is not None or form is not None:
         statuses["HTTP_415"] = Problem
+    if form is not None:
+        statuses["HTTP_413"] = Problem
     statuses |= _ALWAYS
-    response = Response(*([] if model is not None else [f"HTTP_{ok}"]), **statuses)
+    response = Response(*([] if model is not None or stream is not None else [f"HTTP_{ok}"]), **statuses)
     security = [{"bearer": []}, {"oauth2": [scope] if scope else []}] if scope or token else None
 
     def decorate(view: Callable) -> Callable:
-        validated = spec.validate(query=query, json=json, resp=response, tags=tags, security=security,
-                                  headers=IdempotencyKey if idempotent else None,
-                                  operation_id=f"{view.__module__.rsplit('.', 1)[-1]}_{view.__name__}")(view)
+        # "<module>_<function>": the operationId, and the endpoint (`api.studio_cover`), so two
+        # resource modules may both have a `detail` view.
+        name = f"{view.__module__.rsplit('.', 1)[-1]}_{view.__name__}"
+        inner = view
+        if stream is not None:
+            _STREAMS.add(name)
+
+            @wraps(view)
+            def inner(*args, **kwargs):
+                g.api_stream = view(*args, **kwargs)
+                return "", ok  # what spectree sees; `guarded` answers with the stream
+
+        validated = spec.validate(query=query, json=json, form=form, resp=response, tags=tags, security=security,
+                                  headers=IdempotencyKey if idempotent else None, operation_id=name)(inner)
 
         @wraps(validated)
         def guarded(*args, **kwargs):
@@ -133,10 +154,16 @@ def operation(*, tags: list[str], scope: str | None = None, token: bool = False,
                 require_scope(scope)
             if json is not None and request.mimetype != "application/json":
                 raise problem(415, "Send the body as JSON, with `Content-Type: application/json`.")
+            if form is not None and request.mimetype != "multipart/form-data":
+                raise problem(415, "Send the file as `multipart/form-data`.")
             if idempotent:
                 return replay_or_run(g.api_grant, lambda: validated(*args, **kwargs))
+            if stream is not None:
+                validated(*args, **kwargs)
+                return g.pop("api_stream")
             return validated(*args, **kwargs)
 
+        guarded.__name__ = name
         return guarded
 
     return decorate
@@ -155,12 +182,17 @@ def require_scope(scope: str | None) -> None:
 
 
 def openapi_document() -> dict:
-    """The OpenAPI 3.1 document: spectree's, with our server URL, and problem details
-    declared as `application/problem+json` (spectree names every body application/json)."""
+    """The OpenAPI 3.1 document: spectree's, with our server URL, problem details declared
+    as `application/problem+json` (spectree names every body application/json), and event
+    streams as `text/event-stream`."""
     doc = copy.deepcopy(spec.spec)
     doc["servers"] = [{"url": "/", "description": "This Lyceum"}]
     for path_item in doc["paths"].values():
         for op in path_item.values():
+            if op.get("operationId") in _STREAMS:
+                for status, response in op["responses"].items():
+                    if status.startswith("2"):
+                        response["content"] = {"text/event-stream": {"schema": {"type": "string"}}}
             for status, response in op.get("responses", {}).items():
                 content = response.get("content", {})
                 if status.startswith(("4", "5")) and "application/json" in content:

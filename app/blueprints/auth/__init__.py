@@ -2,4 +2,4 @@ from flask import Blueprint
 
 bp = Blueprint("auth", __name__)
 
-from app.blueprints.auth import views  # noqa: E402,F401
+from app.blueprints.auth import api_tokens, views  # noqa: E402,F401

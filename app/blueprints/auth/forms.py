@@ -2,8 +2,18 @@ from __future__ import annotations
 
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
-from wtforms import BooleanField, EmailField, PasswordField, StringField, TextAreaField
+from wtforms import (
+    BooleanField,
+    EmailField,
+    PasswordField,
+    SelectField,
+    SelectMultipleField,
+    StringField,
+    TextAreaField,
+)
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length
+from wtforms.widgets import CheckboxInput, ListWidget
 
 
 class SignupForm(FlaskForm):
@@ -58,3 +68,16 @@ class DeleteAccountForm(FlaskForm):
 
 class EmptyForm(FlaskForm):
     """A CSRF-protected button."""
+
+
+class ApiTokenForm(FlaskForm):
+    """A new personal access token. The service checks every value (accounts/api_tokens.py),
+    so its messages, not WTForms' generic ones, reach the form; the view sets the scope
+    choices to those the user may grant."""
+
+    name = StringField("Name", description="What the token is for, e.g. “grading script on my laptop”.")
+    scopes = SelectMultipleField("Scopes", default=["read"], validate_choice=False,
+                                 widget=ListWidget(prefix_label=False), option_widget=CheckboxInput())
+    expires_in_days = SelectField("Expires after", default="30", validate_choice=False,
+                                  choices=[SelectChoice("7", "7 days"), SelectChoice("30", "30 days"),
+                                           SelectChoice("90", "90 days"), SelectChoice("365", "1 year")])

@@ -4,12 +4,11 @@ from __future__ import annotations
 
 from flask import request
 from flask_login import current_user, login_user, logout_user
-from sqlalchemy.exc import OperationalError
 
 from app.accounts import sessions
 from app.accounts.models import User
 from app.blueprints.htmx import client_ip
-from app.dbtypes import is_sqlite_lock_upgrade, utcnow, writing
+from app.dbtypes import bookkeeping, utcnow
 from app.extensions import db
 
 
@@ -18,28 +17,9 @@ def load_user(token: str) -> User | None:
 
     One SELECT per request. The rare write (last_seen_at once a minute, an expired session
     ended) is committed at once when nothing else of the request is in the transaction yet,
-    which is the usual case: the user is loaded first. Otherwise it rides on the request's
-    own commit, or waits for the next request."""
-    session = db.session()
-    untouched = not session.in_transaction()
-    try:
-        resumed = sessions.resume_session(token, now=utcnow(), ip=client_ip())
-    except OperationalError as exc:
-        if not (untouched and is_sqlite_lock_upgrade(exc)):
-            raise
-        # SQLite (the embedded default): this page's transaction read the session, then
-        # came to write last_seen_at while another request held the write lock, which a
-        # read transaction may not wait for. Again, in one that takes the lock first.
-        session.rollback()
-        with writing():
-            resumed = sessions.resume_session(token, now=utcnow(), ip=client_ip())
-    if resumed.wrote and untouched:
-        keep = session.expire_on_commit
-        session.expire_on_commit = False  # the loaded user stays loaded: no reload per page
-        try:
-            session.commit()
-        finally:
-            session.expire_on_commit = keep
+    which is the usual case: the user is loaded first (dbtypes.bookkeeping)."""
+    resumed = bookkeeping(lambda: sessions.resume_session(token, now=utcnow(), ip=client_ip()),
+                          wrote=lambda resumed: resumed.wrote)
     return resumed.user
 
 

@@ -5,4 +5,4 @@ from flask import Blueprint
 
 bp = Blueprint("chat", __name__)
 
-from app.blueprints.chat import direct, origin, room_socket, rooms  # noqa: E402,F401
+from app.blueprints.chat import direct, origin, room_socket, rooms, socket_auth  # noqa: E402,F401

@@ -3,8 +3,11 @@ out-of-band fragments and posts the frames the send form sends (`{"body": …}`)
 
 Membership is checked when the socket opens and again on every message; a refund, a ban,
 a suspension or a revoked session closes it (POLICY_VIOLATION), a server shutdown too
-(SERVICE_RESTART: the page reconnects). Writing to the socket — and the fast path, which
-lets the bus's listener write chat messages itself — is app/messaging/transport/'s.
+(SERVICE_RESTART: the page reconnects). A client that is not a browser may open it with an
+API token instead of the session cookie (`Authorization: Bearer …` on the handshake, with the
+`learn` scope: socket_auth.py); revoking or the expiry of that token closes it the same way.
+Writing to the socket — and the fast path, which lets the bus's listener write chat messages
+itself — is app/messaging/transport/'s.
 """
 from __future__ import annotations
 
@@ -30,6 +33,7 @@ from app.blueprints.chat.fragments import (
     render_live,
     variant_for,
 )
+from app.blueprints.chat.socket_auth import socket_grant
 from app.blueprints.streaming import SLOT_HEARTBEATS, open_live_connection, release_db, resume_id
 from app.dbtypes import writing
 from app.errors import DomainError, NotAllowed, NotFound
@@ -48,6 +52,10 @@ from app.messaging.transport.websocket import (
 from app.observability.metrics import CHAT_SOCKET, connection_closed, connection_opened
 
 log = logging.getLogger(__name__)
+
+CONTROL_REASONS = {connections.SESSION_END: "Your session ended.",
+                   connections.TOKENS_END: "Your API token was revoked.",
+                   connections.EVICTED: "Too many pages are open: this one was closed."}
 
 
 class RoomSocket:
@@ -80,7 +88,11 @@ class RoomSocket:
             release_db()  # hold no connection (on SQLite, no lock) while waiting for events
             self.sub.done()  # caught up: live messages may now go out from the listener
             while not self.sub.closed:
-                event = self.sub.get(timeout=max(next_beat - time.monotonic(), 0.01))
+                wait = max(next_beat - time.monotonic(), 0.01)
+                event = self.sub.get(timeout=self.conn.wait_at_most(wait, time.time()))
+                if self.conn.expired(time.time()):
+                    self._close(POLICY_VIOLATION, "Your API token expired.")
+                    return
                 if time.monotonic() >= next_beat:  # a busy room still refreshes presence
                     next_beat = time.monotonic() + presence.REFRESH_SECONDS
                     self._heartbeat()
@@ -162,8 +174,7 @@ class RoomSocket:
             self._send(live_notice("You are muted in this room: you can read but not post."))
         elif kind in connections.CONTROL:
             if self.conn.ended_by(event):
-                return self._close(POLICY_VIOLATION, "Your session ended." if kind == connections.SESSION_END
-                                   else "Too many pages are open: this one was closed.")
+                return self._close(POLICY_VIOLATION, CONTROL_REASONS[kind])
         elif kind == "local.send":  # from this socket's receive loop
             self._send(event["html"])
         elif kind == "local.close":
@@ -247,7 +258,11 @@ def announce_presence(course_id: int) -> None:
 
 @sock.route("/ws/chat/<int:course_id>", bp=bp)
 def room_socket(ws, course_id: int):
-    actor = current_user._get_current_object() if current_user.is_authenticated else None
+    grant = socket_grant()  # an API client's token, checked before the handshake; else the session
+    if grant is not None:
+        actor = grant.user
+    else:
+        actor = current_user._get_current_object() if current_user.is_authenticated else None
     try:
         if actor is None:
             raise NotAllowed("join this room: log in first")
@@ -259,10 +274,11 @@ def room_socket(ws, course_id: int):
         ws.close(reason=POLICY_VIOLATION, message=close_reason(exc.message))
         return
     socket = RoomSocket(ws, course, actor, fast=fast_path_on(current_app.config))
-    session_id = getattr(actor, "session_id", None)  # the contract with accounts
+    session_id = getattr(actor, "session_id", None) if grant is None else None  # the contract with accounts
     release_db()
     socket.sub = bus().subscribe([course_chat(course_id), user_notify(socket.user_id)])
-    socket.conn = open_live_connection(socket.user_id, session_id, heartbeat=presence.REFRESH_SECONDS)
+    socket.conn = open_live_connection(socket.user_id, session_id, heartbeat=presence.REFRESH_SECONDS,
+                                       grant=grant)
     if socket.writer.fast:
         # The listener renders a message's frame (once per variant) in this request's context.
         socket.render_frame = copy_current_request_context(live_frame)

@@ -265,11 +265,7 @@ def reviews_page(course, status: int = 200, **extra):
 
 @bp.get("/<int:course_id>/reviews")
 def course_reviews(course_id: int):
-    course = get_course(course_id)
-    if course.status != "published" and not (current_user.is_authenticated and (
-            course.creator_id == current_user.id or active_enrollment(current_user, course))):
-        raise NotFound("No such course.")
-    return reviews_page(course)
+    return reviews_page(reviews.access_course_reviews(current_user, course_id))
 
 
 @bp.post("/<int:course_id>/reviews")
@@ -285,6 +281,15 @@ def review_write(course_id: int):
         return reviews_page(course, 422, errors={exc.field or "review": exc.message}, typed=dict(form))
     flash("Thanks for your review!", "success")
     return redirect(url_for("learn.course_reviews", course_id=course.id))
+
+
+@bp.post("/<int:course_id>/reviews/delete")
+@login_required
+def review_delete(course_id: int):
+    reviews.delete_review(current_user, reviews.access_course_reviews(current_user, course_id))
+    db.session.commit()
+    flash("Your review was deleted.", "success")
+    return redirect(url_for("learn.course_reviews", course_id=course_id))
 
 
 @bp.post("/reviews/<int:review_id>/reply")

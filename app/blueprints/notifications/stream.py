@@ -8,16 +8,13 @@ from __future__ import annotations
 
 from types import SimpleNamespace
 
-import sqlalchemy as sa
 from flask import Response
 from flask_login import current_user
 
 from app.blueprints.notifications import bp
 from app.blueprints.streaming import event_stream, release_db, resume_id
-from app.extensions import db
 from app.messaging import channels
-from app.messaging.models import Notification
-from app.messaging.notifications import unread_count
+from app.messaging.notifications import latest_id, notifications_after, unread_count
 from app.messaging.subscribers import notification_event, toast_html
 from app.messaging.transport.sse import SSEEvent
 
@@ -28,8 +25,7 @@ EVENT = "notification"  # the `sse-swap` name in layouts/base.html
 @bp.app_template_global()
 def latest_notification_id(user) -> int:
     """The newest notification `user` has (0 if none): where a page's stream starts."""
-    return db.session.scalar(sa.select(sa.func.max(Notification.id))
-                             .where(Notification.user_id == user.id)) or 0
+    return latest_id(user)
 
 
 def _toast(item: dict) -> SSEEvent:
@@ -55,14 +51,11 @@ def stream():
     def backlog(after_id: int | None) -> list[SSEEvent]:
         if after_id is None:
             return []
-        rows = db.session.scalars(
-            sa.select(Notification)
-            .where(Notification.user_id == me.id, Notification.id > after_id)
-            .order_by(Notification.id.desc()).limit(BACKLOG_LIMIT)).all()
+        rows = notifications_after(me, after_id, limit=BACKLOG_LIMIT)
         if not rows:
             return []
         unread = unread_count(me)
-        return [_toast(notification_event(note, unread)) for note in reversed(rows)]
+        return [_toast(notification_event(note, unread)) for note in rows]
 
     def render(event: dict) -> list[SSEEvent]:
         if event.get("type") != "notification" or not isinstance(event.get("id"), int):

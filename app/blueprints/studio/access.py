@@ -4,15 +4,13 @@ signed-in creator may edit it, is the catalog's rule (app/catalog/editing.py).
 """
 from __future__ import annotations
 
-from flask import request
 from flask_login import login_required
 
+from app.blueprints.limits import raise_upload_cap
 from app.blueprints.studio import bp
-from app.catalog.media import max_bytes
+from app.catalog.media import lesson_upload_limit, max_bytes
 from app.catalog.models import Lesson
 from app.extensions import db
-
-UPLOAD_FORM_SLACK = 64 * 1024  # multipart boundaries and the CSRF field around the file
 
 
 @bp.url_value_preprocessor
@@ -27,13 +25,9 @@ def upload_limit(endpoint: str | None, values: dict | None) -> None:
     if endpoint == "studio.cover_upload":
         limit = max_bytes("image")
     elif endpoint == "studio.lesson_media" and values:
-        lesson = db.session.get(Lesson, values.get("lesson_id"))
-        if lesson is not None and lesson.kind in ("video", "pdf"):
-            limit = max_bytes(lesson.kind)
-        elif lesson is not None:  # text and quiz lessons take no file (the view says so)
-            limit = min(max_bytes("video"), max_bytes("pdf"))
+        limit = lesson_upload_limit(db.session.get(Lesson, values.get("lesson_id")))
     if limit is not None:
-        request.max_content_length = limit + UPLOAD_FORM_SLACK
+        raise_upload_cap(limit)
 
 
 @bp.before_request

@@ -8,6 +8,7 @@ from app.accounts.models import ApiToken
 from app.dbtypes import utcnow
 from app.extensions import db
 from tests.support.api import ApiClient, assert_problem
+from tests.support.oauth import obtain_tokens, register
 
 
 def test_me_without_a_token_is_a_401_problem(anonymous):
@@ -69,3 +70,26 @@ def test_a_suspended_users_token_stops_at_once(client, api, learner):
 def test_unknown_api_address_is_a_problem(anonymous):
     assert_problem(anonymous.get("/api/v1/nothing-here"), 404)
     assert_problem(ApiClient(anonymous.client).post("/api/v1/me"), 405)
+
+
+def test_a_call_records_when_the_token_was_last_used(api, learner):
+    caller = api(learner)
+    token = db.session.query(ApiToken).filter_by(user_id=learner.id).one()
+    assert token.last_used_at is None
+    assert caller.get("/api/v1/courses").status_code == 200
+    db.session.refresh(token)
+    assert token.last_used_at is not None
+
+
+def test_an_oauth_access_token_speaks_for_its_user_until_revoked(client, login, learner):
+    app_client = register(scopes="read learn").client
+    login(learner)
+    tokens = obtain_tokens(client, app_client, scope="read")
+    caller = ApiClient(client, tokens["access_token"])
+    me = caller.get("/api/v1/me").get_json()
+    assert me["id"] == learner.id
+    assert me["token"] == {"kind": "oauth", "scopes": ["read"], "client_id": app_client.client_id}
+    assert_problem(caller.post("/api/v1/enrollments", json={"course_id": 1}), 403)  # no `learn` scope
+    resp = client.post("/oauth/revoke", data={"token": tokens["access_token"], "client_id": app_client.client_id})
+    assert resp.status_code == 200
+    assert_problem(caller.get("/api/v1/me"), 401)
