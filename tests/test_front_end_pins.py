@@ -27,7 +27,8 @@ def test_every_front_end_package_is_pinned_exactly_and_locked_at_that_version():
     assert root["devDependencies"] == MANIFEST["devDependencies"]
     served = [target for *_, files in packages for target in files.values()]
     assert len(served) == len(set(served))
-    assert {"htmx.min.js", "sse.min.js", "ws.min.js", "pico.min.css", "axe.min.js"} <= set(served)
+    assert {"htmx.min.js", "sse.min.js", "ws.min.js", "pico.min.css", "axe.min.js",
+            "swagger-ui-bundle.js", "swagger-ui.css"} <= set(served)
 
 
 def test_a_range_a_version_the_lock_lacks_or_a_package_without_files_is_refused():

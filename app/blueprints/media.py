@@ -7,6 +7,11 @@ from urllib.parse import quote
 
 from flask import Response, abort, redirect, request
 
+from app.catalog import media
+from app.catalog.queries import get_lesson
+from app.extensions import db
+from app.learning import deliveries
+from app.learning.queries import active_enrollment
 from app.storage import get_storage
 
 # One byte range. The unit is case-insensitive (RFC 9110 §14.1).
@@ -133,4 +138,19 @@ def _unsatisfiable(size: int) -> Response:
     resp.headers["Content-Range"] = f"bytes */{size}"
     resp.headers["Accept-Ranges"] = "bytes"
     resp.headers["X-Content-Type-Options"] = "nosniff"
+    return resp
+
+
+def send_lesson_media(actor, lesson_id: int) -> Response:
+    """A lesson's video or PDF, Range-served, for whoever `can_view_lesson` allows (the
+    enrolled too): for the player's <video> and <object> and for API clients alike. A file
+    (or part of it) that goes to an enrolled learner counts for the refund rule."""
+    enrolled = active_enrollment(actor, get_lesson(lesson_id).course) is not None
+    lesson, asset = media.access_lesson_media(actor, lesson_id, enrolled=enrolled)
+    public = lesson.is_free_preview and lesson.course.status == "published"
+    resp = send_stored(asset.storage_key, asset.content_type, filename=asset.original_name,
+                       cache="public, max-age=3600" if public else NO_STORE)
+    if enrolled and request.method == "GET" and resp.status_code in (200, 206, 302):
+        deliveries.record_delivery(actor, lesson, "file")
+        db.session.commit()
     return resp

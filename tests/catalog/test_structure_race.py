@@ -73,7 +73,7 @@ def test_a_move_after_another_tab_moved_the_lesson_to_another_section(outline):
     with tab(app) as b:
         lesson = b.get(Lesson, last_of_first)
         actor = b.get(User, creator_id)
-        assert lesson.section.course.id == course_id  # what `owned_lesson` loads
+        assert lesson.section.course.id == course_id  # what `editing.access_lesson_for_edit` loads
         with tab(app) as a:
             structure.move_lesson(a.get(User, creator_id), a.get(Lesson, last_of_first), "down")
             a.commit()

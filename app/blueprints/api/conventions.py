@@ -75,10 +75,11 @@ def finish(resp):
     resp.headers.update(_rate_headers(g.get("api_rate")))
     resp.vary.add("Authorization")
     # Every answer is revalidated: a token's view of a course (enrolled, owner) may change.
-    # (An event stream keeps its own: "no-transform" keeps proxies from buffering it.)
-    if resp.mimetype != "text/event-stream":
+    # (A stream keeps its own: an event stream's "no-transform" keeps proxies from buffering
+    # it, a file's says whether it is public.)
+    if not g.get("api_streamed"):
         resp.headers["Cache-Control"] = "private, no-cache" if g.get("api_grant") else "no-cache"
-    if request.method in ("GET", "HEAD") and resp.status_code == 200 and not resp.is_streamed:
+    if request.method in ("GET", "HEAD") and resp.status_code == 200 and not g.get("api_streamed"):
         resp.add_etag()
         resp.make_conditional(request)
     return resp

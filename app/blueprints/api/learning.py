@@ -18,6 +18,7 @@ from app.blueprints.api.catalog import LessonKind
 from app.blueprints.api.keysets import cursor_after, position_after
 from app.blueprints.api.openapi import ApiModel, CursorQuery, Page, operation
 from app.blueprints.api.schemas import Person, Time
+from app.blueprints.media import send_lesson_media
 from app.catalog.models import QUESTION_KINDS, Course
 from app.catalog.queries import get_course
 from app.dbtypes import utcnow, writes_on_get
@@ -182,6 +183,17 @@ def lesson_content(course_id: int, lesson_id: int):
     return _lesson(access)
 
 
+@bp.get("/lessons/<int:lesson_id>/media")
+@operation(tags=[TAG], optional_token=True, not_found=True, stream="The lesson's video or PDF; `Range` gives a 206",
+           media_types=("video/mp4", "video/webm", "application/pdf"))
+def lesson_media(lesson_id: int):
+    """A lesson's video or PDF
+
+    For its learners, and for anyone when the lesson is a free preview; the same file and
+    rules as the player, Range requests included. It counts as delivered for the refund rule."""
+    return send_lesson_media(g.api_grant.user if g.api_grant else None, lesson_id)
+
+
 @bp.post("/courses/<int:course_id>/lessons/<int:lesson_id>/complete")
 @operation(tags=[TAG], scope="learn", model=CourseProgressFigures, not_found=True)
 def lesson_complete(course_id: int, lesson_id: int):
@@ -262,7 +274,7 @@ def _lesson(access: progress.LessonAccess) -> LessonContent:
         id=lesson.id, course_id=access.course.id, title=lesson.title, kind=lesson.kind,
         duration_seconds=lesson.duration_seconds, is_free_preview=lesson.is_free_preview,
         body=lesson.body if lesson.kind == "text" else None,
-        media_url=url_for("catalog.lesson_media", lesson_id=lesson.id) if has_file else None,
+        media_url=url_for("api.learning_lesson_media", lesson_id=lesson.id) if has_file else None,
         quiz=quiz, enrolled=enrolled is not None,
         completed=enrolled is not None and lesson.id in completed_lesson_ids(enrolled),
         position_seconds=progress.saved_position(enrolled, lesson),

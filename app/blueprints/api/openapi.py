@@ -91,9 +91,11 @@ class CursorQuery(ApiModel):
     limit: int = Field(20, ge=1, le=100, description="Items per page")
 
 
-# The problem responses a route can give, by what it declares.
-_ALWAYS = {"HTTP_429": Problem}
-_STREAMS: set[str] = set()  # operation ids of the routes answering with an event stream
+# The problem responses a route can give, by what it declares. Every route can answer 400:
+# the site refuses a request carrying a NUL character before any view (security.py).
+_ALWAYS = {"HTTP_400": Problem, "HTTP_429": Problem}
+# Operation ids of the routes answering with a stream (events, a file), and its media types.
+_STREAMS: dict[str, tuple[str, ...]] = {}
 _WITH_TOKEN = {"HTTP_401": Problem, "HTTP_403": Problem}
 
 
@@ -101,7 +103,8 @@ def operation(*, tags: list[str], scope: str | None = None, token: bool = False,
               model: type | None = None, query: type | None = None, json: type | None = None,
               form: type | None = None,
               idempotent: bool = False, not_found: bool = False, conflict: bool = False,
-              optional_token: bool = False, stream: str | None = None) -> Callable:
+              optional_token: bool = False, stream: str | None = None,
+              media_types: tuple[str, ...] = ("text/event-stream",)) -> Callable:
     """Declare an API route.
 
     `scope`: the token must hold it; `token`: any token will do (None and False: public;
@@ -111,9 +114,10 @@ def operation(*, tags: list[str], scope: str | None = None, token: bool = False,
     form (an upload: the view reads the file from `request.files`). `idempotent`: a POST
     that creates or moves money; it needs an `Idempotency-Key` header and a repeat gets the
     first response. `not_found`/`conflict`: the route can answer 404/409.
-    `stream`: the route answers with a `text/event-stream` (no model); the text describes
-    its events. spectree would read a streamed response whole to check it, so the view's
-    response goes around spectree's response handling (the request is still validated).
+    `stream`: the route answers with a stream of `media_types` (events, a file; no model);
+    the text describes it. spectree would read a streamed response whole to check it, so
+    the view's response goes around spectree's response handling (the request is still
+    validated), and it gets no ETag.
     """
     statuses: dict[str, Any] = {f"HTTP_{ok}": model} if model is not None else {}
     if stream is not None:
@@ -138,7 +142,7 @@ def operation(*, tags: list[str], scope: str | None = None, token: bool = False,
         name = f"{view.__module__.rsplit('.', 1)[-1]}_{view.__name__}"
         inner = view
         if stream is not None:
-            _STREAMS.add(name)
+            _STREAMS[name] = media_types
 
             @wraps(view)
             def inner(*args, **kwargs):
@@ -160,6 +164,7 @@ def operation(*, tags: list[str], scope: str | None = None, token: bool = False,
                 return replay_or_run(g.api_grant, lambda: validated(*args, **kwargs))
             if stream is not None:
                 validated(*args, **kwargs)
+                g.api_streamed = True
                 return g.pop("api_stream")
             return validated(*args, **kwargs)
 
@@ -183,8 +188,8 @@ def require_scope(scope: str | None) -> None:
 
 def openapi_document() -> dict:
     """The OpenAPI 3.1 document: spectree's, with our server URL, problem details declared
-    as `application/problem+json` (spectree names every body application/json), and event
-    streams as `text/event-stream`."""
+    as `application/problem+json` (spectree names every body application/json), and streams
+    (events, files) by their media types."""
     doc = copy.deepcopy(spec.spec)
     doc["servers"] = [{"url": "/", "description": "This Lyceum"}]
     for path_item in doc["paths"].values():
@@ -192,7 +197,8 @@ def openapi_document() -> dict:
             if op.get("operationId") in _STREAMS:
                 for status, response in op["responses"].items():
                     if status.startswith("2"):
-                        response["content"] = {"text/event-stream": {"schema": {"type": "string"}}}
+                        response["content"] = {media_type: {"schema": {"type": "string"}}
+                                               for media_type in _STREAMS[op["operationId"]]}
             for status, response in op.get("responses", {}).items():
                 content = response.get("content", {})
                 if status.startswith(("4", "5")) and "application/json" in content:

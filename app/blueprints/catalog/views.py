@@ -8,8 +8,7 @@ from flask_login import current_user
 from app.blueprints.caching import public_page_cache
 from app.blueprints.catalog import bp
 from app.blueprints.htmx import page_arg, render_page
-from app.blueprints.media import NO_STORE, send_stored
-from app.catalog import media
+from app.blueprints.media import send_lesson_media, send_stored
 from app.catalog.models import LANGUAGES, LESSON_KINDS, LEVELS, Category, MediaAsset
 from app.catalog.permissions import can_preview_course, can_view_lesson
 from app.catalog.queries import categories, get_course, get_lesson
@@ -17,7 +16,6 @@ from app.discovery.queries import creator_summary, viewable_course
 from app.discovery.recommendations import also_took
 from app.discovery.search import PRICES, QUERY_ARGS, RATINGS, SORTS, parse_query, search_courses
 from app.extensions import db
-from app.learning import deliveries
 from app.learning.queries import active_enrollment
 from app.learning.reviews import list_reviews
 from app.learning.stats import stats_for
@@ -47,16 +45,7 @@ def lesson_preview(course_id: int, lesson_id: int):
 def lesson_media(lesson_id: int):
     """A lesson's video or PDF, only for those `can_view_lesson` allows (Range-served):
     the enrolled too, so the player's <video> and <object> can load paid lessons."""
-    enrolled = active_enrollment(current_user, get_lesson(lesson_id).course) is not None
-    lesson, asset = media.access_lesson_media(current_user, lesson_id, enrolled=enrolled)
-    public = lesson.is_free_preview and lesson.course.status == "published"
-    resp = send_stored(asset.storage_key, asset.content_type, filename=asset.original_name,
-                       cache="public, max-age=3600" if public else NO_STORE)
-    if enrolled and request.method == "GET" and resp.status_code in (200, 206, 302):
-        # The file (or part of it) went to the learner: it counts for the refund rule.
-        deliveries.record_delivery(current_user, lesson, "file")
-        db.session.commit()
-    return resp
+    return send_lesson_media(current_user, lesson_id)
 
 
 @bp.get("/covers/<key>")

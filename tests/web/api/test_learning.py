@@ -183,11 +183,23 @@ def test_a_text_lesson_gives_its_markdown_and_counts_as_opened(api, learner, cou
     assert count(LessonDelivery, LessonDelivery.user_id == learner.id, LessonDelivery.kind == "opened") == 1
 
 
-def test_a_video_lesson_links_to_the_media_route(api, client, login, learner, course):
+def test_a_file_lesson_is_fetched_with_the_token_and_counts_as_delivered(api, anonymous, stranger, learner,
+                                                                          course):
     enroll(learner, course)
-    body = api(learner, "read").get(lesson_url(course, "Course notes")).get_json()
-    assert body["media_url"] == f"/courses/lessons/{lesson(course, 'Course notes').id}/media"
+    notes = lesson(course, "Course notes")
+    caller = api(learner, "read")
+    body = caller.get(lesson_url(course, "Course notes")).get_json()
+    assert body["media_url"] == f"/api/v1/lessons/{notes.id}/media"
     assert body["kind"] == "pdf" and body["body"] is None
+    whole = caller.get(body["media_url"])
+    assert whole.status_code == 200 and whole.mimetype == "application/pdf" and whole.data.startswith(b"%PDF")
+    assert "ETag" not in whole.headers and "no-store" in whole.headers["Cache-Control"]
+    part = caller.get(body["media_url"], headers={"Range": "bytes=0-3"})
+    assert part.status_code == 206 and part.data == b"%PDF"
+    assert count(LessonDelivery, LessonDelivery.user_id == learner.id, LessonDelivery.kind == "file") == 1
+    assert_problem(api(stranger, "read").get(body["media_url"]), 403)
+    assert_problem(anonymous.get(body["media_url"]), 403)
+    assert_problem(anonymous.get("/api/v1/lessons/999999/media"), 404)
 
 
 def test_a_quiz_comes_without_its_answers(api, learner, course):
