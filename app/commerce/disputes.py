@@ -54,6 +54,27 @@ def access_dispute(actor, dispute_id: int) -> Dispute:
     return dispute
 
 
+def disputes_by_order(order_ids: list[int]) -> dict[int, Dispute]:
+    """The latest dispute of each order that has one, by order id."""
+    if not order_ids:
+        return {}
+    return {dispute.order_id: dispute for dispute in db.session.scalars(
+        sa.select(Dispute).where(Dispute.order_id.in_(order_ids)).order_by(Dispute.id))}
+
+
+def disputes_of(user, *, before_id: int | None = None, limit: int | None = None) -> list[Dispute]:
+    """Disputes on the user's purchases and on their sales, newest first; `before_id`/`limit`
+    give a page of them."""
+    query = (sa.select(Dispute).join(Order, Order.id == Dispute.order_id)
+             .where(sa.or_(Order.buyer_id == user.id, Order.creator_id == user.id))
+             .order_by(Dispute.id.desc()))
+    if before_id is not None:
+        query = query.where(Dispute.id < before_id)
+    if limit is not None:
+        query = query.limit(limit)
+    return list(db.session.scalars(query))
+
+
 def open_dispute(actor, order: Order, *, reason: str, message: str,
                  now: datetime | None = None) -> Dispute:
     if getattr(actor, "id", None) != order.buyer_id:

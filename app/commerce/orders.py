@@ -178,16 +178,28 @@ def mark_unsuccessful(order: Order, status: str) -> None:
         order.status = status  # failed | expired
 
 
-def purchases_of(user) -> list[Order]:
-    return list(db.session.scalars(sa.select(Order).where(
-        Order.buyer_id == user.id, Order.status.in_(("paid", "refunded")))
-        .order_by(Order.paid_at.desc())))
+def purchases_of(user, *, after: tuple[datetime, int] | None = None, limit: int | None = None) -> list[Order]:
+    """The user's purchases (paid or refunded), newest first; `after`/`limit` give a page of
+    them: those after the (paid_at, id) of the last one seen."""
+    return _paid_orders(Order.buyer_id == user.id, after=after, limit=limit)
 
 
-def sales_of(creator_id: int) -> list[Order]:
-    return list(db.session.scalars(sa.select(Order).where(
-        Order.creator_id == creator_id, Order.status.in_(("paid", "refunded")))
-        .order_by(Order.paid_at.desc())))
+def sales_of(creator_id: int, *, after: tuple[datetime, int] | None = None,
+             limit: int | None = None) -> list[Order]:
+    """The creator's sales (paid or refunded), newest first; paged like `purchases_of`."""
+    return _paid_orders(Order.creator_id == creator_id, after=after, limit=limit)
+
+
+def _paid_orders(whose, *, after: tuple[datetime, int] | None, limit: int | None) -> list[Order]:
+    query = (sa.select(Order).where(whose, Order.status.in_(("paid", "refunded")))
+             .order_by(Order.paid_at.desc(), Order.id.desc()))
+    if after is not None:
+        paid_at, last_id = after
+        query = query.where(sa.or_(Order.paid_at < paid_at,
+                                   sa.and_(Order.paid_at == paid_at, Order.id < last_id)))
+    if limit is not None:
+        query = query.limit(limit)
+    return list(db.session.scalars(query))
 
 
 class SaleState(StrEnum):

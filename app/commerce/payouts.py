@@ -26,6 +26,8 @@ from app.moderation.audit import record_audit
 from app.policy import require
 from app.tasks import enqueue
 
+PAYOUT_CURRENCY = "USD"  # creators' balances are withdrawn in this currency
+
 
 def payout_account_of(user) -> PayoutAccount | None:
     return db.session.scalar(sa.select(PayoutAccount).where(PayoutAccount.user_id == user.id))
@@ -68,7 +70,7 @@ def connect_paypal(actor, *, email: str) -> PayoutAccount:
     return account
 
 
-def request_payout(actor, amount_minor: int, *, currency: str = "USD",
+def request_payout(actor, amount_minor: int, *, currency: str = PAYOUT_CURRENCY,
                    now: datetime | None = None) -> Payout:
     require(getattr(actor, "is_authenticated", False) and not actor.is_suspended(), "withdraw money")
     account = payout_account_of(actor)
@@ -244,9 +246,27 @@ def _reverse(payout: Payout, *, reason: str, now: datetime | None = None) -> Non
            currency=payout.currency, reason=reason)
 
 
-def payouts_of(creator_id: int) -> list[Payout]:
-    return list(db.session.scalars(sa.select(Payout).where(Payout.creator_id == creator_id)
-                                   .order_by(Payout.created_at.desc())))
+def payouts_of(creator_id: int, *, after: tuple[datetime, int] | None = None,
+               limit: int | None = None) -> list[Payout]:
+    """The creator's payouts, newest first; `after`/`limit` give a page of them: those after
+    the (created_at, id) of the last one seen."""
+    query = (sa.select(Payout).where(Payout.creator_id == creator_id)
+             .order_by(Payout.created_at.desc(), Payout.id.desc()))
+    if after is not None:
+        created_at, last_id = after
+        query = query.where(sa.or_(Payout.created_at < created_at,
+                                   sa.and_(Payout.created_at == created_at, Payout.id < last_id)))
+    if limit is not None:
+        query = query.limit(limit)
+    return list(db.session.scalars(query))
+
+
+def access_own_payout(actor, payout_id: int) -> Payout:
+    """One of the actor's own payouts (anyone else's is "not found", revealing nothing)."""
+    payout = db.session.get(Payout, payout_id)
+    if payout is None or getattr(actor, "id", None) != payout.creator_id:
+        raise NotFound("No such payout.")
+    return payout
 
 
 def approval_queue(*, after: tuple[datetime, int] | None = None, limit: int | None = None) -> list[Payout]:

@@ -59,16 +59,25 @@ def _open_refund(order: Order) -> Refund | None:
                                                      Refund.status.in_(("requested", "approved"))))
 
 
+def refund_blocker(order: Order) -> str | None:
+    """Why a refund cannot be asked for on `order` now, or None when it can: "My purchases"
+    offers the refund form only then, and `request_refund` refuses with this reason."""
+    if order.status != "paid" or order.refundable_minor <= 0:
+        return "This purchase cannot be refunded (it is not paid, or already refunded)."
+    if _open_refund(order) is not None:
+        return "A refund for this purchase is already on its way."
+    if db.session.scalar(sa.select(Dispute.id).where(Dispute.order_id == order.id,
+                                                     Dispute.status == "open")):
+        return "This purchase has an open dispute; the admin's ruling decides the refund."
+    return None
+
+
 def request_refund(actor, order: Order, *, reason: str, now: datetime | None = None) -> Refund:
     if getattr(actor, "id", None) != order.buyer_id:
         raise NotFound("No such order.")
-    if order.status != "paid" or order.refundable_minor <= 0:
-        raise Conflict("This purchase cannot be refunded (it is not paid, or already refunded).")
-    if _open_refund(order) is not None:
-        raise Conflict("A refund for this purchase is already on its way.")
-    if db.session.scalar(sa.select(Dispute.id).where(Dispute.order_id == order.id,
-                                                     Dispute.status == "open")):
-        raise Conflict("This purchase has an open dispute; the admin's ruling decides the refund.")
+    blocker = refund_blocker(order)
+    if blocker is not None:
+        raise Conflict(blocker)
     reason = (reason or "").strip()
     if not reason:
         raise Invalid("Tell us why you want a refund.", field="reason")
@@ -85,6 +94,22 @@ def request_refund(actor, order: Order, *, reason: str, now: datetime | None = N
         notify(order.buyer, "commerce.refund_requested", order_id=order.id, title=order.course.title,
                why=why)
     return refund
+
+
+def access_refund(actor, refund_id: int) -> Refund:
+    """A refund on the actor's own purchase (anyone else's is "not found", revealing nothing)."""
+    refund = db.session.get(Refund, refund_id)
+    if refund is None or getattr(actor, "id", None) != refund.order.buyer_id:
+        raise NotFound("No such refund.")
+    return refund
+
+
+def refunds_by_order(order_ids: list[int]) -> dict[int, Refund]:
+    """The latest refund of each order that has one, by order id."""
+    if not order_ids:
+        return {}
+    return {refund.order_id: refund for refund in db.session.scalars(
+        sa.select(Refund).where(Refund.order_id.in_(order_ids)).order_by(Refund.id))}
 
 
 def decide_refund(actor, refund: Refund, *, approve: bool, note: str = "",

@@ -19,7 +19,7 @@ from flask import current_app
 
 from app.commerce import ledger
 from app.commerce.gateways.signing import sign
-from app.commerce.models import LedgerTransaction, Order, PaymentEvent
+from app.commerce.models import LedgerEntry, LedgerTransaction, Order, PaymentEvent
 from app.commerce.orders import start_checkout
 from app.commerce.webhooks import receive_stripe
 from app.extensions import db
@@ -203,3 +203,17 @@ def course_with_files(creator, approver, *, kinds=("video", "pdf") * 3, price: s
                       title: str = "Paid files"):
     """A published paid course whose lessons are videos and PDFs (none a free preview)."""
     return course_with_kinds(creator, approver, kinds=kinds, price=price, title=title, preview_first=False)
+
+
+# --- the JSON API ---------------------------------------------------------------------------
+
+def idempotency(key: str | None = None) -> dict[str, str]:
+    """The `Idempotency-Key` header a POST that moves money needs (a fresh key by default)."""
+    return {"Idempotency-Key": key or f"key-{uuid.uuid4().hex}"}
+
+
+def ledger_rows() -> tuple[int, int]:
+    """How many ledger transactions and entries exist: unchanged means no money moved."""
+    db.session.expire_all()
+    return (db.session.scalar(sa.select(sa.func.count(LedgerTransaction.id))),
+            db.session.scalar(sa.select(sa.func.count(LedgerEntry.id))))

@@ -403,6 +403,9 @@ def test_refund_outside_the_window_goes_to_the_admin_queue(
     assert refund.status == "requested" and not refund.automatic
     assert order_of(learner, course).status == "paid" and len(ledger_rows(order)) == 1
     assert "Refund: <strong>requested</strong>" in text(resp)
+    # a refund on its way: no second refund form, no dispute form (refunds.refund_blocker)
+    assert f'action="/checkout/orders/{order.id}/refund"' not in text(resp)
+    assert f'action="/checkout/orders/{order.id}/dispute"' not in text(resp)
     finance = make_user(email="fin@example.test", permissions=("manage_finance",))
     login(finance, on=other_client)
     queue = text(other_client.get("/admin/finance/queues"))

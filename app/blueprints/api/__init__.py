@@ -20,9 +20,11 @@ from app.blueprints.api import (  # noqa: E402
     conventions,  # noqa: F401
     discussions,  # noqa: F401
     docs,  # noqa: F401
+    earnings,  # noqa: F401
     learning,  # noqa: F401
     me,  # noqa: F401
     messaging,  # noqa: F401
+    money,  # noqa: F401
     quizzes,  # noqa: F401
     reviews,  # noqa: F401
     studio,  # noqa: F401

@@ -11,7 +11,7 @@ from app.blueprints.htmx import render_page, wants_fragment
 from app.catalog.queries import get_course
 from app.commerce import disputes, orders, refunds
 from app.commerce.commission import rate_for_course, split_price
-from app.commerce.models import Dispute, Order, Refund
+from app.commerce.models import Order
 from app.commerce.payment_gateway import get_gateway
 from app.errors import Invalid
 from app.extensions import db, limiter
@@ -101,15 +101,12 @@ def order_cancel(order_id: int):
 @bp.get("/purchases")
 def purchase_list():
     mine = orders.purchases_of(current_user)
-    refunds_by_order = {r.order_id: r for r in db.session.scalars(
-        sa.select(Refund).where(Refund.order_id.in_([o.id for o in mine]) if mine else sa.false())
-        .order_by(Refund.id))}
-    disputes_by_order = {d.order_id: d for d in db.session.scalars(
-        sa.select(Dispute).where(Dispute.order_id.in_([o.id for o in mine]) if mine else sa.false())
-        .order_by(Dispute.id))}
+    ids = [o.id for o in mine]
     return render_page("checkout/purchases.html", "purchases", purchases=mine,
-                       refunds=refunds_by_order, disputes=disputes_by_order,
-                       eligibility={o.id: refunds.refund_eligibility(o) for o in mine if o.status == "paid"},
+                       refunds=refunds.refunds_by_order(ids), disputes=disputes.disputes_by_order(ids),
+                       # the refund (and dispute) forms are offered where a refund can be asked for
+                       eligibility={o.id: refunds.refund_eligibility(o) for o in mine
+                                    if refunds.refund_blocker(o) is None},
                        refund_rule=refunds.refund_rule(),
                        reasons=disputes.REASONS, errors={})
 
