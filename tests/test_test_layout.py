@@ -42,6 +42,7 @@ NOT_NAMED_AFTER_A_MODULE = {
     "test_front_end_pins.py": "the vendored front-end files and their pins",
     "test_migrations.py": "migrations/: the models and the migrations agree",
     "test_test_layout.py": "this suite's own layout",
+    "web/api/test_client_journey.py": "a client written from the OpenAPI document alone, buying to withdrawing",
     "web/test_concurrent_writes.py": "writes at the same moment through many views of a real server",
     "web/test_refund_deliveries.py": "the refund rule as the player, the media route and checkout show it",
     "commerce/test_checkout_orders.py": "checkout to paid order across orders, gateways and webhooks",
