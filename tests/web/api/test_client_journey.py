@@ -33,7 +33,7 @@ class DocumentClient:
 
 def test_a_client_from_the_document_buys_learns_reviews_messages_and_the_creator_withdraws(
         app, client, login, creator, admin, learner):
-    course = publish(creator, admin, title="Practical kiln firing", price="49.00")
+    publish(creator, admin, title="Practical kiln firing", price="49.00")
     document = client.get("/api/v1/openapi.json").get_json()
     me = DocumentClient(ApiClient(client, token_for(learner, "read", "learn")), document)
 
