@@ -8,7 +8,7 @@ they do for the admin pages, which call the same services.
 """
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date
 from enum import Enum
 
 from flask import g
@@ -17,7 +17,7 @@ from pydantic import Field
 from app.accounts.permissions import can_suspend_user
 from app.accounts.queries import get_user, search_users_after
 from app.blueprints.api import bp
-from app.blueprints.api.cursors import decode_cursor, encode_cursor
+from app.blueprints.api.keysets import keyset_page, keyset_position
 from app.blueprints.api.openapi import ApiModel, CursorQuery, Page, operation
 from app.blueprints.api.schemas import Amount, Person, Time
 from app.blueprints.htmx import client_ip
@@ -36,25 +36,6 @@ ModerationAction = Enum("ModerationAction", {name: name for name in decisions.AC
 
 def person(user) -> Person | None:
     return Person(id=user.id, display_name=user.display_name, headline=user.headline) if user else None
-
-
-def keyset_position(cursor: str | None, kind: str) -> tuple | None:
-    """The keyset position a cursor of list `kind` names: its time (ISO 8601) and the rest."""
-    position = decode_cursor(cursor, kind=kind)
-    if position is None:
-        return None
-    at, *rest = position["after"]
-    return (datetime.fromisoformat(at) if at else None, *rest)
-
-
-def keyset_page(rows: list, limit: int, kind: str, key) -> tuple[list, str | None]:
-    """A page of `rows` fetched with `limit + 1`, and the cursor after its last row when there
-    is more (`key(row)`: the row's time and the rest of its position)."""
-    if len(rows) <= limit:
-        return rows, None
-    rows = rows[:limit]
-    at, *rest = key(rows[-1])
-    return rows, encode_cursor({"kind": kind, "after": [at.isoformat() if at else None, *rest]})
 
 
 # --- course review (admin:review_courses) ------------------------------------------------------

@@ -16,7 +16,8 @@ from pydantic import Field
 
 from app.analytics.finance import PERIODS, sales_by_period
 from app.blueprints.api import bp
-from app.blueprints.api.admin import keyset_page, keyset_position, person
+from app.blueprints.api.admin import person
+from app.blueprints.api.keysets import keyset_page, keyset_position
 from app.blueprints.api.openapi import ApiModel, CursorQuery, Page, operation
 from app.blueprints.api.schemas import Amount, Person, Time
 from app.blueprints.htmx import client_ip
