@@ -1,10 +1,12 @@
 """The OpenAPI 3.1 document: public, valid, and true to the routes."""
 from __future__ import annotations
 
+import re
+
 from openapi_spec_validator import validate
 from openapi_spec_validator.validation.validators import OpenAPIV31SpecValidator
 
-from tests.support.api import assert_problem
+from tests.support.api import EVERY_PLAIN_SCOPE, ApiClient, assert_problem, token_for
 
 
 def test_the_document_is_public_and_valid_openapi_3_1(client):
@@ -52,3 +54,33 @@ def test_a_nul_character_is_a_400_problem_every_operation_declares(anonymous, cl
     for item in doc["paths"].values():
         for op in item.values():
             assert set(op["responses"]["400"]["content"]) == {"application/problem+json"}
+
+
+def secured_operations(doc):
+    """(method, path with ids filled in, the scope it needs or None for any token)."""
+    for path, item in doc["paths"].items():
+        for method, op in item.items():
+            if "security" not in op:
+                continue
+            scopes = next((entry["oauth2"] for entry in op["security"] if "oauth2" in entry), [])
+            filled = re.sub(r"\{[a-z_]+\}", "1", path)
+            if "{slug}" in path or "target_type" in path:
+                filled = path.replace("{target_type}", "post").replace("{slug}", "x")
+                filled = re.sub(r"\{[a-z_]+\}", "1", filled)
+            yield method.upper(), filled, scopes[0] if scopes else None
+
+
+def test_every_secured_operation_is_401_without_a_token_and_403_without_its_scope(client, admin):
+    doc = client.get("/api/v1/openapi.json").get_json()
+    operations = list(secured_operations(doc))
+    assert len(operations) > 60
+    lacking = {}  # scope -> a client whose token holds every plain scope but that one
+    for method, path, scope in operations:
+        resp = client.open(path, method=method)
+        assert resp.status_code == 401 and resp.mimetype == "application/problem+json", (method, path)
+        if scope is None:
+            continue
+        if scope not in lacking:
+            lacking[scope] = ApiClient(client, token_for(admin, *(s for s in EVERY_PLAIN_SCOPE if s != scope)))
+        resp = lacking[scope].open(method, path)
+        assert resp.status_code == 403 and scope in resp.get_json(force=True)["detail"], (method, path, scope)
