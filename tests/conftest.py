@@ -199,6 +199,18 @@ def learner(make_user):
 
 
 @pytest.fixture
+def stranger(make_user):
+    """Someone with no part in the course at hand."""
+    return make_user(email="stranger@example.test", display_name="Sam Stranger")
+
+
+@pytest.fixture
+def classmate(make_user):
+    """A second learner of the course at hand."""
+    return make_user(email="classmate@example.test", display_name="Cleo Classmate")
+
+
+@pytest.fixture
 def creator(make_user):
     return make_user(email="creator@example.test", display_name="Carl Creator")
 

@@ -80,3 +80,4 @@ def named(emitted, name: str) -> list[dict]:
     return [event.payload for event in emitted if event.name == name]
 
 
+

@@ -11,8 +11,8 @@ from app.catalog import courses, publishing, quizzes, structure
 from app.catalog.models import Category, Course, Lesson
 from app.catalog.samples import pdf, video
 from app.extensions import db
-from app.learning import attempts, enrollment, progress
-from app.learning.models import Enrollment
+from app.learning import attempts, discussions, enrollment, progress
+from app.learning.models import Enrollment, Post, Thread
 from tests.factories import make_user
 from tests.support.learning import right_answers
 from tests.support.uploads import png
@@ -103,3 +103,17 @@ def complete(user, course: Course) -> Enrollment:
 def player_url(course, title: str) -> str:
     return f"/learn/{course.id}/lessons/{lesson(course, title).id}"
 
+
+def ask_question(learner, course) -> Thread:
+    """`learner` enrolls in `course` and asks a question in its discussions (committed)."""
+    enroll(learner, course)
+    started = discussions.start_thread(learner, course, title="How small is small?",
+                                       body="What counts as a *tiny* goal?")
+    db.session.commit()
+    return started
+
+
+def reply_as(user, thread, body="A reply.") -> Post:
+    post = discussions.reply(user, thread, body=body)
+    db.session.commit()
+    return post

@@ -47,11 +47,6 @@ def course(creator, reviewer):
     return learning_course(creator, reviewer)
 
 
-@pytest.fixture
-def stranger(make_user):
-    return make_user(email="stranger@example.test", display_name="Sam Stranger")
-
-
 def done_in_syllabus(body: str) -> list[str]:
     """The titles the player's syllabus ticks as done."""
     return re.findall(r'<li class="done">\s*<a [^>]*>\s*<span class="tick" aria-hidden="true">✓</span>\s*'

@@ -19,11 +19,6 @@ def course(creator, reviewer):
     return learning_course(creator, reviewer)
 
 
-@pytest.fixture
-def stranger(make_user):
-    return make_user(email="stranger@example.test", display_name="Sam Stranger")
-
-
 def reviews_url(course) -> str:
     return f"/learn/{course.id}/reviews"
 

@@ -14,7 +14,7 @@ from app.learning.models import Post, Thread
 from app.messaging.models import Notification
 from app.moderation.models import Report
 from tests.support.api import assert_problem
-from tests.support.player import enroll, learning_course, lesson, revoked
+from tests.support.player import ask_question, enroll, learning_course, lesson, reply_as, revoked
 from tests.support.rows import count, fresh
 
 API = "/api/v1"
@@ -26,29 +26,9 @@ def course(creator, reviewer):
 
 
 @pytest.fixture
-def stranger(make_user):
-    return make_user(email="stranger@example.test", display_name="Sam Stranger")
-
-
-@pytest.fixture
-def classmate(make_user):
-    return make_user(email="classmate@example.test", display_name="Cleo Classmate")
-
-
-@pytest.fixture
 def thread(course, learner):
     """The learner's question on the course, enrolled."""
-    enroll(learner, course)
-    started = discussions.start_thread(learner, course, title="How small is small?",
-                                       body="What counts as a *tiny* goal?")
-    db.session.commit()
-    return started
-
-
-def reply_as(user, thread, body="A reply.") -> Post:
-    post = discussions.reply(user, thread, body=body)
-    db.session.commit()
-    return post
+    return ask_question(learner, course)
 
 
 ROUTES = [  # method, path, scope, body

@@ -21,11 +21,6 @@ def course(creator, reviewer):
     return learning_course(creator, reviewer)
 
 
-@pytest.fixture
-def stranger(make_user):
-    return make_user(email="stranger@example.test", display_name="Sam Stranger")
-
-
 def reviewed(user, course, rating: int, body: str = "") -> Review:
     enroll(user, course)
     review = reviews.write_review(user, course, rating=rating, body=body)
