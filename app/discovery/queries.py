@@ -4,10 +4,11 @@ The pages and the API call the same functions."""
 from __future__ import annotations
 
 import sqlalchemy as sa
+from sqlalchemy.orm import selectinload
 
 from app.accounts.models import User
 from app.accounts.queries import get_user
-from app.catalog.models import Course
+from app.catalog.models import Course, Section
 from app.catalog.permissions import can_preview_course
 from app.discovery.search import CatalogQuery, Results, search_courses
 from app.errors import NotFound
@@ -20,7 +21,9 @@ def viewable_course(actor, slug: str) -> Course:
     """The course at `slug` as `actor` (None: anonymous) may see it: published, or theirs
     to preview (creator, reviewers), or one they are enrolled in (a course taken down keeps
     its learners). Anything else is a 404, so a draft's slug is never confirmed."""
-    course = db.session.scalar(sa.select(Course).where(Course.slug == slug))
+    course = db.session.scalar(
+        sa.select(Course).where(Course.slug == slug)
+        .options(selectinload(Course.sections).selectinload(Section.lessons)))  # the syllabus: 2 queries
     if course is None or (course.status != "published" and not can_preview_course(actor, course)
                           and active_enrollment(actor, course) is None):
         raise NotFound("There is no such course.")
