@@ -99,6 +99,18 @@ def bookkeeping(step: Callable[[], T], *, wrote: Callable[[T], bool] = lambda _:
     return result
 
 
+def after_row(time_column, id_column, after: tuple[datetime, int] | None, *, newest_first: bool = True):
+    """Keyset paging's one condition: the rows that come after `after` (the time and id of
+    the last row already shown) in a list ordered by (time, id), newest first or oldest
+    first. The first page (`after` None) has no condition."""
+    if after is None:
+        return sa.true()
+    at, row_id = after
+    if newest_first:
+        return sa.or_(time_column < at, sa.and_(time_column == at, id_column < row_id))
+    return sa.or_(time_column > at, sa.and_(time_column == at, id_column > row_id))
+
+
 def insert_on_conflict(model):
     """An INSERT that takes `.on_conflict_do_nothing(...)` on the database in use (both
     dialects spell it the same; the core `insert` has no such clause)."""

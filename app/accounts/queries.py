@@ -6,6 +6,7 @@ from datetime import datetime
 import sqlalchemy as sa
 
 from app.accounts.models import User
+from app.dbtypes import after_row
 from app.extensions import db
 
 
@@ -40,7 +41,5 @@ def search_users_after(q: str = "", *, after: tuple[datetime, int] | None = None
     """The same search a page at a time by position: the users after `after` (a user's
     `(created_at, id)`) in the search's order."""
     stmt = _users_matching(q).limit(limit)
-    if after is not None:
-        stmt = stmt.where(sa.or_(User.created_at < after[0],
-                                 sa.and_(User.created_at == after[0], User.id < after[1])))
+    stmt = stmt.where(after_row(User.created_at, User.id, after))
     return list(db.session.scalars(stmt))

@@ -6,6 +6,7 @@ from datetime import datetime
 import sqlalchemy as sa
 
 from app.catalog.models import Category, Course, Lesson, Section
+from app.dbtypes import after_row
 from app.errors import NotFound
 from app.extensions import db
 
@@ -45,9 +46,7 @@ def review_queue(*, after: tuple[datetime, int] | None = None, limit: int | None
     `(submitted_at, id)`) and `limit` give the queue a page at a time."""
     stmt = (sa.select(Course).where(Course.status == "under_review")
             .order_by(Course.submitted_at.asc(), Course.id.asc()).limit(limit))
-    if after is not None:
-        stmt = stmt.where(sa.or_(Course.submitted_at > after[0],
-                                 sa.and_(Course.submitted_at == after[0], Course.id > after[1])))
+    stmt = stmt.where(after_row(Course.submitted_at, Course.id, after, newest_first=False))
     return list(db.session.scalars(stmt))
 
 

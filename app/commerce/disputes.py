@@ -11,7 +11,7 @@ from app.commerce import escrow
 from app.commerce.models import Dispute, DisputeMessage, Order, Refund
 from app.commerce.refunds import book_reversal, send_refund
 from app.commerce.settings import can_manage_finance
-from app.dbtypes import utcnow
+from app.dbtypes import after_row, utcnow
 from app.errors import Conflict, Invalid, NotFound
 from app.extensions import db
 from app.messaging.notifications import notify
@@ -207,7 +207,5 @@ def dispute_queue(*, after: tuple[datetime, int] | None = None, limit: int | Non
     give the queue a page at a time."""
     stmt = (sa.select(Dispute).where(Dispute.status == "open")
             .order_by(Dispute.created_at, Dispute.id).limit(limit))
-    if after is not None:
-        stmt = stmt.where(sa.or_(Dispute.created_at > after[0],
-                                 sa.and_(Dispute.created_at == after[0], Dispute.id > after[1])))
+    stmt = stmt.where(after_row(Dispute.created_at, Dispute.id, after, newest_first=False))
     return list(db.session.scalars(stmt))

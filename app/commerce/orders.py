@@ -20,7 +20,7 @@ from app.commerce.models import Order, Refund
 from app.commerce.payment_gateway import get_gateway
 from app.commerce.refunds import send_refund
 from app.commerce.settings import get_setting
-from app.dbtypes import utcnow
+from app.dbtypes import after_row, utcnow
 from app.errors import Conflict, Invalid, NotFound
 from app.extensions import db
 from app.learning.enrollment import enroll
@@ -193,10 +193,7 @@ def sales_of(creator_id: int, *, after: tuple[datetime, int] | None = None,
 def _paid_orders(whose, *, after: tuple[datetime, int] | None, limit: int | None) -> list[Order]:
     query = (sa.select(Order).where(whose, Order.status.in_(("paid", "refunded")))
              .order_by(Order.paid_at.desc(), Order.id.desc()))
-    if after is not None:
-        paid_at, last_id = after
-        query = query.where(sa.or_(Order.paid_at < paid_at,
-                                   sa.and_(Order.paid_at == paid_at, Order.id < last_id)))
+    query = query.where(after_row(Order.paid_at, Order.id, after))
     if limit is not None:
         query = query.limit(limit)
     return list(db.session.scalars(query))

@@ -18,7 +18,7 @@ from app.commerce.gateways.paypal import paypal_payouts
 from app.commerce.models import Payout, PayoutAccount
 from app.commerce.payment_gateway import get_gateway
 from app.commerce.settings import can_manage_finance, get_setting
-from app.dbtypes import row_id, utcnow
+from app.dbtypes import after_row, row_id, utcnow
 from app.errors import Conflict, Invalid, NotFound
 from app.extensions import db
 from app.messaging.notifications import notify
@@ -252,10 +252,7 @@ def payouts_of(creator_id: int, *, after: tuple[datetime, int] | None = None,
     the (created_at, id) of the last one seen."""
     query = (sa.select(Payout).where(Payout.creator_id == creator_id)
              .order_by(Payout.created_at.desc(), Payout.id.desc()))
-    if after is not None:
-        created_at, last_id = after
-        query = query.where(sa.or_(Payout.created_at < created_at,
-                                   sa.and_(Payout.created_at == created_at, Payout.id < last_id)))
+    query = query.where(after_row(Payout.created_at, Payout.id, after))
     if limit is not None:
         query = query.limit(limit)
     return list(db.session.scalars(query))
@@ -274,9 +271,7 @@ def approval_queue(*, after: tuple[datetime, int] | None = None, limit: int | No
     and `limit` give the queue a page at a time."""
     stmt = (sa.select(Payout).where(Payout.status == "awaiting_approval")
             .order_by(Payout.created_at, Payout.id).limit(limit))
-    if after is not None:
-        stmt = stmt.where(sa.or_(Payout.created_at > after[0],
-                                 sa.and_(Payout.created_at == after[0], Payout.id > after[1])))
+    stmt = stmt.where(after_row(Payout.created_at, Payout.id, after, newest_first=False))
     return list(db.session.scalars(stmt))
 
 

@@ -6,6 +6,7 @@ from datetime import datetime
 import sqlalchemy as sa
 
 from app.catalog.models import Lesson, Section
+from app.dbtypes import after_row
 from app.extensions import db
 from app.learning.models import CourseStats, Enrollment, LessonProgress
 
@@ -60,9 +61,7 @@ def learner_counts(course_ids: list[int]) -> dict[int, int]:
 def newest_first(stmt, time_column, id_column, after: tuple[datetime, int] | None, limit: int) -> list:
     """Keyset paging, newest first by (`time_column`, `id_column`): the `limit` rows after
     the position (time, id) of the last row of the previous page (None: the first page)."""
-    if after is not None:
-        at, row_id = after
-        stmt = stmt.where(sa.or_(time_column < at, sa.and_(time_column == at, id_column < row_id)))
+    stmt = stmt.where(after_row(time_column, id_column, after))
     return list(db.session.scalars(stmt.order_by(time_column.desc(), id_column.desc()).limit(limit)))
 
 

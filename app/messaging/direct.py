@@ -16,7 +16,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import aliased, joinedload
 
 from app.accounts.models import User
-from app.dbtypes import utcnow
+from app.dbtypes import after_row, utcnow
 from app.errors import Invalid, NotAllowed, NotFound
 from app.extensions import db
 from app.messaging import channels
@@ -295,10 +295,7 @@ def inbox(actor, *, limit: int = 100, before: tuple[datetime, int] | None = None
             .where(sa.or_(Conversation.user_low_id == actor.id, Conversation.user_high_id == actor.id),
                    Conversation.last_message_at.is_not(None))
             .order_by(Conversation.last_message_at.desc(), Conversation.id.desc()).limit(limit))
-    if before is not None:
-        at, conversation_id = before
-        stmt = stmt.where(sa.or_(Conversation.last_message_at < at,
-                                 sa.and_(Conversation.last_message_at == at, Conversation.id < conversation_id)))
+    stmt = stmt.where(after_row(Conversation.last_message_at, Conversation.id, before))
     conversations = list(db.session.scalars(stmt))
     if not conversations:
         return []

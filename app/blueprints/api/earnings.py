@@ -4,7 +4,6 @@ price → commission → creator share split at the platform's rate (the same se
 app/analytics/finance.py, app/commerce/orders.py, payouts.py, commission.py)."""
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Literal
 
 from flask import current_app, g, url_for
@@ -12,7 +11,7 @@ from pydantic import Field
 
 from app.analytics.finance import creator_earnings
 from app.blueprints.api import bp
-from app.blueprints.api.cursors import decode_cursor, encode_cursor
+from app.blueprints.api.keysets import keyset_page, position_after
 from app.blueprints.api.openapi import ApiModel, CursorQuery, Page, operation
 from app.blueprints.api.problems import problem
 from app.blueprints.api.schemas import Amount, Time
@@ -134,14 +133,9 @@ def sale_list(query: CursorQuery):
     """My sales
 
     Every sale, newest first, with its commission, my share and where its money stands."""
-    position = decode_cursor(query.cursor, kind="sales")
-    after = (datetime.fromisoformat(position["at"]), position["id"]) if position else None
-    found = orders.sales_of(g.api_grant.user.id, after=after, limit=query.limit + 1)
-    page = found[:query.limit]
-    more = len(found) > query.limit
-    return SaleList(items=[_sale(order) for order in page],
-                    next_cursor=encode_cursor({"kind": "sales", "at": page[-1].paid_at.isoformat(),
-                                               "id": page[-1].id}) if more else None)
+    found = orders.sales_of(g.api_grant.user.id, after=position_after(query, "sales"), limit=query.limit + 1)
+    page, cursor = keyset_page(found, query.limit, "sales", lambda order: (order.paid_at, order.id))
+    return SaleList(items=[_sale(order) for order in page], next_cursor=cursor)
 
 
 # --- payout accounts -----------------------------------------------------------------------
@@ -189,14 +183,9 @@ def payout_list(query: CursorQuery):
     """My payouts
 
     Every withdrawal, newest first, with its status."""
-    position = decode_cursor(query.cursor, kind="payouts")
-    after = (datetime.fromisoformat(position["at"]), position["id"]) if position else None
-    found = payouts.payouts_of(g.api_grant.user.id, after=after, limit=query.limit + 1)
-    page = found[:query.limit]
-    more = len(found) > query.limit
-    return PayoutList(items=[_payout(payout) for payout in page],
-                      next_cursor=encode_cursor({"kind": "payouts", "at": page[-1].created_at.isoformat(),
-                                                 "id": page[-1].id}) if more else None)
+    found = payouts.payouts_of(g.api_grant.user.id, after=position_after(query, "payouts"), limit=query.limit + 1)
+    page, cursor = keyset_page(found, query.limit, "payouts", lambda payout: (payout.created_at, payout.id))
+    return PayoutList(items=[_payout(payout) for payout in page], next_cursor=cursor)
 
 
 @bp.get("/payouts/<int:payout_id>")

@@ -10,7 +10,6 @@ handshake (blueprints/chat/socket_auth.py).
 from __future__ import annotations
 
 import json
-from datetime import datetime
 
 from flask import g
 from pydantic import Field
@@ -19,11 +18,12 @@ from app.accounts.models import User
 from app.accounts.queries import get_user
 from app.blueprints.api import bp
 from app.blueprints.api.cursors import decode_cursor, encode_cursor
+from app.blueprints.api.keysets import keyset_page, position_after
 from app.blueprints.api.openapi import ApiModel, CursorQuery, Page, operation
-from app.blueprints.api.problems import problem
+from app.blueprints.api.problems import mine_or_404, problem
 from app.blueprints.api.schemas import Person, Time
 from app.blueprints.streaming import event_stream, release_db, resume_id
-from app.errors import NotAllowed, NotFound
+from app.errors import NotFound
 from app.extensions import db
 from app.messaging import channels, chat, direct, notifications
 from app.messaging.direct import DMView
@@ -40,15 +40,6 @@ def _person(user: User | None) -> Person | None:
     if user is None:
         return None
     return Person(id=user.id, display_name=user.display_name, headline=user.headline or "")
-
-
-def _mine(load, *args, what: str):
-    """An object of the caller's, loaded by its service; someone else's is a 404 too, so an
-    id says nothing about whether it exists (the service's own answer is a 403)."""
-    try:
-        return load(*args)
-    except NotAllowed:
-        raise NotFound(f"No such {what}.") from None
 
 
 # --- notifications --------------------------------------------------------------------------
@@ -105,7 +96,7 @@ def notification_read(notification_id: int):
     """Mark a notification read
 
     Marking it again changes nothing."""
-    note = _mine(notifications.mark_read, g.api_grant.user, notification_id, what="notification")
+    note = mine_or_404(notifications.mark_read, g.api_grant.user, notification_id, what="notification")
     db.session.commit()
     return _notification(note)
 
@@ -216,7 +207,7 @@ class ConversationRead(ApiModel):
 
 
 def _conversation(conversation_id: int) -> Conversation:
-    return _mine(direct.access_conversation, g.api_grant.user, conversation_id, what="conversation")
+    return mine_or_404(direct.access_conversation, g.api_grant.user, conversation_id, what="conversation")
 
 
 def _dm(view: DMView, conversation: Conversation) -> DirectMessageItem:
@@ -238,15 +229,11 @@ def conversation_list(query: CursorQuery):
 
     Those with at least one message, the latest first: who with, the last message and how
     many are unread (the inbox)."""
-    position = decode_cursor(query.cursor, kind="conversations")
-    before = (datetime.fromisoformat(position["at"]), position["id"]) if position else None
-    rows = direct.inbox(g.api_grant.user, limit=query.limit + 1, before=before)
-    more, rows = len(rows) > query.limit, rows[:query.limit]
-    last = rows[-1].conversation if rows else None
-    return ConversationPage(
-        items=[_summary(row.conversation, row.last, row.unread) for row in rows],
-        next_cursor=encode_cursor({"kind": "conversations", "at": last.last_message_at.isoformat(),
-                                   "id": last.id}) if more else None)
+    rows = direct.inbox(g.api_grant.user, limit=query.limit + 1, before=position_after(query, "conversations"))
+    rows, cursor = keyset_page(rows, query.limit, "conversations",
+                               lambda row: (row.conversation.last_message_at, row.conversation.id))
+    return ConversationPage(items=[_summary(row.conversation, row.last, row.unread) for row in rows],
+                            next_cursor=cursor)
 
 
 @bp.post("/conversations")

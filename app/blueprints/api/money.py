@@ -3,7 +3,6 @@ and the disputes on my purchases and sales, as the checkout pages offer them (th
 services: app/commerce/orders.py, refunds.py, disputes.py)."""
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Literal
 from urllib.parse import urljoin
 
@@ -12,6 +11,7 @@ from pydantic import Field
 
 from app.blueprints.api import bp
 from app.blueprints.api.cursors import decode_cursor, encode_cursor
+from app.blueprints.api.keysets import keyset_page, position_after
 from app.blueprints.api.openapi import ApiModel, CursorQuery, Page, operation
 from app.blueprints.api.schemas import Amount, Person, Time
 from app.catalog.queries import get_course
@@ -158,13 +158,9 @@ def order_list(query: CursorQuery):
     """My purchases
 
     What "My purchases" lists: paid and refunded orders, newest first."""
-    after = _after(decode_cursor(query.cursor, kind="orders"))
-    found = orders.purchases_of(g.api_grant.user, after=after, limit=query.limit + 1)
-    page = found[:query.limit]
-    more = len(found) > query.limit
-    return OrderList(items=[OrderSummary(**_order_fields(order)) for order in page],
-                     next_cursor=encode_cursor({"kind": "orders", "at": page[-1].paid_at.isoformat(),
-                                                "id": page[-1].id}) if more else None)
+    found = orders.purchases_of(g.api_grant.user, after=position_after(query, "orders"), limit=query.limit + 1)
+    page, cursor = keyset_page(found, query.limit, "orders", lambda order: (order.paid_at, order.id))
+    return OrderList(items=[OrderSummary(**_order_fields(order)) for order in page], next_cursor=cursor)
 
 
 @bp.get("/orders/<int:order_id>")
@@ -254,10 +250,6 @@ def dispute_detail(dispute_id: int):
 
 
 # --- shaping -------------------------------------------------------------------------------
-
-def _after(position: dict | None) -> tuple[datetime, int] | None:
-    return (datetime.fromisoformat(position["at"]), position["id"]) if position else None
-
 
 def _course(course) -> PurchasedCourse:
     return PurchasedCourse(id=course.id, slug=course.slug, title=course.title)

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from pydantic import BaseModel, Field
 
-from app.errors import DomainError
+from app.errors import DomainError, NotAllowed
 
 
 class FieldError(BaseModel):
@@ -34,6 +34,16 @@ class ApiProblem(DomainError):
         self.status = status
         self.headers = headers or {}
         self.errors = errors
+
+
+def mine_or_404(load, *args, what: str):
+    """`load(*args)`: a service's loader of the caller's own object. Someone else's object is
+    a 404 here too, as if it did not exist, so an id tells a client nothing (the service's
+    own answer, for the pages, is a 403)."""
+    try:
+        return load(*args)
+    except NotAllowed:
+        raise ApiProblem(404, f"No such {what}.") from None
 
 
 def problem(status: int, detail: str, *, headers: dict[str, str] | None = None) -> ApiProblem:

@@ -16,7 +16,7 @@ from app.blueprints.api import bp
 from app.blueprints.api.catalog import Category, CourseStatus, Language, LessonKind, Level
 from app.blueprints.api.cursors import decode_cursor, encode_cursor
 from app.blueprints.api.openapi import ApiModel, CursorQuery, Page, operation
-from app.blueprints.api.problems import problem
+from app.blueprints.api.problems import mine_or_404, problem
 from app.blueprints.api.schemas import Amount, Time
 from app.blueprints.limits import raise_upload_cap
 from app.catalog import courses as course_service
@@ -26,7 +26,6 @@ from app.catalog.media import lesson_upload_limit, max_bytes
 from app.catalog.models import Category as CategoryRow
 from app.catalog.models import Course, Lesson
 from app.commerce.commission import split_for_course
-from app.errors import NotAllowed
 from app.extensions import db
 
 TAG = "Studio"
@@ -282,10 +281,7 @@ def course_withdraw(course_id: int):
 
 def _my_course(course_id: int) -> Course:
     """One of the token user's courses; anyone else's is a 404, as if it did not exist."""
-    try:
-        return access_course_for_edit(g.api_grant.user, course_id)
-    except NotAllowed:
-        raise problem(404, "You have no course with this id.") from None
+    return mine_or_404(access_course_for_edit, g.api_grant.user, course_id, what="course")
 
 
 def _category_id(slug: str) -> int:

@@ -11,7 +11,7 @@ from pydantic import Field
 from app.blueprints.api import bp
 from app.blueprints.api.catalog import LessonKind
 from app.blueprints.api.openapi import ApiModel, operation
-from app.blueprints.api.problems import problem
+from app.blueprints.api.problems import mine_or_404, problem
 from app.blueprints.api.studio import (
     TAG,
     StudioLesson,
@@ -29,7 +29,6 @@ from app.catalog.editing import (
     access_section_for_edit,
 )
 from app.catalog.models import QUESTION_KINDS
-from app.errors import NotAllowed
 from app.extensions import db
 
 QuestionKind = Literal[tuple(QUESTION_KINDS)]
@@ -107,10 +106,7 @@ class OptionChanges(ApiModel):
 
 def _mine(loader, object_id: int):
     """An object of one of the token user's courses; anyone else's is a 404."""
-    try:
-        return loader(g.api_grant.user, object_id)
-    except NotAllowed:
-        raise problem(404, "There is no such item in your courses.") from None
+    return mine_or_404(loader, g.api_grant.user, object_id, what="course item")
 
 
 def _section(section) -> StudioSection:
