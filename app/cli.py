@@ -1,8 +1,10 @@
-"""Operator commands: `flask demo-data`, `flask create-admin EMAIL`, `flask oauth-client create`."""
+"""Operator commands: `flask demo-data`, `flask create-admin EMAIL`, `flask oauth-client create`,
+`flask analytics-rebuild`."""
 from __future__ import annotations
 
 import os
 import secrets
+from datetime import date, timedelta
 
 import click
 from flask import Flask
@@ -12,7 +14,9 @@ from app.accounts.models import PERMISSIONS
 from app.accounts.oauth_server import register_client
 from app.accounts.queries import user_by_email
 from app.accounts.roles import grant_permission
+from app.analytics.rebuild import rebuild
 from app.commerce.ledger import check_invariants
+from app.dbtypes import utcnow
 from app.demo import DEMO_PASSWORD, DEMO_USERS, MOBILE_CLIENT_ID, load_demo_data
 from app.errors import DomainError
 from app.extensions import db
@@ -44,6 +48,20 @@ def register_cli(app: Flask) -> None:
         if problems:
             raise SystemExit(1)
         click.echo("Ledger OK: every transaction balances, accounts sum to zero, caches match.")
+
+    @app.cli.command("analytics-rebuild")
+    @click.option("--from", "start", type=click.DateTime(["%Y-%m-%d"]), help="First day (default: 90 days ago).")
+    @click.option("--to", "end", type=click.DateTime(["%Y-%m-%d"]), help="Last day (default: yesterday).")
+    def analytics_rebuild(start, end):
+        """Recompute the analytics rollups of closed days from orders, the ledger and progress."""
+        yesterday = utcnow().date() - timedelta(days=1)
+        last: date = end.date() if end else yesterday
+        first: date = start.date() if start else last - timedelta(days=89)
+        if first > last:
+            raise click.BadParameter("--from is after --to")
+        rebuild(first, last)
+        db.session.commit()
+        click.echo(f"Analytics rebuilt for {first} to {last}.")
 
     @app.cli.command("run-periodic")
     def run_periodic():

@@ -47,11 +47,12 @@ BLUEPRINTS = (
 
 # Every domain's models, so migrations and relationships see all tables.
 MODELS = ("app.accounts.models", "app.catalog.models", "app.commerce.models",
-          "app.learning.models", "app.messaging.models", "app.moderation.models")
+          "app.learning.models", "app.messaging.models", "app.moderation.models",
+          "app.analytics.models")
 
 # Modules whose import registers event subscribers (ARCHITECTURE §11).
 SUBSCRIBERS = ("app.messaging.subscribers", "app.learning.subscribers", "app.commerce.subscribers",
-               "app.messaging.chat")
+               "app.messaging.chat", "app.analytics.subscribers")
 
 
 def create_app(config: type | dict | None = None) -> Flask:

@@ -35,6 +35,8 @@ EXPECTED: dict[str, list[str]] = {
     "catalog.course.published": [],
     "catalog.course.submitted": [],
     "catalog.course.unpublished": [],
+    "commerce.checkout.started": [],
+    "commerce.ledger.posted": [],
     "learning.course.completed": ["app.commerce.subscribers.release_escrow_on_completion",
                                   "app.learning.subscribers.certify_and_congratulate"],
     "learning.enrollment.created": [],

@@ -22,6 +22,7 @@ from flask import Flask
 from jinja2 import pass_eval_context
 from jinja2.nodes import EvalContext
 
+from app.blueprints.charts import chart_svg
 from app.formatting import (
     date_element,
     datetime_element,
@@ -55,3 +56,4 @@ def register_filters(app: Flask) -> None:
         format_percent=format_percent,
         markdown=render_markdown,
     )
+    app.jinja_env.globals["chart_svg"] = chart_svg  # templates/_charts.html

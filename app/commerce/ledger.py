@@ -15,8 +15,10 @@ from datetime import datetime
 import sqlalchemy as sa
 
 from app.accounts.models import User
+from app.commerce.events import LedgerPosted
 from app.commerce.models import ACCOUNT_TYPES, LedgerAccount, LedgerEntry, LedgerTransaction
 from app.dbtypes import insert_on_conflict, utcnow
+from app.events import emit
 from app.extensions import db
 
 COMMISSION = "income:platform:commission"
@@ -91,6 +93,7 @@ def post(key: str, kind: str, legs: list[tuple[str, int]], *, currency: str, mem
         {"transaction_id": transaction.id, "account_id": accounts[name], "amount": amount,
          "currency": currency} for name, amount in legs])
     _refresh_balance_caches(name for name, _ in legs)
+    emit(LedgerPosted(transaction_id=transaction.id, kind=kind))
     return transaction
 
 

@@ -76,6 +76,8 @@ class Order(db.Model):
     # pending | paid | failed | expired | refunded
     status: Mapped[str] = mapped_column(sa.String(12), default="pending", index=True)
     gateway: Mapped[str] = mapped_column(sa.String(12))
+    # where the buyer came from (a referrer domain, `direct` or a `?ref=` name): analytics
+    traffic_source: Mapped[str | None] = mapped_column(sa.String(100))
     checkout_session_id: Mapped[str | None] = mapped_column(sa.String(120), unique=True)
     payment_intent_id: Mapped[str | None] = mapped_column(sa.String(120), index=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -15,6 +15,7 @@ from app.catalog.models import Course
 from app.commerce import ledger
 from app.commerce.commission import rate_for_course, split_price
 from app.commerce.errors import PaymentNotConfirmed
+from app.commerce.events import CheckoutStarted
 from app.commerce.gateways import LEDGER_PROVIDER
 from app.commerce.models import Order, Refund
 from app.commerce.payment_gateway import get_gateway
@@ -22,6 +23,7 @@ from app.commerce.refunds import send_refund
 from app.commerce.settings import get_setting
 from app.dbtypes import after_row, utcnow
 from app.errors import Conflict, Invalid, NotFound
+from app.events import emit
 from app.extensions import db
 from app.learning.enrollment import enroll
 from app.learning.queries import active_enrollment
@@ -68,6 +70,7 @@ def start_checkout(actor: User, course: Course, *, now: datetime | None = None) 
                       gateway=get_gateway().name, created_at=now)
         db.session.add(order)
         db.session.flush()
+        emit(CheckoutStarted(order_id=order.id))
     session = get_gateway().create_checkout(
         order, success_url=url_for("checkout.order_success", order_id=order.id, _external=True),
         cancel_url=url_for("checkout.order_cancel", order_id=order.id, _external=True))

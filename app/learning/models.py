@@ -16,7 +16,8 @@ ENROLLMENT_SOURCES = ("free", "purchase", "admin")
 class Enrollment(db.Model):
     __tablename__ = "enrollment"
     __table_args__ = (sa.UniqueConstraint("course_id", "learner_id"),
-                      sa.Index("ix_enrollment_learner_active", "learner_id", "revoked_at"))
+                      sa.Index("ix_enrollment_learner_active", "learner_id", "revoked_at"),
+                      sa.Index("ix_enrollment_course_activity", "course_id", "last_activity_at"))
 
     id: Mapped[int] = mapped_column(primary_key=True)
     course_id: Mapped[int] = mapped_column(sa.ForeignKey("course.id", ondelete="CASCADE"), index=True)
@@ -51,6 +52,7 @@ class LessonProgress(db.Model):
     lesson_id: Mapped[int] = mapped_column(sa.ForeignKey("lesson.id", ondelete="CASCADE"), index=True)
     completed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     position_seconds: Mapped[int] = mapped_column(default=0)  # where the video was left
+    watched_seconds: Mapped[int] = mapped_column(default=0, server_default="0")  # furthest point reached
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 
     enrollment: Mapped[Enrollment] = relationship(back_populates="progress_rows")

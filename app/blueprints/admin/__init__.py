@@ -3,6 +3,7 @@ from flask import Blueprint
 bp = Blueprint("admin", __name__)
 
 from app.blueprints.admin import (
+    analytics,  # noqa: E402,F401
     categories,  # noqa: E402,F401
     finance,  # noqa: E402,F401
     moderation,  # noqa: E402,F401

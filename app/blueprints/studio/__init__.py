@@ -1,5 +1,5 @@
 """The creator studio: a creator's courses, the course editor (fields, cover, curriculum),
-the lesson and quiz editors, and earnings.
+the lesson and quiz editors, earnings and analytics.
 
 Every change is a small POST. With htmx it answers with the changed block of the same
 template (a field, the curriculum, the checklist); without JavaScript it redirects back to
@@ -12,6 +12,7 @@ bp = Blueprint("studio", __name__)
 
 from app.blueprints.studio import (
     access,  # noqa: E402,F401
+    analytics,  # noqa: E402,F401
     course_editor,  # noqa: E402,F401
     courses,  # noqa: E402,F401
     curriculum,  # noqa: E402,F401
