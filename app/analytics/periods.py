@@ -87,9 +87,8 @@ def parse(args, today: date) -> tuple[Period, list[str]]:
         else:
             if end < start:
                 start, end = end, start
-            if end > today:
-                end = today
-            if start > today:
+            end = min(end, today)
+            if start > today or (start_text and date.fromisoformat(start_text) > today):
                 problems.append("That range is in the future; showing the last 30 days.")
             else:
                 if (end - start).days + 1 > MAX_DAYS:
