@@ -9,6 +9,8 @@ merged the test asserts the re-render itself: every node the block had is replac
 server's fresh render (a marker put into the old block is gone)."""
 from __future__ import annotations
 
+import time
+
 import pytest
 from playwright.sync_api import expect
 
@@ -98,3 +100,26 @@ def test_a_finance_admins_platform_figures_update_while_the_page_is_open(live_se
 
     expect_refreshed(page, url, platform_figures_change)
     check_a11y(page, "analytics-live-02-admin-updated")
+
+
+def test_a_burst_of_changes_makes_one_re_read_at_once_and_one_after_it(live_server, new_context):
+    app = live_server.app
+    admin_email = make_user(app, "fred", "Fred Finance", "manage_finance")
+    page = signed_in_page(new_context, admin_email, "Fred Finance")
+    page.add_init_script(WATCH_STREAM)
+    url = "/admin/analytics?range=7d&by=day"
+    open_live_page(page, url)
+    refreshes: list[float] = []
+    page.on("request", lambda request: refreshes.append(time.monotonic())
+            if request.url.endswith(url) and request.headers.get("hx-request") == "true" else None)
+
+    with page.expect_request(lambda request: request.url.endswith(url)):
+        for _ in range(5):  # five sales in a row: five messages on the stream
+            with app.app_context():
+                live.figures_changed(None)
+                db.session.commit()
+        burst_over = time.monotonic()
+    page.wait_for_event("request", lambda request: request.url.endswith(url), timeout=10_000)
+    assert len(refreshes) == 2  # not five
+    assert refreshes[1] > burst_over  # the last one reads what the whole burst changed
+    expect(page.locator("#analytics-figures [data-test-stale]")).to_have_count(0)
