@@ -19,6 +19,8 @@ from app.analytics import live
 from app.catalog.models import Course
 from app.extensions import db
 from app.learning.enrollment import enroll
+from app.messaging import channels
+from app.messaging.bus import bus
 from tests.support.browser import check_a11y, make_user, publish_course, signed_in_page
 
 pytestmark = pytest.mark.e2e
@@ -123,3 +125,22 @@ def test_a_burst_of_changes_makes_one_re_read_at_once_and_one_after_it(live_serv
     assert len(refreshes) == 2  # not five
     assert refreshes[1] > burst_over  # the last one reads what the whole burst changed
     expect(page.locator("#analytics-figures [data-test-stale]")).to_have_count(0)
+
+
+def test_a_reopened_stream_re_reads_the_figures(live_server, new_context):
+    """Nothing is heard while a stream is down (Redis forgets what nobody heard): when the
+    browser reopens it, the page re-reads its figures once."""
+    app = live_server.app
+    creator_email = make_user(app, "rhea", "Rhea Reconnect")
+    page = signed_in_page(new_context, creator_email, "Rhea Reconnect")
+    page.add_init_script(WATCH_STREAM)
+    url = "/studio/analytics?range=30d&by=week"
+    open_live_page(page, url)
+
+    def stream_drops() -> None:  # the server ends it without a "closed for good": the browser reopens it
+        with app.app_context():
+            channel = channels.user_notify(user_by_email(creator_email).id)
+            for sub in list(bus()._local.get(channel, ())):
+                sub.put({"type": "bus.closed"})
+
+    expect_refreshed(page, url, stream_drops)
