@@ -56,6 +56,8 @@ def expect_refreshed(page, url: str, change) -> None:
         change()
     expect(page.locator("#analytics-figures [data-test-stale]")).to_have_count(0)
     expect(status).to_contain_text("Figures updated at")
+    # The figures block alone came back, not a page inside the page.
+    expect(page.locator("#analytics-figures :is(#analytics-figures, .site-header, #toasts, h1)")).to_have_count(0)
     assert page.evaluate("() => window.lyceumTestSameWindow === true")  # no reload
     assert page.url.endswith(url)
 
