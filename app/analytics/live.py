@@ -1,10 +1,52 @@
 """Telling open dashboards that their figures changed (issue 17, part 4).
 
-(To be written — the live helper owns this module.) The rollup subscribers call
-`figures_changed(creator_id)` after they bump a row; it publishes once the bump commits.
+A rollup subscriber calls `figures_changed(creator_id)` after it bumps a row (None: only
+platform figures changed). Once that transaction commits, `{"type": "analytics"}` goes to
+the creator's notify channel and to the platform's analytics channel: the creator's pages,
+and every finance admin's, hear it on the stream they already have
+(app/blueprints/notifications/stream.py) and re-read their figures with their own
+permissions. The message carries no figures, so hearing it tells nobody anything about money.
+
+Each transaction publishes once per creator, however many rows it bumps (a rebuild, a sale
+that moves several columns); nothing is published if it rolls back.
 """
 from __future__ import annotations
 
+from collections.abc import Iterable
+
+from app.events import on_commit
+from app.extensions import db
+from app.messaging import bus, channels
+
+MESSAGE = {"type": "analytics"}
+PENDING_KEY = "lyceum.analytics.changed"  # {transaction: creator ids whose publish is scheduled}
+
 
 def figures_changed(creator_id: int | None) -> None:
-    """The figures of `creator_id` (and the platform's) changed in the current transaction."""
+    """The figures of `creator_id` (and the platform's) changed in the current transaction:
+    tell their open dashboards once it commits (at once, if no transaction is open)."""
+    session = db.session()
+    if not session.in_transaction():
+        publish_changes([creator_id])
+        return
+    owner = session.get_nested_transaction() or session.get_transaction()
+    scheduled: dict = session.info.setdefault(PENDING_KEY, {})
+    transaction = owner
+    while transaction is not None:  # this transaction, or one around it, already will
+        if creator_id in scheduled.get(transaction, ()):
+            return
+        transaction = transaction.parent
+    batch = scheduled.get(owner)
+    if batch is None:
+        for ended in [t for t in scheduled if not t.is_active]:  # committed or rolled back
+            del scheduled[ended]
+        batch = scheduled[owner] = set()
+        on_commit(lambda: publish_changes(batch))  # dropped if `owner` rolls back
+    batch.add(creator_id)
+
+
+def publish_changes(creator_ids: Iterable[int | None]) -> None:
+    """Publish now: once on each creator's notify channel, once on the platform's."""
+    for creator_id in sorted({c for c in creator_ids if c is not None}):
+        bus.publish_now(channels.user_notify(creator_id), dict(MESSAGE))
+    bus.publish_now(channels.platform_analytics(), dict(MESSAGE))

@@ -31,3 +31,9 @@ def user_connections(user_id: int) -> str:
     """Sorted set of a user's open sockets and streams (`<opened ns>-<random>`), scored by
     when each expires unless its heartbeat renews it (app/messaging/connections.py)."""
     return redis_key("connections", "user", user_id)
+
+
+def platform_analytics() -> str:
+    """"The platform's figures changed" (no figures in it): finance admins' open streams
+    subscribe to it (app/analytics/live.py publishes; the notification stream relays it)."""
+    return redis_key("analytics", "platform")

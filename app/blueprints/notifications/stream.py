@@ -3,6 +3,10 @@
 Each stored notification arrives as a toast plus the unread badge (swapped out of band),
 with the notification id as the SSE event id, so a reconnecting browser resumes after
 `Last-Event-ID` and a page resumes after the newest notification it showed (`?after=`).
+
+"Your figures changed" (app/analytics/live.py) arrives as an `analytics` event without an
+id (resuming notifications is unaffected): an open analytics page re-reads its figures.
+A finance admin's stream also hears the platform's analytics channel (decided when it opens).
 """
 from __future__ import annotations
 
@@ -11,6 +15,7 @@ from types import SimpleNamespace
 from flask import Response
 from flask_login import current_user
 
+from app.analytics.permissions import can_view_platform_analytics
 from app.blueprints.notifications import bp
 from app.blueprints.streaming import event_stream, release_db, resume_id
 from app.messaging import channels
@@ -20,6 +25,7 @@ from app.messaging.transport.sse import SSEEvent
 
 BACKLOG_LIMIT = 50  # a browser away for longer sees the rest on the notifications page
 EVENT = "notification"  # the `sse-swap` name in layouts/base.html
+ANALYTICS = SSEEvent("analytics", "changed")  # the `sse:analytics` trigger; data must not be empty
 
 
 @bp.app_template_global()
@@ -43,6 +49,9 @@ def stream():
     me = SimpleNamespace(id=current_user.id)
     session_id = getattr(current_user, "session_id", None)  # the contract with accounts
     newest = latest_notification_id(me)
+    listen = [channels.user_notify(me.id)]
+    if can_view_platform_analytics(current_user):
+        listen.append(channels.platform_analytics())
     after = resume_id()
     if after is None or after > newest:  # unreadable, or not an id of ours: start fresh
         after = newest
@@ -58,10 +67,13 @@ def stream():
         return [_toast(notification_event(note, unread)) for note in rows]
 
     def render(event: dict) -> list[SSEEvent]:
-        if event.get("type") != "notification" or not isinstance(event.get("id"), int):
+        kind = event.get("type")
+        if kind == "analytics":
+            return [ANALYTICS]
+        if kind != "notification" or not isinstance(event.get("id"), int):
             return []
         return [_toast(event)]
 
-    return event_stream([channels.user_notify(me.id)], backlog=backlog, render=render, after=after,
+    return event_stream(listen, backlog=backlog, render=render, after=after,
                         user_id=me.id, session_id=session_id,
                         render_is_pure=True)  # toasts arrive rendered (subscribers.toast_html)

@@ -133,3 +133,76 @@
     if (log) log.scrollTop = log.scrollHeight;
   });
 })();
+
+// Live analytics (issue 17): the stream's `analytics` event (this creator's figures, or for a
+// finance admin the platform's, changed; layouts/base.html's `hx-trigger="sse:analytics"`
+// turns it into a DOM event) re-reads every [data-live-figures] block with its own hx-get:
+// at once, then at most once per 2 s while changes keep coming, and always once after the
+// last one, so a burst of sales costs one or two requests and never leaves a figure stale.
+// A reopened stream re-reads them too (nothing was heard while it was down). The swap keeps
+// open <details> open and the focus where it was, and the block's polite status line says
+// "Figures updated at …". Without JavaScript the page simply stays as it was loaded.
+(function () {
+  "use strict";
+  var WINDOW_MS = 2000;
+  var waiting = false;
+  var pending = false;
+  var opened = false;
+
+  function refresh() {
+    if (!window.htmx) return;
+    document.querySelectorAll("[data-live-figures]").forEach(function (box) {
+      window.htmx.trigger(box, "lyceum:figures-changed");
+    });
+  }
+
+  function changed() {
+    if (waiting) { pending = true; return; }
+    refresh();
+    waiting = true;
+    window.setTimeout(function tick() {
+      if (!pending) { waiting = false; return; }
+      pending = false;
+      refresh();
+      window.setTimeout(tick, WINDOW_MS);
+    }, WINDOW_MS);
+  }
+
+  document.addEventListener("sse:analytics", changed);
+  document.addEventListener("htmx:sseOpen", function (event) {
+    if (event.target.id !== "toasts") return;
+    if (opened) changed();
+    opened = true;
+  });
+
+  function focusables(box) {
+    return Array.prototype.slice.call(box.querySelectorAll(
+      "a[href], button, input, select, textarea, summary, [tabindex]"));
+  }
+
+  document.addEventListener("htmx:beforeSwap", function (event) {
+    var box = event.detail.target;
+    if (!box || !box.matches || !box.matches("[data-live-figures]")) return;
+    box.lyceumLive = {
+      open: Array.prototype.map.call(box.querySelectorAll("details"), function (d) { return d.open; }),
+      focus: focusables(box).indexOf(document.activeElement)
+    };
+  });
+  document.addEventListener("htmx:afterSwap", function (event) {
+    var box = event.detail.target;
+    var state = box && box.lyceumLive;
+    if (!state) return;
+    delete box.lyceumLive;
+    box.querySelectorAll("details").forEach(function (d, i) {
+      if (i < state.open.length) d.open = state.open[i];
+    });
+    var again = state.focus >= 0 && focusables(box)[state.focus];
+    if (again) again.focus({ preventScroll: true });
+    var status = document.getElementById(box.getAttribute("data-live-status") || "");
+    var ok = event.detail.xhr && event.detail.xhr.status < 300;
+    if (status && ok) {
+      status.textContent = "Figures updated at " +
+        new Date().toLocaleTimeString([], { hour: "2-digit", minute: "2-digit", second: "2-digit" }) + ".";
+    }
+  });
+})();
