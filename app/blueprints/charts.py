@@ -198,8 +198,11 @@ def _values(series: Series, n: int) -> list[float | None]:
     return out
 
 
-def _text(x: float, y: float, text: str, cls: str, anchor: str = "start") -> str:
-    return f'<text class="{cls}" x="{_n(x)}" y="{_n(y)}" text-anchor="{anchor}">{escape(text)}</text>'
+def _text(x: float, y: float, text: str, cls: str, anchor: str = "start", baseline: str = "central") -> str:
+    """Text placed by its middle (or its top for "hanging", its foot for "alphabetic"): it stays
+    in place whatever size the CSS gives it."""
+    return (f'<text class="{cls}" x="{_n(x)}" y="{_n(y)}" text-anchor="{anchor}" dominant-baseline="{baseline}">'
+            f'{escape(text)}</text>')
 
 
 def _description(chart: Chart, n: int, empty: bool) -> str:
@@ -244,7 +247,7 @@ def _legend(bars: list[Series], lines: list[Series]) -> tuple[list[str], float]:
             cls = _line_class(index, solid=not bars and index == 0)
             out.append(f'<line class="{cls}" x1="{_n(x)}" y1="{_n(middle)}" x2="{_n(x + 28)}" y2="{_n(middle)}"/>'
                        f'<circle class="point {cls}" cx="{_n(x + 14)}" cy="{_n(middle)}" r="4"/>')
-        out.append(_text(x + (22 if kind == "bar" else 36), middle + FONT * 0.35, name, "legend-text"))
+        out.append(_text(x + (22 if kind == "bar" else 36), middle, name, "legend-text"))
         x += item_w
     out.append("</g>")
     return out, y + LINE + 8
@@ -262,7 +265,7 @@ def _empty(chart: Chart, n: int) -> tuple[list[str], float]:
     height = 160.0
     base = height - LINE - 8
     out = [f'<line class="zero" x1="0" y1="{_n(base)}" x2="{WIDTH}" y2="{_n(base)}"/>',
-           _text(WIDTH / 2, base / 2 + FONT * 0.35, EMPTY_TEXT, "empty", "middle")]
+           _text(WIDTH / 2, base / 2, EMPTY_TEXT, "empty", "middle")]
     if n and not chart.horizontal:
         out += _x_labels(chart.labels, 0, WIDTH, base)
     return out, height
@@ -291,7 +294,7 @@ def _x_labels(labels: list[str], left: float, width: float, base: float) -> list
             continue
         free = start + text_w + 8
         out.append(f'<line class="tick-mark" x1="{_n(centre)}" y1="{_n(base)}" x2="{_n(centre)}" y2="{_n(base + 6)}"/>')
-        out.append(_text(x, base + 6 + FONT, text, "x-label", anchor))
+        out.append(_text(x, base + 8, text, "x-label", anchor, "hanging"))
     out.append("</g>")
     return out
 
@@ -327,7 +330,7 @@ def _columns(chart: Chart, bars: list[Series], lines: list[Series], n: int, top:
     for tick, label in zip(ticks, labels, strict=True):
         if tick != 0:
             out.append(f'<line class="grid" x1="{_n(left)}" y1="{_n(y(tick))}" x2="{_n(right)}" y2="{_n(y(tick))}"/>')
-        out.append(_text(left - 8, y(tick) + FONT * 0.35, label, "tick", "end"))
+        out.append(_text(left - 8, y(tick), label, "tick", "end"))
     out.append("</g>")
 
     group = width / n
@@ -412,8 +415,8 @@ def _horizontal(chart: Chart, bars: list[Series], lines: list[Series], n: int, t
         summary = ", ".join(f"{s.name} {chart.format(vs[i])}" for s, vs in zip(bars + lines, bar_values + line_values,
                                                                               strict=True))
         out.append(f'<g class="bar-row"><title>{escape(label)}: {escape(summary)}</title>')
-        out.append(_text(0, y + FONT, _cut(label, label_chars), "bar-label"))
         bars_top = y + LINE + 4
+        out.append(_text(0, bars_top - 6, _cut(label, label_chars), "bar-label", baseline="alphabetic"))
         for k, values in enumerate(bar_values):
             v = values[i]
             top_k = bars_top + k * pitch
@@ -426,7 +429,7 @@ def _horizontal(chart: Chart, bars: list[Series], lines: list[Series], n: int, t
                            f'width="{_n(end - start)}" height="{_n(bar_h)}"/>')
             tx, anchor = _clear_of_marks(x(v), len(chart.format(v)) * CHAR, v < 0,
                                          [x(vs[i]) for vs in line_values if vs[i] is not None])
-            out.append(_text(tx, top_k + bar_h / 2 + FONT * 0.35, chart.format(v), "value", anchor))
+            out.append(_text(tx, top_k + bar_h / 2, chart.format(v), "value", anchor))
         rows_bottom = bars_top + max(len(bars), 1) * pitch - 4
         for k, values in enumerate(line_values):
             v = values[i]
@@ -436,7 +439,8 @@ def _horizontal(chart: Chart, bars: list[Series], lines: list[Series], n: int, t
                            f'x2="{_n(x(v))}" y2="{_n(rows_bottom + 4)}"/>')
         out.append("</g>")
         y += row_h
-    out.append(f'<line class="zero" x1="{_n(zero)}" y1="{_n(top)}" x2="{_n(zero)}" y2="{_n(y - 10)}"/>')
+    if low < 0:  # otherwise the bars' common left edge is the zero
+        out.append(f'<line class="zero" x1="{_n(zero)}" y1="{_n(top + LINE)}" x2="{_n(zero)}" y2="{_n(y - 10)}"/>')
     return out, y
 
 
