@@ -5,11 +5,21 @@ from __future__ import annotations
 import math
 import re
 import xml.etree.ElementTree as ET
+from pathlib import Path
 
 import pytest
 from flask import render_template_string
 
-from app.blueprints.charts import EMPTY_TEXT, MAX_X_LABELS, Chart, Series, chart_svg, nice_ticks
+from app.blueprints.charts import (
+    EMPTY_TEXT,
+    LINE_STYLES,
+    MAX_X_LABELS,
+    SERIES_COLOURS,
+    Chart,
+    Series,
+    chart_svg,
+    nice_ticks,
+)
 
 SVG = "{http://www.w3.org/2000/svg}"
 DAYS = [f"{d:02d} Nov" for d in range(1, 31)]
@@ -63,6 +73,16 @@ def test_colours_are_classes_not_inline_fills():
     assert "fill=" not in markup and "stroke=" not in markup and "style=" not in markup
     root = ET.fromstring(markup)
     assert {"series-1", "series-2"} <= set().union(*(classes(b) for b in bars(root)))
+
+
+def test_every_colour_class_the_charts_use_has_a_rule_in_the_style_sheet(app):
+    css = (Path(app.static_folder) / "css" / "app.css").read_text(encoding="utf-8")
+    for n in range(1, SERIES_COLOURS + 1):
+        assert re.search(rf"\.chart-svg \.series-{n} {{ fill: var\(--chart-{n}\)", css)
+    for n in range(1, LINE_STYLES + 1):
+        assert re.search(rf"\.chart-svg \.line-{n} {{ stroke: [^;]+; stroke-dasharray: [0-9 ]+", css)
+    seven = Chart("c", "C", "C.", ["A"], [Series(f"S{i}", [i + 1]) for i in range(SERIES_COLOURS + 1)])
+    assert "series-1" in classes(bars(draw(seven))[-1])  # the palette comes round again
 
 
 def test_bar_heights_are_proportional_to_their_values():
