@@ -123,7 +123,8 @@ def nice_ticks(low: float, high: float, *, integer: bool = False) -> list[float]
     low, high = min(low, 0.0), max(high, 0.0)
     span = high - low or 1.0
     exponent = math.floor(math.log10(span / 4))
-    for e in range(exponent - 1, exponent + 3):
+    lowest = max(exponent - 1, 0) if integer else exponent - 1
+    for e in range(lowest, max(exponent, lowest) + 3):
         for mantissa in ("1", "2", "2.5", "5"):
             step = Decimal(mantissa).scaleb(e)
             if integer and (step < 1 or step != step.to_integral_value()):
@@ -141,31 +142,32 @@ def nice_ticks(low: float, high: float, *, integer: bool = False) -> list[float]
     return [0.0, float(high)]  # not reached: some step always fits
 
 
-def _tick_text(chart: Chart, value: float, step: float, days: bool) -> str:
-    """A tick's label: the chart's unit, shorter than in the table ($1,200, $12.5k, 2.5 days)."""
+def _tick_labels(chart: Chart, ticks: list[float], days: bool) -> list[str]:
+    """The ticks' labels in the chart's unit, shorter than in the table: $1,200 rather than
+    $1,200.00 when every tick is whole, $12.5k and 1.2M past ten thousand, hours as days when
+    the axis goes past two days. One style for the whole axis."""
+    step = ticks[1] - ticks[0]
+    top = max(abs(t) for t in ticks)
     if chart.unit == "money":
-        major = value / 100
-        if abs(major) >= 10_000:
-            return _compact(major, _symbol(chart.currency), chart.currency)
-        if step % 100 == 0:
-            text = format_money(int(value), chart.currency)
-            return text.replace(".00", "", 1)
-        return format_money(int(value), chart.currency)
+        if top / 100 >= 10_000:
+            return [_compact(t / 100, top / 100, _symbol(chart.currency), chart.currency) for t in ticks]
+        texts = [format_money(int(round(t)), chart.currency) for t in ticks]
+        return [t.replace(".00", "", 1) for t in texts] if step % 100 == 0 else texts
     if chart.unit == "hours":
-        return f"{_g(value / 24)} days" if days else f"{_g(value)} h"
+        return [f"{_g(t / 24)} days" if days else f"{_g(t)} h" for t in ticks]
     if chart.unit == "percent":
-        return f"{_g(value)}%"
-    if abs(value) >= 10_000:
-        return _compact(value, "", "")
-    return f"{_g(value)}" if not float(value).is_integer() else f"{int(value):,}"
+        return [f"{_g(t)}%" for t in ticks]
+    if top >= 10_000:
+        return [_compact(t, top, "", "") for t in ticks]
+    return [_g(t) for t in ticks]
 
 
-def _compact(value: float, symbol: str, code: str) -> str:
+def _compact(value: float, top: float, symbol: str, code: str) -> str:
+    """12500 -> 12.5k, 1500000 -> 1.5M (the suffix chosen by the axis' largest tick)."""
+    divisor, suffix = (1_000_000, "M") if top >= 1_000_000 else (1000, "k")
     sign = "-" if value < 0 else ""
-    value = abs(value)
-    number, suffix = (value / 1_000_000, "M") if value >= 1_000_000 else (value / 1000, "k")
-    text = f"{sign}{symbol}{_g(number)}{suffix}"
-    return text if symbol or not code else f"{text} {code}"
+    text = f"{sign}{symbol}{_g(abs(value) / divisor)}{suffix}" if value else f"{symbol}0"
+    return f"{text} {code}" if code and not symbol else text
 
 
 def _symbol(currency: str) -> str:
@@ -313,8 +315,7 @@ def _columns(chart: Chart, bars: list[Series], lines: list[Series], n: int, top:
     days = chart.unit == "hours" and max(abs(low), abs(high)) >= 48
     scale = 24.0 if days else 1.0
     ticks = [t * scale for t in nice_ticks(low / scale, high / scale, integer=chart.unit in ("count", "money"))]
-    step = ticks[1] - ticks[0]
-    labels = [_tick_text(chart, t, step, days) for t in ticks]
+    labels = _tick_labels(chart, ticks, days)
 
     plot_top = top + FONT * 0.5
     plot_bottom = plot_top + PLOT_HEIGHT

@@ -113,6 +113,7 @@ def test_negative_values_are_drawn_below_the_zero_line():
 @pytest.mark.parametrize(("low", "high", "integer"), [
     (0, 1, True), (0, 7, True), (0, 10, False), (0, 99, True), (0, 101, True), (-30, 100, False),
     (0, 0.3, False), (0, 12_345, True), (-5, 0, True), (-1234, 98_765, True), (0, 1_000_000, True),
+    (0, 0.001, True), (0, 0.001, False), (-0.5, 0, False),
 ])
 def test_ticks_are_three_to_five_nice_numbers_covering_the_values(low, high, integer):
     ticks = nice_ticks(low, high, integer=integer)
@@ -134,6 +135,10 @@ def test_ticks_are_three_to_five_nice_numbers_covering_the_values(low, high, int
     ("money", [250, 120], ["$0", "$1", "$2", "$3"]),
     ("money", [25, 12], ["$0.00", "$0.10", "$0.20", "$0.30"]),
     ("money", [1_500_000, 2_400_000], ["$0", "$10k", "$20k", "$30k"]),
+    ("money", [-100_000, 1_200_000], ["-$5k", "$0", "$5k", "$10k", "$15k"]),  # one style for the axis
+    ("money", [250_000_000], ["$0", "$1M", "$2M", "$3M"]),
+    ("count", [12_000, 25], ["0", "5k", "10k", "15k"]),
+    ("count", [2_500, 25], ["0", "1,000", "2,000", "3,000"]),
     ("percent", [12.5, 40, 33], ["0%", "10%", "20%", "30%", "40%"]),
     ("percent", [2.5, 9], ["0%", "2.5%", "5%", "7.5%", "10%"]),
     ("hours", [5, 30, 12], ["0 h", "10 h", "20 h", "30 h"]),
