@@ -5,11 +5,12 @@ inline SVG; the `chart_figure` macro in templates/_charts.html puts it in a <fig
 numbers in a table under <details>, so it reads without JavaScript, without images and on paper.
 
 Why this small module and not a library: the issue allows pygal or an internal module. pygal's
-SVG references a script (pygal-tooltips from a CDN unless switched off, and the tooltips need
-it), styles its series with inline fills, and gives little control over the accessible name,
-the <desc>, label truncation and the markup a screen reader walks. What we need is narrow
-(column charts over time, with a previous period drawn as a line, and horizontal bar charts),
-so it is about 400 lines we can test, with no JavaScript at all and every colour in app.css.
+SVG references a script by default (pygal-tooltips, from a CDN; its tooltips need it), carries
+its own <style> block with the colours of each chart, and gives little control over the
+accessible name, the <desc>, label truncation and the markup a screen reader walks. What we
+need is narrow (column charts over time, with the previous period drawn as a line, and
+horizontal bar charts), so it is a few hundred lines we test (tests/web/test_charts.py), with
+no JavaScript at all and every colour in app.css.
 
 What it draws:
 - Column charts (time): 1–4 bar series side by side (or stacked with `stacked=True`), and
