@@ -439,10 +439,11 @@ def _horizontal(chart: Chart, bars: list[Series], lines: list[Series], n: int, t
                 cls = _line_class(k, solid=not bars and k == 0)
                 out.append(f'<line class="{cls} mark" x1="{_n(x(v))}" y1="{_n(bars_top - 4)}" '
                            f'x2="{_n(x(v))}" y2="{_n(rows_bottom + 4)}"/>')
+        if low < 0:  # the zero, beside the bars and clear of the label (without negatives: the left edge)
+            out.append(f'<line class="zero" x1="{_n(zero)}" y1="{_n(bars_top - 4)}" x2="{_n(zero)}" '
+                       f'y2="{_n(rows_bottom + 4)}"/>')
         out.append("</g>")
         y += row_h
-    if low < 0:  # otherwise the bars' common left edge is the zero
-        out.append(f'<line class="zero" x1="{_n(zero)}" y1="{_n(top + LINE)}" x2="{_n(zero)}" y2="{_n(y - 10)}"/>')
     return out, y
 
 

@@ -269,7 +269,9 @@ def test_horizontal_bars_print_values_and_cut_long_labels_keeping_them_whole_in_
 def test_horizontal_negative_values_go_left_of_zero():
     root = draw(Chart("n", "Net by course", "Net per course.", ["A", "B"], [Series("Net", [3000, -1000])],
                       unit="money", horizontal=True))
-    (zero,) = [x for x in root.iter(f"{SVG}line") if "zero" in classes(x)]
+    zeros = {x.get("x1") for x in root.iter(f"{SVG}line") if "zero" in classes(x)}
+    assert len(zeros) == 1  # one zero down every row
+    (zero,) = [x for x in root.iter(f"{SVG}line") if "zero" in classes(x)][:1]
     positive, negative = bars(root)
 
     assert float(positive.get("x")) == pytest.approx(float(zero.get("x1")))
