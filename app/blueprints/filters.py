@@ -30,6 +30,7 @@ from app.formatting import (
     format_datetime,
     format_money,
     format_percent,
+    iso_date,
 )
 from app.rendering import render_markdown
 
@@ -54,6 +55,7 @@ def register_filters(app: Flask) -> None:
         format_datetime=_datetime,
         format_money=_money,
         format_percent=format_percent,
+        iso_date=iso_date,  # machine-readable: a date input's value
         markdown=render_markdown,
     )
     app.jinja_env.globals["chart_svg"] = chart_svg  # templates/_charts.html
