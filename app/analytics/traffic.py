@@ -181,8 +181,9 @@ class Flush:
 
 def claim_page_views(today: date) -> Flush | None:
     """Take the flush lock and set each recent day's counts aside (RENAME to the day's flushing
-    key; a flushing key left by a flush that died is taken as it is). None: another flush holds
-    the lock (its counts and any new ones wait for the next run)."""
+    key). A flushing key left by a flush that died is taken as it is, and that day's new counts
+    wait for the next run (a RENAME would overwrite it). None: another flush holds the lock (its
+    counts and any new ones wait for the next run)."""
     redis = get_redis()
     flush = Flush(token=uuid.uuid4().hex)
     if not redis.set(_lock_key(), flush.token, nx=True, ex=LOCK_SECONDS):
