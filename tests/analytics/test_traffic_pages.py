@@ -29,6 +29,7 @@ from tests.support.traffic import (
     waiting_views,
 )
 
+
 def words(resp) -> str:
     """The page's text without its tags, spaces collapsed."""
     return " ".join(re.sub(r"<[^>]+>", " ", text(resp)).split())
