@@ -29,7 +29,7 @@ from datetime import UTC, date, datetime, timedelta
 from urllib.parse import urlsplit
 
 import sqlalchemy as sa
-from redis.exceptions import RedisError
+from redis.exceptions import RedisError, ResponseError
 
 from app.analytics import live
 from app.analytics.models import CourseDay, SourceDay
@@ -53,7 +53,8 @@ CAMPAIGN_MAX = 40  # `?ref=` / `utm_source` names are cut to this many character
 SOURCE_MAX = 100  # SourceDay.source and Order.traffic_source are String(100)
 KEEP_DAYS = 8  # an unflushed day's hash expires after this long (the flush looks back LOOKBACK_DAYS)
 LOOKBACK_DAYS = 7
-LOCK_SECONDS = 600  # a flush holds its lock at most this long (it takes milliseconds)
+LOCK_SECONDS = 600  # a flush holds its lock at most this long (it takes milliseconds; one stalled
+# past this would see its flushing keys booked by the next flush as well)
 TOP_SOURCES = 20  # the sources table shows these, then one "Other sources" row
 
 _CAMPAIGN_CHARS = re.compile(r"[^a-z0-9._-]")
@@ -194,7 +195,7 @@ def claim_page_views(today: date) -> Flush | None:
         if not redis.exists(flushing):
             try:
                 redis.rename(views_key(day), flushing)
-            except RedisError:  # no views that day since the last flush
+            except ResponseError:  # "no such key": no views that day since the last flush
                 continue
         flush.keys.append(flushing)
     return flush
