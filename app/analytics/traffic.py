@@ -413,9 +413,11 @@ def sources(scope: Scope, period: Period) -> dict:
         [Column("Source", "text"), Column("Page views"), Column("Checkouts started"), Column("Sales"),
          Column("Sales per page view", "percent")],
         rows,
-        caption=("The site that linked to your course page, the name in your link's ?ref= (or utm_source), "
-                 "or “Direct (no referrer)”. A visitor keeps the source they first came from for 30 days. "
-                 "Most sales first."))
+        caption=("The website that linked to your course page, or the name you put in your own link "
+                 "(add ?ref=newsletter to the course's address, for example). “Direct (no referrer)” means "
+                 "a typed address, a bookmark or an app that does not say where it came from. A visitor who "
+                 "moves around the site or comes back within 30 days stays under the source they last came "
+                 "from. Most sales first."))
     buyers = [(name, f["sales"]) for name, f in ranked if f["sales"]]
     return {"table": table, "top_buyer_source": source_label(buyers[0][0]) if buyers else None,
             "top_buyer_sales": buyers[0][1] if buyers else 0,
