@@ -18,11 +18,11 @@ from __future__ import annotations
 import hashlib
 import threading
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from functools import wraps
 from urllib.parse import urlencode
 
-from flask import current_app, make_response, request, session
+from flask import current_app, g, make_response, request, session
 from flask_login import current_user
 from redis.exceptions import RedisError
 
@@ -75,33 +75,42 @@ def local_pages() -> LocalPages:
     return pages
 
 
-def _cached(key: str, now: float) -> bytes | None:
+def note_page(text: str) -> None:
+    """Keep `text` (one short line) beside this request's page if it is cached; `on_hit` gets it."""
+    g.page_cache_note = text.replace("\n", " ")
+
+
+def _cached(key: str, now: float) -> tuple[bytes, str] | None:
+    """(body, note) of the cached page, or None."""
     pages = local_pages()
-    body = pages.get(key, now)
-    if body is not None:
-        return body
+    kept = pages.get(key, now)
+    if kept is not None:
+        note, _, body = kept.partition(b"\n")
+        return body, note.decode()
     try:
         stored = get_redis().get(key)
     except RedisError:
         return None
     if stored is None:
         return None
-    expires, _, body = stored.partition(b"\n")
+    head, _, body = stored.partition(b"\n")
+    expires, _, note = head.partition(b" ")  # "<expires>[ <note>]\n<body>"
     try:
         expires_at = float(expires)
     except ValueError:  # not written by this code: ignore it
         return None
-    pages.put(key, expires_at, body)
-    return body if expires_at > now else None
+    pages.put(key, expires_at, b"%s\n%s" % (note, body))
+    return (body, note.decode()) if expires_at > now else None
 
 
-def _store(key: str, now: float, ttl: int, body: bytes) -> None:
+def _store(key: str, now: float, ttl: int, body: bytes, note: str) -> None:
     expires_at = now + ttl
+    head = b"%.3f %s" % (expires_at, note.encode()) if note else b"%.3f" % expires_at
     try:
-        get_redis().setex(key, ttl, b"%.3f\n%s" % (expires_at, body))
+        get_redis().setex(key, ttl, b"%s\n%s" % (head, body))
     except RedisError:
         pass
-    local_pages().put(key, expires_at, body)
+    local_pages().put(key, expires_at, b"%s\n%s" % (note.encode(), body))
 
 
 def page_key(path: str, args, understood: Iterable[str], fragment: bool) -> str:
@@ -111,17 +120,18 @@ def page_key(path: str, args, understood: Iterable[str], fragment: bool) -> str:
     return redis_key("page", hashlib.sha256(f"{path}?{known}|{fragment}".encode()).hexdigest())
 
 
-def public_page_cache(understood: Iterable[str]):
-    """Cache a visitor's page of a view that reads only the query arguments `understood`."""
+def public_page_cache(understood: Iterable[str], *, on_hit: Callable[[str], None] | None = None):
+    """Cache a visitor's page of a view that reads only the query arguments `understood`;
+    `on_hit(note)` runs for each visitor served from the cache (see `note_page`)."""
     understood = tuple(understood)
 
     def decorate(view):
-        return _cached_view(view, understood)
+        return _cached_view(view, understood, on_hit)
 
     return decorate
 
 
-def _cached_view(view, understood: tuple[str, ...]):
+def _cached_view(view, understood: tuple[str, ...], on_hit: Callable[[str], None] | None):
     @wraps(view)
     def wrapper(*args, **kwargs):
         ttl = current_app.config.get("PAGE_CACHE_SECONDS", 0)
@@ -132,12 +142,15 @@ def _cached_view(view, understood: tuple[str, ...]):
         now = clock()
         cached = _cached(key, now)
         if cached is not None:
-            resp = make_response(cached)
+            body, note = cached
+            resp = make_response(body)
             resp.headers["X-Cache"] = "hit"
+            if on_hit is not None:
+                on_hit(note)
         else:
             resp = make_response(view(*args, **kwargs))
             if resp.status_code == 200:
-                _store(key, now, ttl, resp.get_data())
+                _store(key, now, ttl, resp.get_data(), g.get("page_cache_note", ""))
             resp.headers["X-Cache"] = "miss"
         resp.headers["Cache-Control"] = f"public, max-age={ttl}"
         # htmx's history restore (back button) sends HX-Request too but wants the whole page:

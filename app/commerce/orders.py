@@ -53,8 +53,12 @@ def check_buyable(actor: User, course: Course) -> None:
         raise Conflict("You already own this course.")
 
 
-def start_checkout(actor: User, course: Course, *, now: datetime | None = None) -> tuple[Order, str]:
-    """Create (or reuse) a pending order and its checkout session; returns the URL to pay at."""
+def start_checkout(actor: User, course: Course, *, now: datetime | None = None,
+                   traffic_source: str | None = None) -> tuple[Order, str]:
+    """Create (or reuse) a pending order and its checkout session; returns the URL to pay at.
+
+    `traffic_source` (a referrer domain or campaign name, for the creator's analytics) is kept
+    on a new order only: a reused one keeps the source it was started with."""
     check_buyable(actor, course)
     now = now or utcnow()
     order = db.session.scalar(sa.select(Order).where(
@@ -67,7 +71,8 @@ def start_checkout(actor: User, course: Course, *, now: datetime | None = None) 
                       price_minor=split.price, currency=course.currency, commission_bps=split.rate_bps,
                       commission_minor=split.commission, creator_share_minor=split.creator_share,
                       escrow_mode=escrow["mode"], escrow_days=escrow["days"],
-                      gateway=get_gateway().name, created_at=now)
+                      gateway=get_gateway().name, created_at=now,
+                      traffic_source=(traffic_source or None) and traffic_source[:100])
         db.session.add(order)
         db.session.flush()
         emit(CheckoutStarted(order_id=order.id))

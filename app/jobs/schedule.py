@@ -1,7 +1,7 @@
 """What runs periodically, and how often (RQ's cron scheduler: `python worker.py --cron`)."""
 from __future__ import annotations
 
-from app.jobs.analytics import rebuild_recent_days
+from app.jobs.analytics import flush_page_views, rebuild_recent_days
 from app.jobs.digest import send_digests
 from app.jobs.discovery import refresh_discovery
 from app.jobs.payments import money_upkeep, reconcile_provider_events
@@ -15,4 +15,5 @@ PERIODIC = (
     (reconcile_provider_events, "low", 24 * 3600),
     (send_digests, "low", 24 * 3600),
     (rebuild_recent_days, "low", 24 * 3600),
+    (flush_page_views, "low", 60),
 )

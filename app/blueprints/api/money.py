@@ -29,6 +29,10 @@ TAG_DISPUTES = "Disputes"
 
 class CheckoutStart(ApiModel):
     course_id: int = Field(ge=1, le=2**31 - 1, description="The paid course to buy")
+    source: str | None = Field(None, min_length=1, max_length=40, pattern=r"^[a-z0-9._-]+$",
+                               description="Where the buyer found the course (a site's domain or a "
+                                           "campaign name), counted in the creator's traffic sources; "
+                                           "none: direct")
 
 
 class CheckoutStarted(ApiModel):
@@ -144,7 +148,7 @@ def checkout_start(json: CheckoutStart):
     The checkout page's Buy button: an order (a pending one for the same course and price is
     reused) and the payment page to send the buyer to. Paying enrols them; poll the order.
     Limited like the page (`RATELIMIT_CHECKOUT`, per address)."""
-    order, url = orders.start_checkout(g.api_grant.user, get_course(json.course_id))
+    order, url = orders.start_checkout(g.api_grant.user, get_course(json.course_id), traffic_source=json.source)
     db.session.commit()
     return CheckoutStarted(order_id=order.id, status=order.status, price=Amount.of(order.price_minor, order.currency),
                            payment_url=urljoin(request.host_url, url)), 201

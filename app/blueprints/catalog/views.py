@@ -9,6 +9,7 @@ from app.blueprints.caching import public_page_cache
 from app.blueprints.catalog import bp
 from app.blueprints.htmx import page_arg, render_page
 from app.blueprints.media import send_lesson_media, send_stored
+from app.blueprints.traffic import count_cached_course_view, count_course_view
 from app.catalog.models import LANGUAGES, LESSON_KINDS, LEVELS, Category, MediaAsset
 from app.catalog.permissions import can_preview_course, can_view_lesson
 from app.catalog.queries import categories, get_course, get_lesson
@@ -92,10 +93,13 @@ def category_detail(slug: str):
 
 
 @bp.get("/<slug>")
+@public_page_cache(("reviews",), on_hit=count_cached_course_view)
 def course_detail(slug: str):
     """The public course page: description, syllabus with free previews, creator, reviews,
-    the enroll/buy box, "learners also took", JSON-LD and Open Graph."""
+    the enroll/buy box, "learners also took", JSON-LD and Open Graph. A visitor's copy is
+    cached a few seconds; every view is counted for the creator's analytics, cached or not."""
     course = viewable_course(current_user, slug)
+    count_course_view(course)
     stats = stats_for(course.id)
     return render_page("catalog/course_detail.html", "course_reviews", course=course, stats=stats,
                        json_ld=course_json_ld(course, stats), enrollment=active_enrollment(current_user, course),

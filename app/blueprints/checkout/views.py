@@ -8,6 +8,7 @@ from flask_login import current_user, login_required
 
 from app.blueprints.checkout import bp
 from app.blueprints.htmx import render_page, wants_fragment
+from app.blueprints.traffic import checkout_source
 from app.catalog.queries import get_course
 from app.commerce import disputes, orders, refunds
 from app.commerce.commission import rate_for_course, split_price
@@ -37,7 +38,7 @@ def checkout_page(course_id: int):
 @limiter.limit(lambda: current_app.config["RATELIMIT_CHECKOUT"])
 def checkout_start(course_id: int):
     course = get_course(course_id)
-    order, url = orders.start_checkout(current_user, course)
+    order, url = orders.start_checkout(current_user, course, traffic_source=checkout_source())
     db.session.commit()
     return redirect(url, code=303)
 

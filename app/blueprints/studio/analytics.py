@@ -14,6 +14,7 @@ from app.analytics import periods
 from app.analytics.scope import Scope, course_scope, creator_scope
 from app.blueprints.htmx import render_page
 from app.blueprints.studio import bp
+from app.blueprints.studio.traffic_sections import funnel_section, sources_section
 from app.dbtypes import utcnow
 
 
@@ -21,7 +22,9 @@ def analytics_page(scope: Scope):
     period, problems = periods.parse(request.args, utcnow().date())
     grain = periods.grain(request.args, period)
     ctx = {"scope": scope, "period": period, "previous": period.previous(), "grain": grain,
-           "problems": problems, "presets": periods.PRESETS, "grains": periods.GRAINS}
+           "problems": problems, "presets": periods.PRESETS, "grains": periods.GRAINS,
+           "funnel": funnel_section(scope, period, grain),
+           "sources": sources_section(scope, period)}
     return render_page("studio/analytics.html", "figures", **ctx)
 
 
