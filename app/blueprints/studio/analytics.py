@@ -13,7 +13,7 @@ from flask_login import current_user
 from app.analytics import periods
 from app.analytics.scope import Scope, course_scope, creator_scope
 from app.blueprints.htmx import render_page
-from app.blueprints.studio import bp
+from app.blueprints.studio import analytics_learning, bp
 from app.dbtypes import utcnow
 
 
@@ -21,7 +21,8 @@ def analytics_page(scope: Scope):
     period, problems = periods.parse(request.args, utcnow().date())
     grain = periods.grain(request.args, period)
     ctx = {"scope": scope, "period": period, "previous": period.previous(), "grain": grain,
-           "problems": problems, "presets": periods.PRESETS, "grains": periods.GRAINS}
+           "problems": problems, "presets": periods.PRESETS, "grains": periods.GRAINS,
+           **analytics_learning.learning_sections(scope, period, grain)}
     return render_page("studio/analytics.html", "figures", **ctx)
 
 
