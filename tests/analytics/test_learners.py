@@ -317,3 +317,29 @@ def test_the_hardest_questions_need_enough_answers(course, creator, learner):
     ({}, None), ({5: 1}, 5), ({1: 1, 3: 1}, 2), ({1: 2, 10: 1}, 1), ({0: 1, 4: 2, 100: 1}, 4)])
 def test_the_median_of_hour_buckets(counts, median):
     assert engagement.median_hours(counts) == median
+
+
+def test_the_engagement_events_say_what_happened(course, creator, learner, emitted):
+    quiz_lesson = lesson(course, "Check yourself")
+    enroll(learner, course, MONDAY)
+    attempt, _ = attempts.submit_quiz(learner, quiz_lesson, wrong_answers(quiz_lesson), now=MONDAY)
+    review = reviews.write_review(learner, course, rating=5, now=MONDAY)
+    db.session.commit()
+    reviews.write_review(learner, course, rating=5, body="Same stars", now=MONDAY)  # no new stars, no event
+    reviews.write_review(learner, course, rating=3, now=MONDAY + timedelta(days=1))
+    db.session.commit()
+    review_id = review.id
+    reviews.delete_review(learner, course)
+    thread = discussions.start_thread(learner, course, title="Why?", body="Why so?", now=MONDAY)
+    db.session.commit()
+    post = discussions.reply(creator, thread, body="Because.", now=MONDAY)
+    discussions.reply(creator, thread, body="And also.", now=MONDAY)
+    db.session.commit()
+    assert named(emitted, "learning.quiz.attempted") == [{"attempt_id": attempt.id}]
+    assert named(emitted, "learning.review.written") == [
+        {"review_id": review_id, "course_id": course.id, "rating": 5, "written_at": MONDAY}]
+    assert named(emitted, "learning.review.rerated") == [
+        {"review_id": review_id, "course_id": course.id, "old_rating": 5, "new_rating": 3, "written_at": MONDAY}]
+    assert named(emitted, "learning.review.deleted") == [{"course_id": course.id, "rating": 3, "written_at": MONDAY}]
+    assert named(emitted, "learning.question.asked") == [{"thread_id": thread.id}]
+    assert named(emitted, "learning.question.answered") == [{"thread_id": thread.id, "post_id": post.id}]
