@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
+import sqlalchemy as sa
 
 from app.dbtypes import utcnow
 from app.extensions import db
@@ -109,3 +110,21 @@ def test_a_visitor_must_sign_in(client, busy):
 def test_an_unknown_course_is_not_found(client, login, creator):
     login(creator)
     assert client.get("/studio/courses/999999/analytics").status_code == 404
+
+
+def test_a_page_view_reads_no_progress_or_quiz_attempt_rows(client, login, creator, busy):
+    login(creator)
+    statements: list[str] = []
+
+    def record(conn, cursor, statement, parameters, context, executemany):
+        statements.append(statement.lower())
+
+    engine = db.engine
+    sa.event.listen(engine, "before_cursor_execute", record)
+    try:
+        for url in (course_url(busy), "/studio/analytics?range=90d"):
+            assert client.get(url).status_code == 200
+    finally:
+        sa.event.remove(engine, "before_cursor_execute", record)
+    assert any("analytics_lesson_reach" in statement for statement in statements)
+    assert not [s for s in statements if "lesson_progress" in s or "quiz_attempt" in s]
