@@ -79,6 +79,14 @@ def test_all_courses_list_each_courses_biggest_drop_with_a_link(client, login, c
     assert "Learners who reached each lesson" not in html  # the per-lesson chart is on a course's page
 
 
+def test_the_all_courses_fragment_has_the_sections(htmx, login, creator, busy):
+    login(creator)
+    page = htmx.get("/studio/analytics?range=30d")
+    html = page.get_data(as_text=True)
+    assert page.status_code == 200 and "<html" not in html
+    assert "After “Welcome video”" in html and "What comes first?" in html and "Reviews written" in html
+
+
 def test_a_course_without_learners_shows_dashes_not_errors(client, login, creator, course):
     login(creator)
     html = client.get(course_url(course) + "?from=2026-01-01&to=2026-01-31").get_data(as_text=True)
