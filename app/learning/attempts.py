@@ -10,7 +10,9 @@ import sqlalchemy as sa
 from app.catalog.models import Lesson, Quiz
 from app.dbtypes import utcnow
 from app.errors import Invalid, NotFound
+from app.events import emit
 from app.extensions import db
+from app.learning.events import QuizAttempted
 from app.learning.models import Enrollment, QuizAttempt
 from app.learning.progress import mark_done, require_enrollment
 
@@ -88,6 +90,7 @@ def submit_quiz(actor, lesson: Lesson, answers: dict[int, list[int]], *,
                           score_percent=result.score_percent, passed=result.passed, created_at=now)
     db.session.add(attempt)
     db.session.flush()
+    emit(QuizAttempted(attempt_id=attempt.id))
     if result.passed:
         mark_done(enrollment, lesson, now)
     return attempt, result

@@ -8,7 +8,9 @@ import sqlalchemy as sa
 from app.catalog.models import Course
 from app.dbtypes import utcnow
 from app.errors import Invalid, NotFound
+from app.events import emit
 from app.extensions import db
+from app.learning.events import QuestionAnswered, QuestionAsked
 from app.learning.models import Post, PostVote, Thread
 from app.learning.permissions import (
     can_delete_post,
@@ -96,6 +98,7 @@ def start_thread(actor, course: Course, *, title: str, body: str, lesson_id: int
     thread.posts.append(Post(author_id=actor.id, body=_clean_body(body), created_at=now))
     db.session.add(thread)
     db.session.flush()
+    emit(QuestionAsked(thread_id=thread.id))
     if course.creator_id != actor.id:
         notify(course.creator, "discussion.question", course_id=course.id, thread_id=thread.id,
                title=title, course_title=course.title, author=actor.display_name)
@@ -107,14 +110,36 @@ def reply(actor, thread: Thread, *, body: str, now: datetime | None = None) -> P
         raise NotFound("No such question.")
     require_member(actor, thread.course)
     now = now or utcnow()
+    first_answer = actor.id != thread.author_id and not answered(thread)
     post = Post(author_id=actor.id, body=_clean_body(body), created_at=now)
     thread.posts.append(post)
     thread.last_post_at = now
     db.session.flush()
+    if first_answer:
+        emit(QuestionAnswered(thread_id=thread.id, post_id=post.id))
     if thread.author is not None and thread.author_id != actor.id:
         notify(thread.author, "discussion.reply", course_id=thread.course_id, thread_id=thread.id,
                title=thread.title, author=actor.display_name)
     return post
+
+
+def answered_condition(thread_table=Thread, *, visible_only: bool = False):
+    """SQL: the thread has a post by someone other than its asker (with `visible_only`, one
+    that is not deleted). A correlated EXISTS on the thread's posts (index on thread_id)."""
+    condition = sa.and_(Post.thread_id == thread_table.id, Post.author_id.is_not(None),
+                        sa.or_(thread_table.author_id.is_(None), Post.author_id != thread_table.author_id))
+    if visible_only:
+        condition = sa.and_(condition, Post.deleted_at.is_(None))
+    return sa.exists().where(condition)
+
+
+def answered(thread: Thread) -> bool:
+    """Someone other than the asker has posted in the thread (a deleted reply still counts:
+    the question was answered then)."""
+    others = [Post.thread_id == thread.id, Post.author_id.is_not(None)]
+    if thread.author_id is not None:
+        others.append(Post.author_id != thread.author_id)
+    return db.session.scalar(sa.select(Post.id).where(*others).limit(1)) is not None
 
 
 def edit_post(actor, post: Post, *, body: str, now: datetime | None = None) -> Post:

@@ -16,7 +16,7 @@ from app.events import emit
 from app.extensions import db
 from app.learning import deliveries
 from app.learning.errors import NotEnrolled
-from app.learning.events import CourseCompleted
+from app.learning.events import CourseCompleted, LessonCompleted, LessonReached, VideoWatched
 from app.learning.models import Enrollment, LessonProgress, QuizAttempt
 from app.learning.queries import active_enrollment, completed_lesson_ids, ordered_lessons
 from app.policy import require
@@ -47,6 +47,7 @@ def open_lesson(actor, access: LessonAccess, *, now: datetime | None = None) -> 
     if access.enrollment is None:
         return
     now = now or utcnow()
+    progress_row(access.enrollment, access.lesson)
     touch(access.enrollment, access.lesson, now)
     deliveries.record_delivery(actor, access.lesson, "opened", now=now)
 
@@ -80,11 +81,15 @@ def require_enrollment(actor, course: Course) -> Enrollment:
 
 
 def progress_row(enrollment: Enrollment, lesson: Lesson) -> LessonProgress:
+    """The enrolment's row for the lesson, made the first time the lesson is opened, saved or
+    completed: that first time is when the learner "reached" the lesson (lesson drop-off)."""
     row = db.session.scalar(sa.select(LessonProgress).where(
         LessonProgress.enrollment_id == enrollment.id, LessonProgress.lesson_id == lesson.id))
     if row is None:
-        row = LessonProgress(enrollment_id=enrollment.id, lesson_id=lesson.id)
+        row = LessonProgress(enrollment_id=enrollment.id, lesson_id=lesson.id,
+                             position_seconds=0, watched_seconds=0)
         db.session.add(row)
+        emit(LessonReached(enrollment_id=enrollment.id, lesson_id=lesson.id))
     return row
 
 
@@ -115,6 +120,7 @@ def mark_done(enrollment: Enrollment, lesson: Lesson, now: datetime) -> None:
     row = progress_row(enrollment, lesson)
     if row.completed_at is None:
         row.completed_at = now
+        emit(LessonCompleted(enrollment_id=enrollment.id, lesson_id=lesson.id))
     touch(enrollment, lesson, now)
     db.session.flush()
     check_completion(enrollment, now)
@@ -145,9 +151,35 @@ def save_position(actor, lesson: Lesson, seconds, *, now: datetime | None = None
     if not 0 <= seconds <= MAX_POSITION_SECONDS:
         raise Invalid("The position is out of range.")
     now = now or utcnow()
-    progress_row(enrollment, lesson).position_seconds = seconds
+    row = progress_row(enrollment, lesson)
+    row.position_seconds = seconds
+    record_watched(enrollment, lesson, row, seconds)
     touch(enrollment, lesson, now)
     deliveries.record_position(actor, lesson, seconds, now=now)
+
+
+def watched_permille(watched_seconds: int, duration_seconds: int) -> int | None:
+    """The share of a video watched, per mille (0..1000); None when its duration is unknown."""
+    if not duration_seconds or duration_seconds <= 0:
+        return None
+    if watched_seconds >= duration_seconds:
+        return 1000
+    return max(0, watched_seconds) * 1000 // duration_seconds
+
+
+def record_watched(enrollment: Enrollment, lesson: Lesson, row: LessonProgress, seconds: int) -> None:
+    """Move the furthest point watched forward (never back; at most the video's duration when
+    known) and announce the change of the watched share, if the share moved."""
+    furthest = min(seconds, lesson.duration_seconds) if lesson.duration_seconds else seconds
+    before = row.watched_seconds or 0
+    if furthest <= before:
+        return
+    row.watched_seconds = furthest
+    share_before = watched_permille(before, lesson.duration_seconds)
+    share_after = watched_permille(furthest, lesson.duration_seconds)
+    if share_after is not None and share_after != share_before:
+        emit(VideoWatched(enrollment_id=enrollment.id, lesson_id=lesson.id,
+                          permille_before=share_before, permille_after=share_after))
 
 
 def saved_position(enrollment: Enrollment | None, lesson: Lesson) -> int:

@@ -9,8 +9,10 @@ from app.catalog.models import Course
 from app.catalog.queries import get_course
 from app.dbtypes import utcnow
 from app.errors import Conflict, Invalid, NotFound
+from app.events import emit
 from app.extensions import db
 from app.learning import stats
+from app.learning.events import ReviewDeleted, ReviewRerated, ReviewWritten
 from app.learning.models import Review
 from app.learning.permissions import (
     can_delete_review,
@@ -62,6 +64,7 @@ def write_review(actor, course: Course, *, rating, body: str = "",
         db.session.add(review)
         db.session.flush()
         stats.bump(course.id, rating_count=1, rating_sum=rating, **{f"rating_{rating}": 1})
+        emit(ReviewWritten(review_id=review.id, course_id=course.id, rating=rating, written_at=review.created_at))
         notify(course.creator, "review.created", course_id=course.id, title=course.title,
                rating=rating, author=actor.display_name)
     else:
@@ -71,6 +74,8 @@ def write_review(actor, course: Course, *, rating, body: str = "",
         if old != rating:
             stats.bump(course.id, rating_sum=rating - old,
                        **{f"rating_{old}": -1, f"rating_{rating}": 1})
+            emit(ReviewRerated(review_id=review.id, course_id=course.id, old_rating=old, new_rating=rating,
+                               written_at=review.created_at))
     return review
 
 
@@ -125,6 +130,7 @@ def moderator_delete_review(actor, review: Review) -> None:
 def _remove(review: Review) -> None:
     rating = review.rating
     stats.bump(review.course_id, rating_count=-1, rating_sum=-rating, **{f"rating_{rating}": -1})
+    emit(ReviewDeleted(course_id=review.course_id, rating=rating, written_at=review.created_at))
     db.session.delete(review)
     db.session.flush()
 

@@ -13,7 +13,7 @@ from flask_login import current_user
 from app.analytics import periods
 from app.analytics.scope import Scope, course_scope, creator_scope
 from app.blueprints.htmx import render_page
-from app.blueprints.studio import bp
+from app.blueprints.studio import analytics_learning, bp
 from app.blueprints.studio.traffic_sections import funnel_section, sources_section
 from app.dbtypes import utcnow
 
@@ -24,7 +24,8 @@ def analytics_page(scope: Scope):
     ctx = {"scope": scope, "period": period, "previous": period.previous(), "grain": grain,
            "problems": problems, "presets": periods.PRESETS, "grains": periods.GRAINS,
            "funnel": funnel_section(scope, period, grain),
-           "sources": sources_section(scope, period)}
+           "sources": sources_section(scope, period),
+           **analytics_learning.learning_sections(scope, period, grain)}
     return render_page("studio/analytics.html", "figures", **ctx)
 
 
