@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date, datetime
 
 import sqlalchemy as sa
 
@@ -78,13 +78,7 @@ def bump_duration(metric: str, course_id: int, day: date, hours: int) -> None:
 
 def reset_durations(metrics: list[str], start: date, end: date) -> None:
     """Zero the counts of these DurationDay metrics (only these: other parts own other metrics)."""
-    db.session.execute(sa.update(DurationDay).where(
-        DurationDay.metric.in_(metrics), DurationDay.day >= start, DurationDay.day <= end).values(count=0))
-
-
-def day_bounds(start: date, end: date) -> tuple[datetime, datetime]:
-    """The moments from the start of `start` (included) to the end of `end` (excluded), UTC."""
-    return datetime.combine(start, time(), UTC), datetime.combine(end + timedelta(days=1), time(), UTC)
+    rollups.reset(DurationDay, ["count"], start, end, DurationDay.metric.in_(metrics))
 
 
 def scope_course_ids(scope: Scope):
@@ -338,7 +332,7 @@ def rebuild(start: date, end: date) -> None:
     every quiz attempted in that range (all-time figures: recomputed whole)."""
     rollups.reset(CourseDay, REVIEW_COLUMNS, start, end)
     reset_durations([FIRST_ANSWER], start, end)
-    since, until = day_bounds(start, end)
+    since, until = rollups.day_bounds(start, end)
     counts: dict[tuple[int, date], dict[str, int]] = defaultdict(lambda: defaultdict(int))
     for course_id, written_at, rating in db.session.execute(
             sa.select(Review.course_id, Review.created_at, Review.rating)

@@ -26,7 +26,6 @@ from app.analytics.engagement import (
     bump_duration,
     bump_durations,
     course_key,
-    day_bounds,
     duration_counts,
     in_scope,
     median_hours,
@@ -106,7 +105,7 @@ def rebuild(start: date, end: date) -> None:
     every course whose progress rows changed in that range (an all-time figure, recomputed
     whole per course); then the quiz, review and Q&A figures (engagement.rebuild)."""
     _rebuild_enrollments(start, end)
-    since, until = day_bounds(start, end)
+    since, until = rollups.day_bounds(start, end)
     rebuild_reach(db.session.scalars(
         sa.select(Lesson.course_id).distinct().join(LessonProgress, LessonProgress.lesson_id == Lesson.id)
         .where(LessonProgress.updated_at >= since, LessonProgress.updated_at < until)))
@@ -116,7 +115,7 @@ def rebuild(start: date, end: date) -> None:
 def _rebuild_enrollments(start: date, end: date) -> None:
     rollups.reset(CourseDay, ["enrollments", "completions"], start, end)
     reset_durations([COMPLETION, COHORT], start, end)
-    since, until = day_bounds(start, end)
+    since, until = rollups.day_bounds(start, end)
     counts: dict[tuple[int, date], dict[str, int]] = defaultdict(lambda: defaultdict(int))
     for course_id, enrolled_at in db.session.execute(
             sa.select(Enrollment.course_id, Enrollment.enrolled_at)

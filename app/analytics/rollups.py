@@ -6,7 +6,7 @@ once both count and neither waits on a read.
 """
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, time, timedelta
 
 import sqlalchemy as sa
 
@@ -45,9 +45,16 @@ def bump(model, key: dict, /, **deltas: int) -> None:
         set_={name: table.c[name] + statement.excluded[name] for name in deltas}))
 
 
-def reset(model, columns: list[str], start: date, end: date) -> None:
-    """Set `columns` to 0 on the rows of `model` for the days start..end: the first step of a
-    rebuild, which then bumps the recomputed figures back in (other columns stay)."""
+def reset(model, columns: list[str], start: date, end: date, *where) -> None:
+    """Set `columns` to 0 on the rows of `model` for the days start..end (and the extra `where`
+    conditions, e.g. one DurationDay metric): the first step of a rebuild, which then bumps the
+    recomputed figures back in (other columns and rows stay)."""
     if columns:
-        db.session.execute(sa.update(model).where(model.day >= start, model.day <= end)
+        db.session.execute(sa.update(model).where(model.day >= start, model.day <= end, *where)
                            .values({name: 0 for name in columns}))
+
+
+def day_bounds(start: date, end: date) -> tuple[datetime, datetime]:
+    """The moments from the start of `start` (included) to the end of `end` (excluded), UTC:
+    what a rebuild selects source rows by."""
+    return datetime.combine(start, time(), UTC), datetime.combine(end + timedelta(days=1), time(), UTC)
