@@ -36,7 +36,7 @@ EXPECTED: dict[str, list[str]] = {
     "catalog.course.submitted": [],
     "catalog.course.unpublished": [],
     "commerce.checkout.started": [],
-    "commerce.ledger.posted": [],
+    "commerce.ledger.posted": ["app.analytics.money.book_transaction"],
     "learning.course.completed": ["app.commerce.subscribers.release_escrow_on_completion",
                                   "app.learning.subscribers.certify_and_congratulate"],
     "learning.enrollment.created": [],

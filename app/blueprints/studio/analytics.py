@@ -12,6 +12,7 @@ from flask_login import current_user
 
 from app.analytics import periods
 from app.analytics.scope import Scope, course_scope, creator_scope
+from app.blueprints import analytics_money
 from app.blueprints.htmx import render_page
 from app.blueprints.studio import bp
 from app.dbtypes import utcnow
@@ -22,6 +23,7 @@ def analytics_page(scope: Scope):
     grain = periods.grain(request.args, period)
     ctx = {"scope": scope, "period": period, "previous": period.previous(), "grain": grain,
            "problems": problems, "presets": periods.PRESETS, "grains": periods.GRAINS}
+    ctx["revenue"] = analytics_money.creator_revenue(scope, period, grain)
     return render_page("studio/analytics.html", "figures", **ctx)
 
 
