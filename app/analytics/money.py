@@ -31,7 +31,7 @@ from app.analytics import live
 from app.analytics.models import CourseDay
 from app.analytics.periods import Period, bucket_start, buckets
 from app.analytics.rollups import bump, day_of, reset
-from app.analytics.scope import Scope, daily_sums
+from app.analytics.scope import Scope, daily_sums, totals
 from app.analytics.tables import Column, Table
 from app.catalog.models import Course
 from app.commerce import ledger
@@ -39,7 +39,7 @@ from app.commerce.events import LedgerPosted
 from app.commerce.models import LedgerAccount, LedgerEntry, LedgerTransaction, Order
 from app.events import subscribe
 from app.extensions import db
-from app.formatting import MONTHS, format_date
+from app.formatting import MONTHS, format_date, format_percent
 from app.money import format_money
 
 SALE_KINDS = ("sale",)
@@ -170,14 +170,6 @@ def _by_currency(scope: Scope, period: Period, columns: list[str]) -> dict[str, 
     return result
 
 
-def _sum(daily: dict[date, dict[str, int]], columns: list[str]) -> dict[str, int]:
-    summed = dict.fromkeys(columns, 0)
-    for figures in daily.values():
-        for name in columns:
-            summed[name] += figures.get(name, 0)
-    return summed
-
-
 def _buckets(daily: dict[date, dict[str, int]], period: Period, grain: str,
              columns: list[str]) -> list[dict[str, int]]:
     """One {column: sum} per bucket of the period, oldest first (empty buckets as zeros)."""
@@ -231,7 +223,7 @@ def _count_figure(label: str, value: int, previous: int, better: str = "up") -> 
 
 def _percent_figure(label: str, value: float | None, previous: float | None, better: str = "down") -> Figure:
     def shown(number):
-        return "—" if number is None else (f"{number:.0f}%" if float(number).is_integer() else f"{number:.1f}%")
+        return "—" if number is None else format_percent(number)
     # Without a denominator there is nothing to compare: show "—" and no change.
     return Figure(label, 0 if value is None else value, None if previous is None or value is None else previous,
                   shown(value), shown(previous), better)
@@ -287,9 +279,9 @@ def _revenue_data(scope: Scope, period: Period, grain: str):
     previous = period.previous()
     now, before = _by_currency(scope, period, COLUMNS), _by_currency(scope, previous, COLUMNS)
     for currency in sorted(set(now) | set(before)):
-        totals, earlier = _sum(now.get(currency, {}), COLUMNS), _sum(before.get(currency, {}), COLUMNS)
-        if _has_money(totals) or _has_money(earlier):
-            yield (currency, totals, earlier, _buckets(now.get(currency, {}), period, grain, COLUMNS),
+        summed, earlier = totals(now.get(currency, {}), COLUMNS), totals(before.get(currency, {}), COLUMNS)
+        if _has_money(summed) or _has_money(earlier):
+            yield (currency, summed, earlier, _buckets(now.get(currency, {}), period, grain, COLUMNS),
                    _buckets(before.get(currency, {}), previous, grain, COLUMNS))
 
 
