@@ -3,6 +3,7 @@ revenue on /studio/analytics and per course, the platform's money on /admin/anal
 page and HTMX fragment, and every way in that must be refused."""
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 
 import pytest
@@ -105,3 +106,12 @@ def test_the_platforms_money_is_for_finance_admins_only(client, login, creator, 
         login(user)
         resp = client.get("/admin/analytics", headers=headers)
         assert resp.status_code == 403 and "Gross merchandise value" not in text(resp)
+
+
+def test_every_id_on_the_pages_is_unique(client, login, creator, finance_admin, make_user, sales, today):
+    money_sale(make_user(), paid_course(creator, price_minor=4000, currency="EUR"), today)
+    for user, url in ((creator, "/studio/analytics?range=7d"), (finance_admin, "/admin/analytics?range=7d")):
+        login(user)
+        ids = re.findall(r'\sid="([^"]+)"', client.get(url).get_data(as_text=True))
+        assert "revenue-h" in ids or "money-h" in ids
+        assert len(ids) == len(set(ids)), sorted(i for i in ids if ids.count(i) > 1)
