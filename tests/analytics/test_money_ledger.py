@@ -16,11 +16,14 @@ from app.analytics import money
 from app.analytics.models import CourseDay
 from app.analytics.periods import Period
 from app.analytics.scope import Scope
-from app.commerce import escrow
+from app.commerce import escrow, ledger
 from app.commerce.disputes import open_dispute, rule_on_dispute
+from app.commerce.payouts import connect_paypal, reject_payout, request_payout
+from app.commerce.settings import set_setting
 from app.dbtypes import utcnow
 from app.extensions import db
 from tests.support.analytics import (
+    money_at,
     money_chargeback_lost,
     money_commission_movement,
     money_creator_movement,
@@ -59,7 +62,7 @@ def history(make_user, creator, admin, today):
     usd = paid_course(creator, title="Watercolour", price_minor=2999)
     eur = paid_course(creator, title="Aquarelle", price_minor=4000, currency="EUR")
     other = paid_course(rival, title="Oil", price_minor=5000)
-    buyers = [make_user() for _ in range(7)]
+    buyers = [make_user() for _ in range(8)]
     day = lambda n: today - timedelta(days=n)  # noqa: E731
 
     early = money_sale(buyers[0], usd, day(9))  # the previous period
@@ -79,6 +82,18 @@ def history(make_user, creator, admin, today):
     money_sale(buyers[4], usd, day(0))
     money_sale(buyers[5], eur, day(2))
     money_sale(buyers[6], other, day(3))
+    # payouts are the creator's own money moving out: asked for, refused (back), asked again
+    payable = money_sale(buyers[7], usd, day(6))
+    escrow.release(payable, reason="escrow period ended", now=payable.paid_at + timedelta(hours=1))
+    set_setting(admin, "payouts", {"minimum_minor": 2000, "approval_threshold_minor": 2000})
+    connect_paypal(creator, email="carl@example.test")
+    db.session.commit()
+    refused = request_payout(creator, 2100, now=money_at(day(4)))
+    db.session.commit()
+    reject_payout(admin, refused, reason="Check your account first.")
+    request_payout(creator, 2100, now=money_at(day(1)))  # waits for approval: in flight
+    db.session.commit()
+    assert ledger.creator_balances(creator.id)["payout_in_flight"] == 2100
     return {"usd": usd, "eur": eur, "other": other, "rival": rival}
 
 
@@ -106,7 +121,7 @@ def test_net_revenue_and_platform_revenue_equal_the_ledger(history, creator, tod
     # not trivially: the week had sales, refunds of several kinds and both currencies
     week = Period(today - timedelta(days=6), today)
     usd = by_currency(money.creator_revenue(Scope(creator_id=creator.id), week, "day"))["USD"]
-    assert figure(usd, "Sales") == 4 and figure(usd, "Refunds") == 1000 + 2999 + 500 + 2499 + 1200
+    assert figure(usd, "Sales") == 5 and figure(usd, "Refunds") == 1000 + 2999 + 500 + 2499 + 1200
     assert figure(usd, "Net earnings") == money_creator_movement(creator.id, week.start, week.end, "USD") != 0
 
 
