@@ -264,7 +264,7 @@ def _aligned(values: list, length: int) -> list:
 class CurrencyRevenue:
     currency: str
     figures: list[Figure]
-    chart: ChartData
+    chart: ChartData  # the page's adapter swaps in the Chart it draws (app/blueprints/analytics_money.py)
     table: Table
 
 
@@ -339,7 +339,7 @@ def creator_revenue(scope: Scope, period: Period, grain: str) -> Revenue:
 class CurrencyMoney:
     currency: str
     figures: list[Figure]
-    chart: ChartData
+    chart: ChartData  # the page's adapter swaps in the Chart it draws (app/blueprints/analytics_money.py)
 
 
 @dataclass
