@@ -36,7 +36,7 @@ EXPECTED: dict[str, list[str]] = {
     "catalog.course.submitted": [],
     "catalog.course.unpublished": [],
     "commerce.checkout.started": ["app.analytics.traffic.count_checkout_started"],
-    "commerce.ledger.posted": ["app.analytics.traffic.count_sale_by_source"],
+    "commerce.ledger.posted": ["app.analytics.money.book_transaction", "app.analytics.traffic.count_sale_by_source"],
     "learning.course.completed": ["app.analytics.learners.count_completion",
                                   "app.commerce.subscribers.release_escrow_on_completion",
                                   "app.learning.subscribers.certify_and_congratulate"],

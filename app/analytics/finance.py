@@ -1,18 +1,25 @@
-"""Money figures for the admin and creator dashboards, read from orders and the ledger."""
+"""Money figures for the admin finance page and the creator's earnings.
+
+`sales_by_period` sums the daily money rollup (CourseDay, booked from the ledger by
+app/analytics/money.py), never the orders or the ledger themselves; `creator_earnings` reads the
+creator's balances.
+"""
 from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 
 import sqlalchemy as sa
 
+from app.analytics.models import CourseDay
 from app.commerce import ledger
-from app.commerce.models import LedgerAccount, LedgerEntry, LedgerTransaction, Order, Payout
+from app.commerce.models import Payout
 from app.dbtypes import utcnow
 from app.extensions import db
 
 PERIODS = {"day": 1, "week": 7, "month": 30, "year": 365}
+_SUMMED = ("gross", "commission", "refunds", "refunded_commission", "sales")
 
 
 @dataclass
@@ -23,6 +30,7 @@ class PeriodFigures:
     refunds: int = 0
     refunded_commission: int = 0
     sales: int = 0
+    currency: str = "USD"  # every amount of a row is in this currency (rows never mix them)
 
     @property
     def platform_revenue(self) -> int:
@@ -33,7 +41,7 @@ class PeriodFigures:
         return self.gross - self.refunds
 
 
-def _bucket(moment: datetime, period: str) -> str:
+def _bucket(moment: date | datetime, period: str) -> str:
     if period == "day":
         return moment.strftime("%Y-%m-%d")
     if period == "week":
@@ -44,34 +52,29 @@ def _bucket(moment: datetime, period: str) -> str:
 
 
 def sales_by_period(period: str = "month", *, count: int = 12, now: datetime | None = None) -> list[PeriodFigures]:
-    """Gross sales, platform revenue, refunds and net per period (newest first)."""
+    """Gross sales, platform revenue, refunds and net per period and currency (newest first,
+    then by currency), from the daily rollup: one grouped query over at most count × period days."""
     period = period if period in PERIODS else "month"
     now = now or utcnow()
-    since = now - timedelta(days=PERIODS[period] * count)
-    figures: dict[str, PeriodFigures] = defaultdict(lambda: PeriodFigures(""))
-    for paid_at, price, commission in db.session.execute(
-            sa.select(Order.paid_at, Order.price_minor, Order.commission_minor)
-            .where(Order.paid_at.is_not(None), Order.paid_at >= since)):
-        row = figures[_bucket(paid_at, period)]
-        row.gross += price
-        row.commission += commission
-        row.sales += 1
-    for created_at, name, amount in db.session.execute(
-            sa.select(LedgerTransaction.created_at, LedgerAccount.name, LedgerEntry.amount)
-            .join(LedgerEntry, LedgerEntry.transaction_id == LedgerTransaction.id)
-            .join(LedgerAccount, LedgerAccount.id == LedgerEntry.account_id)
-            .where(LedgerTransaction.kind.in_(("refund", "chargeback")),
-                   LedgerTransaction.created_at >= since,
-                   LedgerAccount.name.in_((ledger.COMMISSION, ledger.gateway_account("stripe"))))):
-        row = figures[_bucket(created_at, period)]
-        if name == ledger.COMMISSION:
-            row.refunded_commission += amount
-        else:
-            row.refunds += -amount
+    since = (now - timedelta(days=PERIODS[period] * count)).date()
+    figures: dict[tuple[str, str], PeriodFigures] = defaultdict(lambda: PeriodFigures(""))
+    rows = db.session.execute(
+        sa.select(CourseDay.day, CourseDay.currency,
+                  *[sa.func.coalesce(sa.func.sum(getattr(CourseDay, name)), 0) for name in _SUMMED])
+        .where(CourseDay.day >= since)
+        .group_by(CourseDay.day, CourseDay.currency))
+    for day, currency, *sums in rows:
+        if not any(sums):
+            continue
+        row = figures[(_bucket(day, period), currency)]
+        for name, value in zip(_SUMMED, sums, strict=True):
+            setattr(row, name, getattr(row, name) + int(value))
     result = []
-    for label in sorted(figures, reverse=True):
-        figures[label].label = label
-        result.append(figures[label])
+    # newest first; within a period, currencies A to Z (two stable sorts)
+    for label, currency in sorted(sorted(figures, key=lambda key: key[1]), key=lambda key: key[0], reverse=True):
+        row = figures[(label, currency)]
+        row.label, row.currency = label, currency
+        result.append(row)
     return result
 
 

@@ -8,6 +8,7 @@ from flask_login import current_user
 
 from app.analytics import periods
 from app.analytics.scope import platform_scope
+from app.blueprints import analytics_money
 from app.blueprints.admin import bp
 from app.blueprints.htmx import render_page
 from app.dbtypes import utcnow
@@ -20,4 +21,5 @@ def analytics():
     grain = periods.grain(request.args, period)
     ctx = {"scope": scope, "period": period, "previous": period.previous(), "grain": grain,
            "problems": problems, "presets": periods.PRESETS, "grains": periods.GRAINS}
+    ctx["money"] = analytics_money.platform_money(scope, period, grain, viewer=current_user)
     return render_page("admin/analytics.html", "figures", **ctx)

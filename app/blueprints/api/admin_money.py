@@ -45,7 +45,8 @@ class PeriodFigures(ApiModel):
 
 class FinanceFigures(ApiModel):
     period: str
-    rows: list[PeriodFigures] = Field(description="The last 12 periods with any sale or refund, newest first")
+    rows: list[PeriodFigures] = Field(
+        description="The last 12 periods with any sale or refund, newest first; a row per currency")
 
 
 @bp.get("/admin/finance/figures")
@@ -53,12 +54,12 @@ class FinanceFigures(ApiModel):
 def finance_figures(query: FiguresQuery):
     """Sales figures per period
 
-    The figures of the admin finance page: sales, gross, platform revenue, refunds and net."""
-    currency = current_app.config["DEFAULT_CURRENCY"]
+    The figures of the admin finance page: sales, gross, platform revenue, refunds and net, one
+    row per period and currency (amounts of different currencies are never added)."""
     return FinanceFigures(period=query.period, rows=[
-        PeriodFigures(label=row.label, sales=row.sales, gross=Amount.of(row.gross, currency),
-                      platform_revenue=Amount.of(row.platform_revenue, currency),
-                      refunds=Amount.of(row.refunds, currency), net=Amount.of(row.net, currency))
+        PeriodFigures(label=row.label, sales=row.sales, gross=Amount.of(row.gross, row.currency),
+                      platform_revenue=Amount.of(row.platform_revenue, row.currency),
+                      refunds=Amount.of(row.refunds, row.currency), net=Amount.of(row.net, row.currency))
         for row in sales_by_period(query.period)])
 
 

@@ -12,6 +12,7 @@ from flask_login import current_user
 
 from app.analytics import periods
 from app.analytics.scope import Scope, course_scope, creator_scope
+from app.blueprints import analytics_money
 from app.blueprints.htmx import render_page
 from app.blueprints.studio import analytics_learning, bp
 from app.blueprints.studio.traffic_sections import funnel_section, sources_section
@@ -26,6 +27,7 @@ def analytics_page(scope: Scope):
            "funnel": funnel_section(scope, period, grain),
            "sources": sources_section(scope, period),
            **analytics_learning.learning_sections(scope, period, grain)}
+    ctx["revenue"] = analytics_money.creator_revenue(scope, period, grain)
     return render_page("studio/analytics.html", "figures", **ctx)
 
 
