@@ -34,8 +34,8 @@ from app.catalog.samples import pdf, png, video
 from app.commerce import disputes, escrow, payouts, refunds, webhooks
 from app.commerce.models import Dispute, Order, Payout, Refund
 from app.commerce.orders import start_checkout
-from app.demo_history import load_history
 from app.commerce.payment_gateway import get_gateway
+from app.demo_history import load_history
 from app.extensions import db, jobs_run_in_this_process
 from app.jobs.discovery import refresh_discovery
 from app.learning import attempts, discussions, enrollment, progress, reviews

@@ -1,8 +1,9 @@
 """The demo's last 90 days, so that a newcomer's analytics pages show full charts.
 
 Learners arrive every day (more as the weeks go by, fewer two days a week, a burst on
-newsletter days: counted from the first day, so that the demo is the same whatever today is) from a few places: a search engine, a video site, the newsletter's `?ref=` link, or
-direct. Each one's story is drawn from a fixed seed, so the demo is the same every time: they
+newsletter days: counted from the first day, so that the demo is the same whatever today is)
+from a few places: a search engine, a video site, the newsletter's `?ref=` link, or direct.
+Each one's story is drawn from a fixed seed, so the demo is the same every time: they
 sign up (with Google: no password to hash), take the free course or buy a paid one (a few
 start a checkout and never pay), open the lessons one after the other — fewer at each lesson
 — watch some of the video, pass the quiz (whose first question is much harder than the
@@ -131,7 +132,7 @@ def make_plan(today: date, paid_courses: tuple[int, ...], free_course: int) -> P
     for day_index in range(HISTORY_DAYS):
         day = first_day + timedelta(days=day_index)
         growth = 0.8 + 1.6 * day_index / (HISTORY_DAYS - 1)
-        mean = 2.0 * growth * (0.7 if day_index % 7 in (5, 6) else 1.0) + (3 if newsletter_day(day_index) else 0)
+        mean = 1.6 * growth * (0.7 if day_index % 7 in (5, 6) else 1.0) + (3 if newsletter_day(day_index) else 0)
         for _ in range(max(1, _poisson(rng, mean))):
             weights = NEWSLETTER_WEIGHTS if newsletter_day(day_index) else SOURCE_WEIGHTS
             source = rng.choices(SOURCES, weights)[0]
@@ -202,9 +203,11 @@ def _purchase(rng: random.Random, course: int, at: datetime, *, paid: bool, refu
 # --- running the plan ------------------------------------------------------------------------
 
 
-def load_history(creator: User, courses: list[Course], *, now: datetime | None = None) -> int:
+def load_history(creator: User, courses: list[Course], *, now: datetime | None = None,
+                 learners: int | None = None) -> int:
     """Make whatever of the history is missing (`courses`: the demo's courses, in DEMO_COURSES
-    order); returns the number of learners added. Commits after each learner."""
+    order); returns the number of learners added. Commits after each learner. `learners`: stop
+    after adding that many, before the page views and the rebuild (a run stopped half-way)."""
     now = now or utcnow()
     today = now.date()
     cut = datetime.combine(today, time(0), UTC)  # nothing from today on: its rollups are live
@@ -217,6 +220,8 @@ def load_history(creator: User, courses: list[Course], *, now: datetime | None =
     for story in plan.stories:
         if story.signed_up_at >= cut or user_by_email(history_email(story.number)) is not None:
             continue
+        if added == learners:
+            return added
         _live(story, creator, by_index, lessons, cut)
         db.session.commit()
         added += 1
@@ -334,15 +339,20 @@ def write_page_views(creator: User, courses: dict[int, Course], views: dict[tupl
     if db.session.scalar(sa.select(CourseDay.course_id).where(
             CourseDay.course_id.in_(ids), CourseDay.day < cut.date(), CourseDay.page_views > 0).limit(1)):
         return
+    by_source: dict[tuple[int, date], dict[str, int]] = {}
     for (index, day, source), count in sorted(views.items()):
         if day < cut.date():
-            count_page_views(courses[index], day, source, count)
+            by_source.setdefault((index, day), {})[source] = count
+    for (index, day), counts in by_source.items():
+        count_page_views(courses[index], day, counts)
 
 
-def count_page_views(course: Course, day: date, source: str, count: int) -> None:
-    """`count` views of the course page on `day` from `source`. (Until the traffic part's API
-    is merged, this bumps its two rollups directly: the demo's only write outside a service.)"""
+def count_page_views(course: Course, day: date, by_source: dict[str, int]) -> None:
+    """Views of the course page on `day`, by where the visitors came from. Until the traffic
+    part's API is merged, this bumps its two rollups directly (the demo's only write that
+    is not a service's)."""
     rollups.bump(CourseDay, {"course_id": course.id, "day": day, "creator_id": course.creator_id,
-                             "currency": course.currency}, page_views=count)
-    rollups.bump(SourceDay, {"course_id": course.id, "day": day, "source": source,
-                             "creator_id": course.creator_id}, page_views=count)
+                             "currency": course.currency}, page_views=sum(by_source.values()))
+    for source, count in by_source.items():
+        rollups.bump(SourceDay, {"course_id": course.id, "day": day, "source": source,
+                                 "creator_id": course.creator_id}, page_views=count)
