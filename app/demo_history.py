@@ -321,12 +321,15 @@ def _refund(learner: User, order: Order, when: datetime) -> None:
 
 
 def _release(order: Order, learner: User, course: Course, cut: datetime) -> None:
-    """Escrow as the policy would have released it: on completion, or when its days were over."""
+    """Escrow as the policy would have released it: on completion or when its days were over,
+    whichever came first."""
     taken = enrollment_for(learner, course)
-    if taken is not None and taken.completed_at is not None and taken.completed_at < cut:
-        escrow.release(order, reason="course completed", now=taken.completed_at)
-    elif order.escrow_release_at is not None and order.escrow_release_at < cut:
-        escrow.release(order, reason="escrow period ended", now=order.escrow_release_at)
+    moments = [(order.escrow_release_at, "escrow period ended")]
+    if taken is not None and taken.completed_at is not None:
+        moments.append((taken.completed_at, "course completed"))
+    moment, reason = min((m for m in moments if m[0] is not None), default=(None, ""))
+    if moment is not None and moment < cut:
+        escrow.release(order, reason=reason, now=moment)
 
 
 # --- page views ------------------------------------------------------------------------------
