@@ -35,6 +35,7 @@ from app.commerce import disputes, escrow, payouts, refunds, webhooks
 from app.commerce.models import Dispute, Order, Payout, Refund
 from app.commerce.orders import start_checkout
 from app.commerce.payment_gateway import get_gateway
+from app.demo_history import load_history
 from app.extensions import db, jobs_run_in_this_process
 from app.jobs.discovery import refresh_discovery
 from app.learning import attempts, discussions, enrollment, progress, reviews
@@ -311,7 +312,15 @@ def demo_oauth_client() -> None:
                         public=True, first_party=True, client_id=MOBILE_CLIENT_ID)
 
 
+def demo_history() -> None:
+    """90 days of learners, sales, refunds, progress, quizzes, reviews, questions and page
+    views on the creator's published courses, then the analytics rollups rebuilt from them
+    (app/demo_history.py), so the analytics pages have full charts."""
+    load_history(user_by_email(CREATOR), [course_titled(title) for title, *_rest in DEMO_COURSES])
+
+
 # In order: each needs what the ones before it made. The last refreshes trending, "also
 # took" and the search vocabulary from what is there.
 DEMO_STEPS = (finish_waiting_money, demo_accounts, demo_courses, demo_finished_course,
-              demo_purchases, demo_money, demo_conversations, demo_oauth_client, refresh_discovery)
+              demo_purchases, demo_money, demo_conversations, demo_oauth_client, demo_history,
+              refresh_discovery)

@@ -17,8 +17,10 @@ from app.demo import (
     course_titled,
     demo_conversations,
     demo_finished_course,
+    demo_history,
     demo_purchases,
 )
+from app.demo_history import load_history
 from app.messaging.models import ChatMessage
 from tests.support.demo import COMPLETE_DEMO, demo_counts
 
@@ -54,11 +56,18 @@ def _learner_bought_the_second_course() -> None:
     buy_once(user_by_email("learner@example.com"), course_titled(DEMO_COURSES[1][0]))
 
 
+def _forty_learners_of_the_history() -> None:
+    """A run stopped inside the history: 40 learners made, no page views, nothing rebuilt."""
+    load_history(user_by_email("creator@example.com"), [course_titled(title) for title, *_rest in DEMO_COURSES],
+                 learners=40)
+
+
 @pytest.mark.parametrize("done", [
     steps_before(demo_finished_course),  # the accounts and courses exist, nothing of the learning
     (*steps_before(demo_purchases), _learner_bought_the_second_course),
     steps_before(demo_conversations),
-], ids=["after-courses", "mid-purchases", "before-conversations"])
+    (*steps_before(demo_history), _forty_learners_of_the_history),
+], ids=["after-courses", "mid-purchases", "before-conversations", "mid-history"])
 def test_a_run_that_stopped_half_way_is_finished_by_the_next(app, db, done):
     with app.test_request_context():
         for step in done:
