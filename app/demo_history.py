@@ -35,8 +35,8 @@ import sqlalchemy as sa
 from app.accounts.models import User
 from app.accounts.oauth import ProviderProfile, sign_in_with_provider
 from app.accounts.queries import user_by_email
-from app.analytics import rollups
-from app.analytics.models import CourseDay, SourceDay
+from app.analytics import traffic
+from app.analytics.models import CourseDay
 from app.analytics.rebuild import rebuild
 from app.catalog.models import Course, Lesson
 from app.commerce import escrow, refunds
@@ -251,8 +251,7 @@ def _take(learner: User, creator: User, course: Course, lessons: list[Lesson], p
     if course.is_free:
         enrollment.enroll(learner, course, source="free", now=at)
     else:
-        order, _url = start_checkout(learner, course, now=at - timedelta(minutes=2))
-        order.traffic_source = source  # until the traffic part records it at the checkout itself
+        order, _url = start_checkout(learner, course, traffic_source=source, now=at - timedelta(minutes=2))
         if not purchase.paid:
             mark_unsuccessful(order, "expired")
             return
@@ -342,20 +341,5 @@ def write_page_views(creator: User, courses: dict[int, Course], views: dict[tupl
     if db.session.scalar(sa.select(CourseDay.course_id).where(
             CourseDay.course_id.in_(ids), CourseDay.day < cut.date(), CourseDay.page_views > 0).limit(1)):
         return
-    by_source: dict[tuple[int, date], dict[str, int]] = {}
-    for (index, day, source), count in sorted(views.items()):
-        if day < cut.date():
-            by_source.setdefault((index, day), {})[source] = count
-    for (index, day), counts in by_source.items():
-        count_page_views(courses[index], day, counts)
-
-
-def count_page_views(course: Course, day: date, by_source: dict[str, int]) -> None:
-    """Views of the course page on `day`, by where the visitors came from. Until the traffic
-    part's API is merged, this bumps its two rollups directly (the demo's only write that
-    is not a service's)."""
-    rollups.bump(CourseDay, {"course_id": course.id, "day": day, "creator_id": course.creator_id,
-                             "currency": course.currency}, page_views=sum(by_source.values()))
-    for source, count in by_source.items():
-        rollups.bump(SourceDay, {"course_id": course.id, "day": day, "source": source,
-                                 "creator_id": course.creator_id}, page_views=count)
+    traffic.add_page_views({(courses[index].id, day, source): count
+                            for (index, day, source), count in views.items() if day < cut.date()})

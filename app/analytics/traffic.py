@@ -211,8 +211,17 @@ def book_page_views(flush: Flush) -> None:
             course_text, _, source = name.decode().partition("|")
             if course_text.isdigit() and clean_source(source) and int(value) > 0:
                 counts[(int(course_text), day, source)] += int(value)
+    flush.views += add_page_views(counts)
+
+
+def add_page_views(counts: dict[tuple[int, date, str], int]) -> int:
+    """Book views {(course id, day, source): count} into CourseDay and SourceDay (in the caller's
+    transaction) and tell the creators' open dashboards; returns how many were booked (views of
+    a course deleted since are dropped). The flush books Redis's counts with it; the demo its
+    history's."""
     if not counts:
-        return
+        return 0
+    booked = 0
     course_ids = {course_id for course_id, _, _ in counts}
     courses = {row.id: row for row in db.session.execute(
         sa.select(Course.id, Course.creator_id, Course.currency).where(Course.id.in_(course_ids)))}
@@ -224,13 +233,14 @@ def book_page_views(flush: Flush) -> None:
         per_course[(course_id, day)] += views
         bump(SourceDay, {"course_id": course_id, "day": day, "source": source,
                          "creator_id": course.creator_id}, page_views=views)
-        flush.views += views
+        booked += views
     for (course_id, day), views in sorted(per_course.items()):
         course = courses[course_id]
         bump(CourseDay, {"course_id": course_id, "day": day, "creator_id": course.creator_id,
                          "currency": course.currency}, page_views=views)
     for creator_id in sorted({courses[course_id].creator_id for course_id, _ in per_course}):
         live.figures_changed(creator_id)
+    return booked
 
 
 def release_page_views(flush: Flush, *, booked: bool) -> None:
