@@ -17,7 +17,7 @@ from app.analytics.scope import creator_scope, platform_scope
 from app.analytics.tables import Table
 from app.blueprints.admin import bp
 from app.blueprints.charts import Chart, Series
-from app.blueprints.htmx import render_page
+from app.blueprints.htmx import render_page, wants_fragment
 from app.dbtypes import utcnow
 from app.errors import NotFound
 
@@ -67,7 +67,7 @@ _FORMULA = re.compile(r"^[=+\-@\t\r]")
 _NUMBER = re.compile(r"^-?\d[\d.]*( [A-Z]{3})?$")
 
 
-def _safe_cell(text: str) -> str:
+def spreadsheet_safe(text: str) -> str:
     """A cell a spreadsheet will not run as a formula (course titles are anyone's text)."""
     return "'" + text if _FORMULA.match(text) and not _NUMBER.match(text) else text
 
@@ -82,7 +82,7 @@ def analytics_csv(table_id: str):
     out = io.StringIO()
     writer = csv.writer(out)
     for row in table.csv_rows():
-        writer.writerow([_safe_cell(cell) for cell in row])
+        writer.writerow([spreadsheet_safe(cell) for cell in row])
     name = re.sub(r"[^a-z0-9-]+", "-", table.id.lower()).strip("-") or "table"
     filename = f"lyceum-{name}-{period.start.isoformat()}-to-{period.end.isoformat()}.csv"
     return Response(out.getvalue(), mimetype="text/csv",
@@ -102,4 +102,6 @@ def creator_analytics(creator_id: int):
     ctx = {"scope": scope, "period": period, "previous": period.previous(), "grain": grain,
            "problems": problems, "presets": periods.PRESETS, "grains": periods.GRAINS,
            "creator": creator}
-    return render_page("admin/analytics/creator.html", "figures", **ctx)
+    # The fragment is the studio page's own figures block (the sections need nothing else).
+    template = "studio/analytics.html" if wants_fragment() else "admin/analytics/creator.html"
+    return render_page(template, "figures", **ctx)
