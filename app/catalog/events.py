@@ -29,3 +29,10 @@ class LessonAdded(Event, name="catalog.course.lesson_added"):
 
     course_id: int
     lesson_id: int
+
+
+@dataclass(frozen=True)
+class CourseReviewed(Event, name="catalog.course.reviewed"):
+    """An admin approved or rejected a submitted course (a ReviewDecision row was written)."""
+
+    decision_id: int

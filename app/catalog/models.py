@@ -187,6 +187,8 @@ class ReviewDecision(db.Model):
     reasons: Mapped[list] = mapped_column(sa.JSON, default=list)
     note: Mapped[str] = mapped_column(sa.Text, default="")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # when the course was submitted for this decision: the review queue's time to decision
+    submitted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     course: Mapped[Course] = relationship(back_populates="decisions")
     reviewer: Mapped[User | None] = relationship()

@@ -11,12 +11,13 @@ from datetime import datetime
 
 from app.accounts.models import User
 from app.catalog.errors import ChecklistFailed, IllegalTransition
-from app.catalog.events import CoursePublished, CourseSubmitted, CourseUnpublished
+from app.catalog.events import CoursePublished, CourseReviewed, CourseSubmitted, CourseUnpublished
 from app.catalog.models import Course, ReviewDecision
 from app.catalog.permissions import can_edit_course, can_review_course, can_unpublish_course
 from app.dbtypes import utcnow
 from app.errors import Invalid
 from app.events import emit
+from app.extensions import db
 from app.messaging.notifications import notify
 from app.moderation.audit import record_audit
 from app.policy import require
@@ -116,10 +117,14 @@ def approve_course(actor: User, course: Course, *, now: datetime | None = None,
     _under_review(course)
     now = now or utcnow()
     course.status, course.published_at, course.unpublished_at = "published", now, None
-    course.decisions.insert(0, ReviewDecision(reviewer_id=actor.id, decision="approved", created_at=now))
+    decision = ReviewDecision(reviewer_id=actor.id, decision="approved", created_at=now,
+                              submitted_at=course.submitted_at)
+    course.decisions.insert(0, decision)
     record_audit(actor, "course.approved", course, before={"status": "under_review"},
                  after={"status": "published"}, ip=ip)
     notify(course.creator, "course.approved", course_id=course.id, title=course.title)
+    db.session.flush()
+    emit(CourseReviewed(decision_id=decision.id))
     emit(CoursePublished(course_id=course.id))
     return course
 
@@ -137,14 +142,16 @@ def reject_course(actor: User, course: Course, *, reasons: list[str], note: str 
     if len(note) > 5000:
         raise Invalid("Keep the note under 5,000 characters.", field="note")
     course.status = "unpublished" if course.published_at else "draft"
+    decision = ReviewDecision(reviewer_id=actor.id, decision="rejected", reasons=list(reasons),
+                              note=note, created_at=now or utcnow(), submitted_at=course.submitted_at)
     course.submitted_at = None
-    course.decisions.insert(0, ReviewDecision(reviewer_id=actor.id, decision="rejected",
-                                              reasons=list(reasons), note=note,
-                                              created_at=now or utcnow()))
+    course.decisions.insert(0, decision)
     record_audit(actor, "course.rejected", course, before={"status": "under_review"},
                  after={"status": course.status, "reasons": list(reasons)}, reason=note, ip=ip)
     notify(course.creator, "course.rejected", course_id=course.id, title=course.title,
            reasons=[REJECTION_REASONS[r] for r in reasons], note=note)
+    db.session.flush()
+    emit(CourseReviewed(decision_id=decision.id))
     return course
 
 

@@ -8,11 +8,13 @@ from datetime import datetime
 import sqlalchemy as sa
 
 from app.commerce import escrow
+from app.commerce.events import DisputeClosed, DisputeOpened
 from app.commerce.models import Dispute, DisputeMessage, Order, Refund
 from app.commerce.refunds import book_reversal, send_refund
 from app.commerce.settings import can_manage_finance
 from app.dbtypes import after_row, utcnow
 from app.errors import Conflict, Invalid, NotFound
+from app.events import emit
 from app.extensions import db
 from app.messaging.notifications import notify
 from app.moderation.audit import record_audit
@@ -96,6 +98,7 @@ def open_dispute(actor, order: Order, *, reason: str, message: str,
     db.session.add(dispute)
     order.frozen = True
     db.session.flush()
+    emit(DisputeOpened(dispute_id=dispute.id))
     notify(order.creator, "commerce.dispute_opened", dispute_id=dispute.id, title=order.course.title)
     return dispute
 
@@ -152,6 +155,7 @@ def rule_on_dispute(actor, dispute: Dispute, *, ruling: str, decision: str, refu
     for person in (order.buyer, order.creator):
         notify(person, "commerce.dispute_ruled", dispute_id=dispute.id, title=order.course.title,
                ruling=ruling)
+    emit(DisputeClosed(dispute_id=dispute.id))
     return dispute
 
 
@@ -168,7 +172,8 @@ def open_chargeback(order: Order, *, stripe_dispute_id: str, reason: str,
     now = now or utcnow()
     dispute = db.session.scalar(sa.select(Dispute).where(Dispute.order_id == order.id,
                                                          Dispute.status == "open"))
-    if dispute is None:
+    is_new = dispute is None
+    if is_new:
         dispute = Dispute(order_id=order.id, opened_by_id=None, source="chargeback",
                           reason=reason[:60], created_at=now)
         db.session.add(dispute)
@@ -177,6 +182,8 @@ def open_chargeback(order: Order, *, stripe_dispute_id: str, reason: str,
                                            body="The buyer's bank opened a chargeback."))
     order.frozen = True
     db.session.flush()
+    if is_new:  # a chargeback on a learner's open dispute is the same dispute
+        emit(DisputeOpened(dispute_id=dispute.id))
     notify(order.creator, "commerce.dispute_opened", dispute_id=dispute.id, title=order.course.title)
     return dispute
 
@@ -199,6 +206,7 @@ def close_chargeback(dispute: Dispute, *, won: bool, now: datetime | None = None
     for person in (order.buyer, order.creator):
         notify(person, "commerce.dispute_ruled", dispute_id=dispute.id, title=order.course.title,
                ruling="won" if won else "lost")
+    emit(DisputeClosed(dispute_id=dispute.id))
     return dispute
 
 

@@ -19,3 +19,24 @@ class LedgerPosted(Event, name="commerce.ledger.posted"):
 
     transaction_id: int
     kind: str  # sale | refund | chargeback | escrow_release | payout_request | …
+
+
+@dataclass(frozen=True)
+class DisputeOpened(Event, name="commerce.dispute.opened"):
+    """A buyer (or their bank, as a chargeback) opened a new dispute about a purchase."""
+
+    dispute_id: int
+
+
+@dataclass(frozen=True)
+class DisputeClosed(Event, name="commerce.dispute.closed"):
+    """A dispute ended: ruled on by an admin, or a chargeback won or lost."""
+
+    dispute_id: int
+
+
+@dataclass(frozen=True)
+class PayoutSettled(Event, name="commerce.payout.settled"):
+    """A payout reached the creator (the provider confirmed it; `settled_at` is set)."""
+
+    payout_id: int

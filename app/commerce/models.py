@@ -216,7 +216,8 @@ class PayoutAccount(db.Model):
 
 class Payout(db.Model):
     __tablename__ = "payout"
-    __table_args__ = (sa.CheckConstraint("amount_minor > 0", name="amount_positive"),)
+    __table_args__ = (sa.CheckConstraint("amount_minor > 0", name="amount_positive"),
+                      sa.Index("ix_payout_settled_at", "settled_at"))  # payouts sent in a period
 
     id: Mapped[int] = mapped_column(primary_key=True)
     creator_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id"), index=True)

@@ -13,6 +13,7 @@ from rq import Retry
 from app.accounts.emails import clean_email
 from app.accounts.models import User
 from app.commerce import ledger
+from app.commerce.events import PayoutSettled
 from app.commerce.gateways import LEDGER_PROVIDER, TransferResult
 from app.commerce.gateways.paypal import paypal_payouts
 from app.commerce.models import Payout, PayoutAccount
@@ -20,6 +21,7 @@ from app.commerce.payment_gateway import get_gateway
 from app.commerce.settings import can_manage_finance, get_setting
 from app.dbtypes import after_row, row_id, utcnow
 from app.errors import Conflict, Invalid, NotFound
+from app.events import emit
 from app.extensions import db
 from app.messaging.notifications import notify
 from app.moderation.audit import record_audit
@@ -170,6 +172,7 @@ def settle_payout(payout: Payout, *, external_id: str | None = None, now: dateti
     ], currency=payout.currency, memo=f"Payout #{payout.id} sent", now=now)
     payout.status, payout.settled_at = "paid", now
     payout.external_id = external_id or payout.external_id
+    emit(PayoutSettled(payout_id=payout.id))
     notify(payout.creator, "commerce.payout_sent", payout_id=payout.id, amount=payout.amount_minor,
            currency=payout.currency)
 

@@ -14,11 +14,13 @@ import sqlalchemy as sa
 from app.accounts.permissions import can_manage_users
 from app.dbtypes import utcnow
 from app.errors import Conflict, Invalid, NotFound
+from app.events import emit
 from app.extensions import db
 from app.learning import discussions, reviews
 from app.messaging import chat, chat_moderation, direct
 from app.messaging.notifications import notify
 from app.moderation.audit import record_audit
+from app.moderation.events import ReportClosed
 from app.moderation.models import REPORT_TARGETS, Report
 from app.moderation.permissions import can_moderate
 from app.moderation.queue import target_context
@@ -173,6 +175,7 @@ def resolve(actor, target_type: str, target_id: int, *, action: str, reason: str
     entry.target_type, entry.target_id, entry.target_label = target_type, target_id, ctx.label[:255]
     for r in reports:
         r.status, r.resolved_at, r.resolved_by_id, r.outcome = status, now, actor.id, outcome
+        emit(ReportClosed(report_id=r.id))
     for reporter in {r.reporter for r in reports if r.reporter is not None}:
         notify(reporter, "moderation.report_closed", target=ctx.label, outcome=outcome)
     db.session.flush()

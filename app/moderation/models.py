@@ -40,7 +40,8 @@ class Report(db.Model):
     """A user's report of something another user wrote; the moderation queue reads these."""
 
     __tablename__ = "report"
-    __table_args__ = (sa.UniqueConstraint("reporter_id", "target_type", "target_id"),)
+    __table_args__ = (sa.UniqueConstraint("reporter_id", "target_type", "target_id"),
+                      sa.Index("ix_report_status", "status"))  # the open ones: the queue's size
 
     id: Mapped[int] = mapped_column(primary_key=True)
     reporter_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id", ondelete="SET NULL"))

@@ -14,12 +14,14 @@ import sqlalchemy as sa
 
 from app.catalog.models import Course
 from app.errors import Invalid, NotFound
+from app.events import emit
 from app.extensions import db
 from app.learning.discussions import require_member
 from app.learning.models import Post, Review
 from app.messaging import chat, direct
 from app.messaging.models import ChatMessage, Conversation, DirectMessage
 from app.messaging.permissions import can_read_conversation
+from app.moderation.events import ReportOpened
 from app.moderation.models import REPORT_TARGETS, Report
 from app.policy import require
 
@@ -94,6 +96,7 @@ def report_content(actor, target_type: str, target_id: int, *, reason: str) -> R
     entry = Report(reporter_id=actor.id, target_type=target_type, target_id=target_id, reason=reason)
     db.session.add(entry)
     db.session.flush()
+    emit(ReportOpened(report_id=entry.id))
     return entry
 
 

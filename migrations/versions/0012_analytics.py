@@ -135,9 +135,29 @@ def upgrade():
     with op.batch_alter_table('purchase_order', schema=None) as batch_op:
         batch_op.add_column(sa.Column('traffic_source', sa.String(length=100), nullable=True))
 
+    # The admin's platform figures (issue 17, part 2): when a decided course was submitted, and
+    # the indexes of two current-state counts (open reports) and payouts sent in a period.
+    with op.batch_alter_table('review_decision', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('submitted_at', sa.DateTime(timezone=True), nullable=True))
+
+    with op.batch_alter_table('report', schema=None) as batch_op:
+        batch_op.create_index('ix_report_status', ['status'], unique=False)
+
+    with op.batch_alter_table('payout', schema=None) as batch_op:
+        batch_op.create_index('ix_payout_settled_at', ['settled_at'], unique=False)
+
 
 
 def downgrade():
+    with op.batch_alter_table('payout', schema=None) as batch_op:
+        batch_op.drop_index('ix_payout_settled_at')
+
+    with op.batch_alter_table('report', schema=None) as batch_op:
+        batch_op.drop_index('ix_report_status')
+
+    with op.batch_alter_table('review_decision', schema=None) as batch_op:
+        batch_op.drop_column('submitted_at')
+
     with op.batch_alter_table('purchase_order', schema=None) as batch_op:
         batch_op.drop_column('traffic_source')
 

@@ -208,7 +208,8 @@ def test_a_reviewer_approves_and_the_course_is_published(db, creator, reviewer, 
     [note] = notifications(db, creator)
     assert note.kind == "course.approved"
     assert note.data == {"course_id": course.id, "title": course.title}
-    assert catalog_events(emitted) == [("catalog.course.published", {"course_id": course.id})]
+    assert catalog_events(emitted) == [("catalog.course.reviewed", {"decision_id": decision.id}),
+                                       ("catalog.course.published", {"course_id": course.id})]
 
 
 def test_a_superuser_may_approve(db, admin, submitted_course):
@@ -272,7 +273,8 @@ def test_a_rejected_course_goes_back_to_draft_with_the_reasons(db, creator, revi
     assert note.data["reasons"] == [publishing.REJECTION_REASONS["quality"],
                                     publishing.REJECTION_REASONS["misleading"]]
     assert note.data["note"] == "The audio hisses."
-    assert catalog_events(emitted) == []  # nothing public changed
+    # nothing public changed; the decision is announced (the admin's review-queue figures)
+    assert catalog_events(emitted) == [("catalog.course.reviewed", {"decision_id": decision.id})]
 
 
 def test_a_note_alone_is_reason_enough(db, reviewer, submitted_course):

@@ -19,15 +19,21 @@ from app.blueprints.studio.traffic_sections import funnel_section, sources_secti
 from app.dbtypes import utcnow
 
 
+def creator_sections(scope: Scope, period: periods.Period, grain: str) -> dict:
+    """What the sections of a creator's (or one course's) analytics show: the context of the
+    studio page's figures block, shared with the admin's read-only page of one creator."""
+    return {"revenue": analytics_money.creator_revenue(scope, period, grain),
+            "funnel": funnel_section(scope, period, grain),
+            "sources": sources_section(scope, period),
+            **analytics_learning.learning_sections(scope, period, grain)}
+
+
 def analytics_page(scope: Scope):
     period, problems = periods.parse(request.args, utcnow().date())
     grain = periods.grain(request.args, period)
     ctx = {"scope": scope, "period": period, "previous": period.previous(), "grain": grain,
            "problems": problems, "presets": periods.PRESETS, "grains": periods.GRAINS,
-           "funnel": funnel_section(scope, period, grain),
-           "sources": sources_section(scope, period),
-           **analytics_learning.learning_sections(scope, period, grain)}
-    ctx["revenue"] = analytics_money.creator_revenue(scope, period, grain)
+           **creator_sections(scope, period, grain)}
     return render_page("studio/analytics.html", "figures", **ctx)
 
 
