@@ -61,7 +61,7 @@ def test_the_page_shows_every_section_with_the_previous_period(client, login, fi
     page = words(resp)
     for heading in ("People", "Review queue", "Moderation", "Disputes", "Payouts"):
         assert f" {heading} " in page
-    assert "New learners 12 Up 100% on 6" in page  # 40 days ago: in the 30 days before
+    assert "New learners 12 ▲ Up 100% on 6" in page  # 40 days ago: in the 30 days before
     assert "New creators 2 New: none in the previous period" in page
     assert "Median time to a decision 30 hours No decisions in the previous period" in page
     assert "Waiting for review now 1" in page
