@@ -27,7 +27,8 @@ import sqlalchemy as sa
 from flask import url_for
 
 from app.accounts.models import User
-from app.analytics import live
+from app.analytics import live, periods
+from app.analytics.charts import Chart, Series
 from app.analytics.models import CourseDay
 from app.analytics.periods import Period, bucket_start, buckets
 from app.analytics.rollups import bump, day_of, reset
@@ -39,7 +40,7 @@ from app.commerce.events import LedgerPosted
 from app.commerce.models import LedgerAccount, LedgerEntry, LedgerTransaction, Order
 from app.events import subscribe
 from app.extensions import db
-from app.formatting import MONTHS, format_date, format_percent
+from app.formatting import format_date, format_percent
 from app.money import format_money
 
 SALE_KINDS = ("sale",)
@@ -152,16 +153,6 @@ def rebuild(start: date, end: date) -> None:
 
 # --- reading: shared pieces -------------------------------------------------------------------
 
-def bucket_label(start: date, grain: str) -> str:
-    """How a bucket is named on a chart and in a table: '07 Dec 2026', 'Week of 07 Dec 2026',
-    'Dec 2026'."""
-    if grain == "month":
-        return f"{MONTHS[start.month - 1]} {start.year}"
-    if grain == "week":
-        return f"Week of {format_date(start)}"
-    return format_date(start)
-
-
 def _by_currency(scope: Scope, period: Period, columns: list[str]) -> dict[str, dict[date, dict[str, int]]]:
     """{currency: {day: {column: sum}}} of the scope's CourseDay rows in the period."""
     result: dict[str, dict[date, dict[str, int]]] = defaultdict(dict)
@@ -236,21 +227,7 @@ def _optional_money_figure(label: str, value: int | None, previous: int | None, 
                   shown(value), shown(previous), "up")
 
 
-# --- chart data ----------------------------------------------------------------------------------
-# Analytics sits under the HTTP adapters (pyproject's import contract), so it cannot build the
-# Chart of app/blueprints/charts.py; it hands the same fields over as ChartData and the page's
-# view turns them into a Chart (app/blueprints/analytics_money.py, one call).
-
-@dataclass
-class ChartData:
-    id: str
-    title: str
-    description: str
-    labels: list[str]
-    series: list[tuple[str, list, str]]  # (name, values, style 'bar' | 'line'); None: no such bucket
-    unit: str = "money"
-    currency: str = "USD"
-
+# --- charts ----------------------------------------------------------------------------------------
 
 def _aligned(values: list, length: int) -> list:
     """The previous period's values bucket by bucket against the current one's `length`
@@ -264,7 +241,7 @@ def _aligned(values: list, length: int) -> list:
 class CurrencyRevenue:
     currency: str
     figures: list[Figure]
-    chart: ChartData  # the page's adapter swaps in the Chart it draws (app/blueprints/analytics_money.py)
+    chart: Chart
     table: Table
 
 
@@ -291,7 +268,7 @@ def creator_revenue(scope: Scope, period: Period, grain: str) -> Revenue:
     of them over time (the previous period's net as a line) and a table of the same numbers."""
     revenue = Revenue()
     starts = buckets(period, grain)
-    labels = [bucket_label(start, grain) for start in starts]
+    labels = [periods.bucket_label(start, grain) for start in starts]
     whose = f"“{scope.course_title}”" if scope.course_id else "your courses"
     for currency, now, before, per_bucket, earlier in _revenue_data(scope, period, grain):
         figures = [
@@ -305,18 +282,18 @@ def creator_revenue(scope: Scope, period: Period, grain: str) -> Revenue:
                                    average(before["gross"], before["sales"]), currency),
         ]
         key = currency.lower()
-        chart = ChartData(
+        chart = Chart(
             id=f"revenue-chart-{key}", title=f"Revenue by {grain} ({currency})",
             description=(f"Gross sales, commission, refunds and net earnings of {whose} in {currency} "
                          f"per {grain} from {format_date(period.start)} to {format_date(period.end)}; "
                          f"the line is the net earnings of the period before."),
-            labels=labels, currency=currency,
-            series=[("Gross sales", [b["gross"] for b in per_bucket], "bar"),
-                    ("Commission", [b["commission"] - b["refunded_commission"] for b in per_bucket], "bar"),
-                    ("Refunds", [b["refunds"] for b in per_bucket], "bar"),
-                    ("Net earnings", [b["creator_net"] for b in per_bucket], "bar"),
-                    ("Net earnings, period before", _aligned([b["creator_net"] for b in earlier], len(starts)),
-                     "line")])
+            labels=labels, unit="money", currency=currency,
+            series=[Series("Gross sales", [b["gross"] for b in per_bucket], "bar"),
+                    Series("Commission", [b["commission"] - b["refunded_commission"] for b in per_bucket], "bar"),
+                    Series("Refunds", [b["refunds"] for b in per_bucket], "bar"),
+                    Series("Net earnings", [b["creator_net"] for b in per_bucket], "bar"),
+                    Series("Net earnings, period before",
+                           _aligned([b["creator_net"] for b in earlier], len(starts)), "line")])
         table = Table(
             id=f"revenue-{key}", title=f"Revenue by {grain} ({currency})",
             columns=[Column(grain.capitalize(), "text"), Column("Sales"), Column("Gross sales", "money"),
@@ -339,7 +316,7 @@ def creator_revenue(scope: Scope, period: Period, grain: str) -> Revenue:
 class CurrencyMoney:
     currency: str
     figures: list[Figure]
-    chart: ChartData  # the page's adapter swaps in the Chart it draws (app/blueprints/analytics_money.py)
+    chart: Chart
 
 
 @dataclass
@@ -354,7 +331,7 @@ def platform_money(scope: Scope, period: Period, grain: str, *, viewer=None) -> 
     chart over time; and the tables of `platform_money_tables`."""
     money = PlatformMoney(tables=platform_money_tables(period, viewer=viewer))
     starts = buckets(period, grain)
-    labels = [bucket_label(start, grain) for start in starts]
+    labels = [periods.bucket_label(start, grain) for start in starts]
     for currency, now, before, per_bucket, earlier in _revenue_data(scope, period, grain):
         figures = [
             _money_figure("Gross merchandise value", now["gross"], before["gross"], currency),
@@ -366,17 +343,18 @@ def platform_money(scope: Scope, period: Period, grain: str, *, viewer=None) -> 
             _percent_figure("Refund rate", rate(now["refund_count"], now["sales"]),
                             rate(before["refund_count"], before["sales"])),
         ]
-        chart = ChartData(
+        chart = Chart(
             id=f"money-chart-{currency.lower()}", title=f"Money by {grain} ({currency})",
             description=(f"Gross merchandise value, platform revenue and refunds in {currency} per {grain} "
                          f"from {format_date(period.start)} to {format_date(period.end)}; the line is "
                          "the platform revenue of the period before."),
-            labels=labels, currency=currency,
-            series=[("Gross merchandise value", [b["gross"] for b in per_bucket], "bar"),
-                    ("Platform revenue", [b["commission"] - b["refunded_commission"] for b in per_bucket], "bar"),
-                    ("Refunds", [b["refunds"] for b in per_bucket], "bar"),
-                    ("Platform revenue, period before",
-                     _aligned([b["commission"] - b["refunded_commission"] for b in earlier], len(starts)), "line")])
+            labels=labels, unit="money", currency=currency,
+            series=[Series("Gross merchandise value", [b["gross"] for b in per_bucket], "bar"),
+                    Series("Platform revenue", [b["commission"] - b["refunded_commission"] for b in per_bucket], "bar"),
+                    Series("Refunds", [b["refunds"] for b in per_bucket], "bar"),
+                    Series("Platform revenue, period before",
+                           _aligned([b["commission"] - b["refunded_commission"] for b in earlier], len(starts)),
+                           "line")])
         money.currencies.append(CurrencyMoney(currency, figures, chart))
     return money
 

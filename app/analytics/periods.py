@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-from app.formatting import format_date
+from app.formatting import MONTHS, format_date
 
 PRESETS = {  # key -> label, in the order the picker shows them
     "7d": "Last 7 days",
@@ -129,3 +129,13 @@ def buckets(period: Period, grain_name: str) -> list[date]:
         else:
             day = (day.replace(day=28) + timedelta(days=4)).replace(day=1)
     return starts
+
+
+def bucket_label(start: date, grain_name: str) -> str:
+    """How a bucket is named on a chart axis and in a table: '07 Dec 2026', 'Week of 07 Dec 2026',
+    'Dec 2026'."""
+    if grain_name == "month":
+        return f"{MONTHS[start.month - 1]} {start.year}"
+    if grain_name == "week":
+        return f"Week of {format_date(start)}"
+    return format_date(start)

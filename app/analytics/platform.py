@@ -21,7 +21,7 @@ from app.accounts.events import UserSignedUp
 from app.accounts.models import User
 from app.analytics import live
 from app.analytics.models import CourseDay, DurationDay, PlatformDay
-from app.analytics.periods import Period, buckets
+from app.analytics.periods import Period, bucket_label, buckets
 from app.analytics.rollups import bump, day_of, hours_between, reset
 from app.analytics.scope import Scope, daily_sums, per_bucket, totals
 from app.analytics.tables import Column, Table
@@ -31,7 +31,6 @@ from app.commerce.events import DisputeClosed, DisputeOpened, PayoutSettled
 from app.commerce.models import Dispute, Payout
 from app.events import subscribe
 from app.extensions import db
-from app.formatting import format_date
 from app.moderation.events import ReportClosed, ReportOpened
 from app.moderation.models import Report
 
@@ -272,14 +271,6 @@ class PlatformOverview:
 
     def series(self, column: str) -> list[int]:
         return per_bucket(self.daily, self.period, self.grain, column)
-
-
-def bucket_label(start: date, grain: str) -> str:
-    if grain == "month":
-        return start.strftime("%b %Y")
-    if grain == "week":
-        return f"Week of {format_date(start)}"
-    return format_date(start)
 
 
 def _figures(period: Period) -> tuple[dict, dict[str, int]]:

@@ -33,7 +33,7 @@ from redis.exceptions import RedisError, ResponseError
 
 from app.analytics import live
 from app.analytics.models import CourseDay, SourceDay
-from app.analytics.periods import Period, buckets
+from app.analytics.periods import Period, bucket_label, buckets
 from app.analytics.rollups import bump, day_of, reset
 from app.analytics.scope import Scope, daily_sums, per_bucket, totals
 from app.analytics.tables import Column, Table
@@ -42,7 +42,6 @@ from app.commerce.events import CheckoutStarted, LedgerPosted
 from app.commerce.models import LedgerTransaction, Order
 from app.events import subscribe
 from app.extensions import db, get_redis, redis_key
-from app.formatting import MONTHS, format_date
 
 log = logging.getLogger(__name__)
 
@@ -356,14 +355,6 @@ FUNNEL_STEPS = (("page_views", "Course page views"), ("checkouts", "Checkouts st
 def percent(part: int, whole: int) -> float | None:
     """part of whole in percent, one decimal; None when whole is 0 (shown as "—")."""
     return round(part * 100 / whole, 1) if whole else None
-
-
-def bucket_label(start: date, grain: str) -> str:
-    if grain == "month":
-        return f"{MONTHS[start.month - 1]} {start.year}"
-    if grain == "week":
-        return f"Week of {format_date(start)}"
-    return format_date(start)
 
 
 @dataclass

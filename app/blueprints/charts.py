@@ -1,6 +1,6 @@
 """Server-rendered SVG charts (issue 17, part 3).
 
-A Chart is data only: labels, one or more series and a unit. `chart_svg(chart)` draws it as
+A Chart is data only (app/analytics/charts.py: the analytics sections build them). `chart_svg(chart)` draws it as
 inline SVG; the `chart_figure` macro in templates/_charts.html puts it in a <figure> with the
 numbers in a table under <details>, so it reads without JavaScript, without images and on paper.
 
@@ -33,14 +33,13 @@ can restyle them. Every piece of text is escaped (labels are course and lesson t
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
 from decimal import Decimal
 
 from markupsafe import Markup, escape
 
+from app.analytics.charts import Chart, Series
 from app.money import format_money
 
-UNITS = ("count", "percent", "hours", "money")
 EMPTY_TEXT = "No data in this period"
 
 WIDTH = 640  # the viewBox's width; heights follow from the content
@@ -53,39 +52,6 @@ SERIES_COLOURS = 6  # CSS classes series-1..6 (bars) and line-1..3 (lines), used
 LINE_STYLES = 3
 POINTS_UP_TO = 60  # a line draws a point per value up to this many buckets
 MAX_BAR = 72  # a column is at most this wide (one bucket must not fill the chart)
-
-
-@dataclass
-class Series:
-    name: str
-    values: list[float]
-    style: str = "bar"  # bar | line (a line is drawn over the bars: e.g. the previous period)
-
-
-@dataclass
-class Chart:
-    id: str  # unique on the page: the ids of its title and description derive from it
-    title: str
-    description: str  # one sentence saying what the chart shows, for screen readers
-    labels: list[str]  # one per value: the buckets of a time chart, or the name of each bar
-    series: list[Series] = field(default_factory=list)
-    unit: str = "count"  # count | percent (0..100) | hours | money
-    currency: str = "USD"  # for unit "money": values are minor units
-    horizontal: bool = False  # one bar per label across the page (lessons, questions, sources)
-    stacked: bool = False  # column charts: bar series stacked in one column instead of side by side
-
-    def format(self, value: float | None) -> str:
-        if value is None:
-            return "—"
-        if self.unit == "money":
-            return format_money(int(value), self.currency)
-        if self.unit == "percent":
-            return f"{value:.0f}%" if float(value).is_integer() else f"{value:.1f}%"
-        if self.unit == "hours":
-            return f"{value:.0f} h" if value < 48 else f"{value / 24:.1f} days"
-        if not float(value).is_integer():  # an average (e.g. a rating of 4.5)
-            return f"{value:,.1f}"
-        return f"{int(value):,}"
 
 
 def chart_svg(chart: Chart) -> Markup:

@@ -156,7 +156,7 @@ def test_the_revenue_chart_and_table_per_bucket(make_user, creator, today):
     [usd] = money.creator_revenue(Scope(creator_id=creator.id), week(today), "day").currencies
     chart = usd.chart
     assert chart.unit == "money" and chart.currency == "USD" and len(chart.labels) == 7
-    series = {name: (values, style) for name, values, style in chart.series}
+    series = {s.name: (s.values, s.style) for s in chart.series}
     assert series["Gross sales"] == ([0, 0, 0, 0, 0, 2999, 0], "bar")
     assert series["Net earnings, period before"] == ([0, 0, 0, 0, 0, 2549, 0], "line")
     assert [r[0] for r in usd.table.rows] == chart.labels
@@ -169,7 +169,7 @@ def test_the_previous_period_is_aligned_bucket_by_bucket(make_user, creator, tod
     money_sale(make_user(), course, today)
     this_month = Period(today.replace(day=1), today, "this_month")
     [usd] = money.creator_revenue(Scope(creator_id=creator.id), this_month, "day").currencies
-    [before] = [values for name, values, _ in usd.chart.series if name.endswith("period before")]
+    [before] = [s.values for s in usd.chart.series if s.name.endswith("period before")]
     assert len(before) == len(usd.chart.labels)
     shorter = this_month.previous().days < this_month.days
     assert (before[-1] is None) == shorter

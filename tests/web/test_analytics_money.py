@@ -1,4 +1,4 @@
-"""The money sections of the analytics pages (app/blueprints/analytics_money.py): the creator's
+"""The money sections of the analytics pages (app/analytics/money.py, put together by app/analytics/sections.py): the creator's
 revenue on /studio/analytics and per course, the platform's money on /admin/analytics; full
 page and HTMX fragment, and every way in that must be refused."""
 from __future__ import annotations

@@ -10,13 +10,12 @@ from pathlib import Path
 import pytest
 from flask import render_template_string
 
+from app.analytics.charts import Chart, Series
 from app.blueprints.charts import (
     EMPTY_TEXT,
     LINE_STYLES,
     MAX_X_LABELS,
     SERIES_COLOURS,
-    Chart,
-    Series,
     chart_svg,
     nice_ticks,
 )

@@ -11,16 +11,10 @@ from flask import Response, request
 from flask_login import current_user
 
 from app.accounts.queries import get_user
-from app.analytics import periods
-from app.analytics.money import platform_money_tables
-from app.analytics.platform import PlatformOverview, platform_overview, platform_tables
+from app.analytics import periods, sections
 from app.analytics.scope import creator_scope, platform_scope
-from app.analytics.tables import Table
-from app.blueprints import analytics_money
 from app.blueprints.admin import bp
-from app.blueprints.charts import Chart, Series
 from app.blueprints.htmx import render_page, wants_fragment
-from app.blueprints.studio.analytics import creator_sections
 from app.dbtypes import utcnow
 from app.errors import NotFound
 
@@ -30,40 +24,13 @@ def _period():
     return period, problems, periods.grain(request.args, period)
 
 
-def page_tables(overview: PlatformOverview) -> list[Table]:
-    """Every table on the page, in page order: what the page shows and what its CSV links serve.
-    The money section's tables come first (app.analytics.money.platform_money_tables)."""
-    return [*platform_money_tables(overview.period), *platform_tables(overview)]
-
-
-def people_chart(overview: PlatformOverview) -> Chart:
-    return Chart(id="chart-people", title="New learners and new creators",
-                 description=f"Accounts created, and creators whose first course was published, "
-                             f"per {overview.grain}: {overview.period.label.lower()}.",
-                 labels=overview.labels,
-                 series=[Series("New learners", overview.series("new_learners")),
-                         Series("New creators", overview.series("new_creators"), style="line")])
-
-
-def review_chart(overview: PlatformOverview) -> Chart:
-    return Chart(id="chart-review", title="Courses submitted and decided",
-                 description=f"Courses submitted for review, approved and rejected, per {overview.grain}.",
-                 labels=overview.labels,
-                 series=[Series("Submitted", overview.series("submissions")),
-                         Series("Approved", overview.series("approvals")),
-                         Series("Rejected", overview.series("rejections"))])
-
-
 @bp.get("/analytics")
 def analytics():
     scope = platform_scope(current_user)
     period, problems, grain = _period()
-    overview = platform_overview(period, grain)
     ctx = {"scope": scope, "period": period, "previous": period.previous(), "grain": grain,
            "problems": problems, "presets": periods.PRESETS, "grains": periods.GRAINS,
-           "platform": overview, "tables": {table.id: table for table in page_tables(overview)},
-           "people_chart": people_chart(overview), "review_chart": review_chart(overview)}
-    ctx["money"] = analytics_money.platform_money(scope, period, grain, viewer=current_user)
+           **sections.platform_sections(scope, period, grain, viewer=current_user)}
     return render_page("admin/analytics.html", "figures", **ctx)
 
 
@@ -80,7 +47,7 @@ def spreadsheet_safe(text: str) -> str:
 def analytics_csv(table_id: str):
     platform_scope(current_user)
     period, _problems, grain = _period()
-    table = next((t for t in page_tables(platform_overview(period, grain)) if t.id == table_id), None)
+    table = next((t for t in sections.platform_page_tables(period, grain) if t.id == table_id), None)
     if table is None:
         raise NotFound("There is no such table.")
     out = io.StringIO()
@@ -104,7 +71,7 @@ def creator_analytics(creator_id: int):
     period, problems, grain = _period()
     ctx = {"scope": scope, "period": period, "previous": period.previous(), "grain": grain,
            "problems": problems, "presets": periods.PRESETS, "grains": periods.GRAINS,
-           "creator": creator, **creator_sections(scope, period, grain)}
+           "creator": creator, **sections.creator_sections(scope, period, grain)}
     # The fragment is the studio page's own figures block (the sections need nothing else).
     template = "studio/analytics.html" if wants_fragment() else "admin/analytics/creator.html"
     return render_page(template, "figures", **ctx)

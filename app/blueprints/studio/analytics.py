@@ -10,22 +10,11 @@ from __future__ import annotations
 from flask import request
 from flask_login import current_user
 
-from app.analytics import periods
+from app.analytics import periods, sections
 from app.analytics.scope import Scope, course_scope, creator_scope
-from app.blueprints import analytics_money
 from app.blueprints.htmx import render_page
-from app.blueprints.studio import analytics_learning, bp
-from app.blueprints.studio.traffic_sections import funnel_section, sources_section
+from app.blueprints.studio import bp
 from app.dbtypes import utcnow
-
-
-def creator_sections(scope: Scope, period: periods.Period, grain: str) -> dict:
-    """What the sections of a creator's (or one course's) analytics show: the context of the
-    studio page's figures block, shared with the admin's read-only page of one creator."""
-    return {"revenue": analytics_money.creator_revenue(scope, period, grain),
-            "funnel": funnel_section(scope, period, grain),
-            "sources": sources_section(scope, period),
-            **analytics_learning.learning_sections(scope, period, grain)}
 
 
 def analytics_page(scope: Scope):
@@ -33,7 +22,7 @@ def analytics_page(scope: Scope):
     grain = periods.grain(request.args, period)
     ctx = {"scope": scope, "period": period, "previous": period.previous(), "grain": grain,
            "problems": problems, "presets": periods.PRESETS, "grains": periods.GRAINS,
-           **creator_sections(scope, period, grain)}
+           **sections.creator_sections(scope, period, grain)}
     return render_page("studio/analytics.html", "figures", **ctx)
 
 
