@@ -352,7 +352,7 @@ def platform_money(scope: Scope, period: Period, grain: str, *, viewer=None) -> 
             series=[Series("Gross merchandise value", [b["gross"] for b in per_bucket], "bar"),
                     Series("Platform revenue", [b["commission"] - b["refunded_commission"] for b in per_bucket], "bar"),
                     Series("Refunds", [b["refunds"] for b in per_bucket], "bar"),
-                    Series("Platform revenue, period before",
+                    Series("Revenue, period before",
                            _aligned([b["commission"] - b["refunded_commission"] for b in earlier], len(starts)),
                            "line")])
         money.currencies.append(CurrencyMoney(currency, figures, chart))

@@ -410,7 +410,7 @@ def sources(scope: Scope, period: Period) -> dict:
         rows.append([f"Other sources ({len(rest)})", other["page_views"], other["checkouts"], other["sales"],
                      percent(other["sales"], other["page_views"])])
     table = Table(
-        "traffic-sources", "Where visitors and buyers come from",
+        "traffic-sources", "Page views, checkouts and sales by source",
         [Column("Source", "text"), Column("Page views"), Column("Checkouts started"), Column("Sales"),
          Column("Sales per page view", "percent")],
         rows,
