@@ -3,10 +3,11 @@ analytics page open, a change of their figures re-reads the figures block over t
 page already has, without a reload: same URL and period, focus left where it was, and a polite
 "Figures updated at …" for screen readers.
 
-The change is an enrolment made through the services in the live server's database, then what
-the learners rollup subscriber does after it (`live.figures_changed`). Until the sections are
-merged the test asserts the re-render itself: every node the block had is replaced by the
-server's fresh render (a marker put into the old block is gone)."""
+The change is a real fact made through the services in the live server's database (an
+enrolment; a sign-up): its rollup subscriber bumps the figures and announces the change
+(`live.figures_changed`). The tests see the figure itself move, and that the block was
+re-rendered by the server (a marker put into the old block is gone), with an open
+"The numbers" disclosure still open afterwards."""
 from __future__ import annotations
 
 import time
@@ -14,6 +15,7 @@ import time
 import pytest
 from playwright.sync_api import expect
 
+from app.accounts.auth import sign_up
 from app.accounts.queries import user_by_email
 from app.analytics import live
 from app.catalog.models import Course
@@ -42,6 +44,12 @@ def open_live_page(page, url: str) -> None:
     page.goto(url)
     page.wait_for_function("() => window.lyceumTestStreamOpen === true")
     page.evaluate(MARK_OLD_BLOCK)
+
+
+def stat_value(page, label: str):
+    """The number of the headline figure named `label` (re-found after every refresh)."""
+    return page.locator("#analytics-figures article.stat").filter(
+        has=page.get_by_role("heading", name=label, exact=True)).locator(".stat-value")
 
 
 def expect_refreshed(page, url: str, change) -> None:
@@ -76,14 +84,20 @@ def test_a_creators_figures_update_while_the_page_is_open(live_server, new_conte
     chosen = page.get_by_label("Show by")
     chosen.focus()
 
+    enrollments = stat_value(page, "New enrollments")
+    expect(enrollments).to_have_text("0")
+    numbers = page.locator("#learners details.chart-numbers")
+    numbers.locator("summary").click()
+    chosen.focus()
+
     def someone_enrolls() -> None:
         with app.app_context():
-            learner, creator = user_by_email(learner_email), user_by_email(creator_email)
-            enroll(learner, db.session.get(Course, course["id"]))
-            live.figures_changed(creator.id)  # what the learners rollup subscriber does after its bump
-            db.session.commit()
+            enroll(user_by_email(learner_email), db.session.get(Course, course["id"]))
+            db.session.commit()  # the learners subscriber bumps the day and tells the open pages
 
     expect_refreshed(page, url, someone_enrolls)
+    expect(enrollments).to_have_text("1")
+    expect(numbers).to_have_attribute("open", "")  # the reader's open disclosure stays open
     expect(chosen).to_be_focused()  # the refresh took no focus
     check_a11y(page, "analytics-live-01-creator-updated")
 
@@ -97,12 +111,16 @@ def test_a_finance_admins_platform_figures_update_while_the_page_is_open(live_se
     url = "/admin/analytics?range=30d&by=week"
     open_live_page(page, url)
 
-    def platform_figures_change() -> None:  # e.g. a new learner signed up
-        with app.app_context():
-            live.figures_changed(None)
-            db.session.commit()
+    new_learners = stat_value(page, "New learners")
+    before = int(new_learners.inner_text().replace(",", ""))
 
-    expect_refreshed(page, url, platform_figures_change)
+    def someone_signs_up() -> None:
+        with app.app_context():
+            sign_up(email="nova@example.test", display_name="Nova Newcomer", password="a long new passphrase 42")
+            db.session.commit()  # the platform subscriber counts the new learner and tells finance admins
+
+    expect_refreshed(page, url, someone_signs_up)
+    expect(new_learners).to_have_text(f"{before + 1:,}")
     check_a11y(page, "analytics-live-02-admin-updated")
 
 
