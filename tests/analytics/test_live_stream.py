@@ -4,17 +4,14 @@ notifications is unaffected), on the creator's own stream and every finance admi
 else hears it."""
 from __future__ import annotations
 
-import logging
-
 import pytest
 
 from app.analytics import live as live_figures
 from app.extensions import db as _db
 from app.messaging.notifications import notify
 from tests import factories
-from tests.support.apps import build_app
 from tests.support.eventstreams import EventStream
-from tests.support.live import Live, serve, server_side_write
+from tests.support.live import live_server_on_own_database, server_side_write
 
 # No per-test rollback: the server's threads must see committed rows.
 pytestmark = pytest.mark.committed
@@ -24,16 +21,8 @@ STREAM = "/notifications/stream"
 
 @pytest.fixture(scope="module")
 def live():
-    app, teardown = build_app()
-    level = logging.getLogger("werkzeug").level
-    logging.getLogger("werkzeug").setLevel(logging.WARNING)
-    port, stop = serve(app)
-    try:
-        yield Live(app, port)
-    finally:
-        stop()
-        logging.getLogger("werkzeug").setLevel(level)
-        teardown()
+    with live_server_on_own_database() as server:
+        yield server
 
 
 @pytest.fixture

@@ -15,22 +15,12 @@ from app.analytics.rollups import bump
 from app.analytics.scope import Scope
 from app.commerce import escrow, ledger
 from app.commerce.refunds import request_refund
-from app.dbtypes import utcnow
 from app.extensions import db
 from tests.support.analytics import money_refund, money_rows, money_sale
 from tests.support.commerce import buy, charge_refunded, checkout_completed, deliver, paid_course
 
+pytestmark = pytest.mark.usefixtures("page_request")
 
-@pytest.fixture(autouse=True)
-def page_request(app):
-    """The sections link to pages (url_for), as they are built while a page is served."""
-    with app.test_request_context():
-        yield
-
-
-@pytest.fixture
-def today():
-    return utcnow().date()
 
 
 def week(today) -> Period:

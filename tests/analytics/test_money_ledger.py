@@ -20,7 +20,6 @@ from app.commerce import escrow, ledger
 from app.commerce.disputes import open_dispute, rule_on_dispute
 from app.commerce.payouts import connect_paypal, reject_payout, request_payout
 from app.commerce.settings import set_setting
-from app.dbtypes import utcnow
 from app.extensions import db
 from tests.support.analytics import (
     money_at,
@@ -33,6 +32,9 @@ from tests.support.analytics import (
 )
 from tests.support.commerce import paid_course
 
+pytestmark = pytest.mark.usefixtures("page_request")
+
+
 
 def figure(section, label):
     [found] = [f for f in section.figures if f.label == label]
@@ -41,18 +43,6 @@ def figure(section, label):
 
 def by_currency(result) -> dict:
     return {section.currency: section for section in result.currencies}
-
-
-@pytest.fixture(autouse=True)
-def page_request(app):
-    """The sections link to pages (url_for), as they are built while a page is served."""
-    with app.test_request_context():
-        yield
-
-
-@pytest.fixture
-def today():
-    return utcnow().date()
 
 
 @pytest.fixture

@@ -18,16 +18,12 @@ from app.extensions import db, get_redis, redis_key
 from app.jobs.analytics import flush_page_views
 from app.jobs.schedule import PERIODIC
 from tests.support.commerce import checkout_completed, deliver, paid_course
-from tests.support.traffic import clear_traffic_counts, course_day_figures, source_rows, waiting_views
+from tests.support.traffic import course_day_figures, source_rows, waiting_views
+
+pytestmark = pytest.mark.usefixtures("no_traffic_counts_left")
+
 
 HOST = "lyceum.example"
-
-
-@pytest.fixture(autouse=True)
-def no_counts_left(app):
-    clear_traffic_counts()
-    yield
-    clear_traffic_counts()
 
 
 @pytest.fixture

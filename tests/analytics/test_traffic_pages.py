@@ -3,7 +3,6 @@ page or not), the visitor's source cookie, a source carried to a paid order thro
 gateway's checkout, the API's checkout, and the funnel and sources sections of the studio page."""
 from __future__ import annotations
 
-import re
 from datetime import timedelta
 
 import pytest
@@ -19,30 +18,19 @@ from app.jobs.analytics import flush_page_views
 from tests.support.api import token_for
 from tests.support.checkout import bought, order_of
 from tests.support.commerce import idempotency, paid_course
-from tests.support.pages import HX, text
+from tests.support.pages import HX, words
 from tests.support.traffic import (
     BROWSER,
-    clear_traffic_counts,
     course_day_figures,
     source_rows,
     traffic_keys,
     waiting_views,
 )
 
-
-def words(resp) -> str:
-    """The page's text without its tags, spaces collapsed."""
-    return " ".join(re.sub(r"<[^>]+>", " ", text(resp)).split())
+pytestmark = pytest.mark.usefixtures("no_traffic_counts_left")
 
 
 GOOGLEBOT = "Mozilla/5.0 (compatible; Googlebot/2.1; +http://www.google.com/bot.html)"
-
-
-@pytest.fixture(autouse=True)
-def no_counts_left(app):
-    clear_traffic_counts()
-    yield
-    clear_traffic_counts()
 
 
 @pytest.fixture

@@ -6,31 +6,21 @@ The server has its own app and database (as the browser tests do): its requests 
 real, so modules using it are marked `committed` and make their own users."""
 from __future__ import annotations
 
-import logging
-
 import pytest
 from flask import got_request_exception, request, request_tearing_down
 
 from app.extensions import db as _db
 from app.learning.enrollment import enroll
 from tests import factories
-from tests.support.apps import app_in_another_process, build_app
-from tests.support.live import Live, serve
+from tests.support.apps import app_in_another_process
+from tests.support.live import live_server_on_own_database
 from tests.support.processes import wait_for as wait_until
 
 
 @pytest.fixture(scope="module")
 def live():
-    app, teardown = build_app()
-    level = logging.getLogger("werkzeug").level
-    logging.getLogger("werkzeug").setLevel(logging.WARNING)
-    port, stop = serve(app)
-    try:
-        yield Live(app, port)
-    finally:
-        stop()
-        logging.getLogger("werkzeug").setLevel(level)
-        teardown()
+    with live_server_on_own_database() as server:
+        yield server
 
 
 @pytest.fixture

@@ -2,6 +2,7 @@
 to it (with the one WebSocket client of tests/support/websockets.py), and writes made beside it."""
 from __future__ import annotations
 
+import logging
 import re
 import socket
 import threading
@@ -14,7 +15,7 @@ from werkzeug.serving import make_server
 from app.dbtypes import writing
 from app.extensions import db as _db
 from app.messaging import chat
-from tests.support.apps import sign_in_client
+from tests.support.apps import build_app, sign_in_client
 from tests.support.websockets import WsClient
 
 
@@ -75,6 +76,22 @@ def serve(app):
         server.server_close()
 
     return server.server_port, stop
+
+
+@contextmanager
+def live_server_on_own_database():
+    """A `Live` server on an app and database of its own (committed data), quiet in the log;
+    stopped and dropped at the end (the module-scoped `live` fixtures)."""
+    app, teardown = build_app()
+    level = logging.getLogger("werkzeug").level
+    logging.getLogger("werkzeug").setLevel(logging.WARNING)
+    port, stop = serve(app)
+    try:
+        yield Live(app, port)
+    finally:
+        stop()
+        logging.getLogger("werkzeug").setLevel(level)
+        teardown()
 
 
 @contextmanager
