@@ -216,6 +216,9 @@ def _scope_join(stmt, scope: Scope):
     return stmt
 
 
+QUIZZES_SHOWN = 20  # on a page of several courses
+
+
 def quiz_table(scope: Scope) -> Table:
     """Every quiz of the scope with its attempts and pass rate (since the course began)."""
     stmt = (sa.select(Quiz.id, Lesson.title, Course.id, Course.title, QuizStats.attempts, QuizStats.passed)
@@ -224,6 +227,9 @@ def quiz_table(scope: Scope) -> Table:
             .outerjoin(QuizStats, QuizStats.quiz_id == Quiz.id)
             .order_by(Course.title, Course.id, Section.position, Lesson.position, Quiz.id))
     many = scope.course_id is None
+    if many:  # several courses: the most attempted quizzes, not every one of them
+        stmt = stmt.order_by(None).order_by(sa.func.coalesce(QuizStats.attempts, 0).desc(), Course.title,
+                                            Quiz.id).limit(QUIZZES_SHOWN)
     columns = [Column("Quiz", "text")] + ([Column("Course", "text")] if many else []) + [
         Column("Attempts"), Column("Passed"), Column("Pass rate", "percent")]
     rows = []
@@ -231,8 +237,10 @@ def quiz_table(scope: Scope) -> Table:
         attempts, passed = attempts or 0, passed or 0
         rows.append([lesson_title] + ([course_title] if many else []) + [attempts, passed, percent(passed, attempts)])
     return Table("quiz-pass-rates", "Pass rate per quiz", columns, rows,
-                 caption="Every attempt counts, retries included, since the course began. "
-                         "Pass rate is attempts passed out of all attempts.",
+                 caption=("Every attempt counts, retries included, since the course began. "
+                          "Pass rate is attempts passed out of all attempts."
+                          + (f" The {QUIZZES_SHOWN} quizzes with the most attempts; open a course for all of "
+                             "its quizzes." if many else "")),
                  empty="No quizzes yet.")
 
 
@@ -243,13 +251,13 @@ def hardest_questions(scope: Scope, *, min_answers: int = MIN_ANSWERS, limit: in
             .join(QuizQuestion, QuizQuestion.id == QuestionStats.question_id)
             .join(Quiz, Quiz.id == QuestionStats.quiz_id).join(Lesson, Lesson.id == Quiz.lesson_id)
             .join(Course, Course.id == Lesson.course_id)
-            .where(QuestionStats.answered >= min_answers)
+            .where(QuestionStats.answered >= min_answers, in_scope(QuestionStats.course_id, scope))
             .order_by(share, QuestionStats.answered.desc(), QuestionStats.question_id).limit(limit))
     many = scope.course_id is None
     columns = [Column("Question", "text"), Column("Quiz", "text")] + ([Column("Course", "text")] if many else []) + [
         Column("Answers"), Column("Answered right", "percent")]
     rows = [[prompt, lesson_title] + ([course_title] if many else []) + [answered, percent(correct, answered)]
-            for prompt, lesson_title, course_title, answered, correct in db.session.execute(_scope_join(stmt, scope))]
+            for prompt, lesson_title, course_title, answered, correct in db.session.execute(stmt)]
     return Table("hardest-questions", "Hardest questions", columns, rows,
                  caption=f"The questions learners get right least often, among those answered at least "
                          f"{min_answers} times, since the course began. Right means every correct option "

@@ -187,13 +187,17 @@ class LearnerFigures:
         return percent(self.previous_cohort_completed, self.previous_enrollments)
 
 
-def active_learners(scope: Scope, now: datetime, days: int) -> int:
-    """Learners (still enrolled) with any activity in the scope's courses in the last `days`
-    days, each counted once: through ix_enrollment_course_activity (course_id, last_activity_at)."""
-    return db.session.scalar(
-        sa.select(sa.func.count(sa.distinct(Enrollment.learner_id)))
-        .where(in_scope(Enrollment.course_id, scope), Enrollment.last_activity_at >= now - timedelta(days=days),
-               Enrollment.revoked_at.is_(None))) or 0
+def active_learners(scope: Scope, now: datetime, *days: int) -> list[int]:
+    """For each number of `days`, the learners (still enrolled) with any activity in the scope's
+    courses in the last that many days, each counted once: one pass over the longest window
+    through ix_enrollment_course_activity (course_id, last_activity_at)."""
+    since = {span: now - timedelta(days=span) for span in days}
+    counts = db.session.execute(
+        sa.select(*[sa.func.count(sa.distinct(Enrollment.learner_id)).filter(Enrollment.last_activity_at >= at)
+                    for at in since.values()])
+        .where(in_scope(Enrollment.course_id, scope), Enrollment.last_activity_at >= min(since.values()),
+               Enrollment.revoked_at.is_(None))).one()
+    return [int(count or 0) for count in counts]
 
 
 def learner_figures(scope: Scope, period: Period, grain: str, now: datetime) -> LearnerFigures:
@@ -201,6 +205,7 @@ def learner_figures(scope: Scope, period: Period, grain: str, now: datetime) -> 
     previous = period.previous()
     daily = daily_sums(CourseDay, scope, period, columns)
     current, before = totals(daily, columns), totals(daily_sums(CourseDay, scope, previous, columns), columns)
+    active_7, active_30 = active_learners(scope, now, 7, 30)
     return LearnerFigures(
         enrollments=current["enrollments"], previous_enrollments=before["enrollments"],
         completions=current["completions"], previous_completions=before["completions"],
@@ -208,7 +213,7 @@ def learner_figures(scope: Scope, period: Period, grain: str, now: datetime) -> 
         previous_cohort_completed=sum(duration_counts(COHORT, scope, previous).values()),
         median_hours=median_hours(duration_counts(COMPLETION, scope, period)),
         previous_median_hours=median_hours(duration_counts(COMPLETION, scope, previous)),
-        active_7=active_learners(scope, now, 7), active_30=active_learners(scope, now, 30),
+        active_7=active_7, active_30=active_30,
         buckets=buckets(period, grain),
         enrollments_per_bucket=per_bucket(daily, period, grain, "enrollments"),
         completions_per_bucket=per_bucket(daily, period, grain, "completions"))
@@ -246,8 +251,9 @@ class Dropoff:
         return percent(self.drop, self.enrolled)
 
 
-def _dropoff(course_id: int, title: str, enrolled: int, lessons: list[Lesson],
-             reach: dict[int, LessonReach]) -> Dropoff:
+def _dropoff(course_id: int, title: str, enrolled: int, lessons: list, reach: dict) -> Dropoff:
+    """`lessons`: rows of (id, course_id, title, kind, duration_seconds) in syllabus order;
+    `reach`: LessonReach rows by lesson id."""
     rows = []
     for lesson in lessons:
         found = reach.get(lesson.id)
@@ -280,18 +286,27 @@ def _courses_of(scope: Scope):
     return Course.creator_id == scope.creator_id if scope.creator_id is not None else sa.true()
 
 
+COURSES_SHOWN = 10  # on a page of several courses: those with the most learners
+
+
 def lesson_dropoff(scope: Scope) -> list[Dropoff]:
-    """For a course: that course's drop-off (one item). For a creator: each of their courses
-    (with lessons), by title. All-time figures."""
+    """For a course: that course's drop-off (one item). For a creator: their COURSES_SHOWN
+    courses with the most enrolments (with lessons), most first. All-time figures."""
     enrolled = _all_time_enrollments(scope)
-    reach = {row.lesson_id: row for row in db.session.scalars(sa.select(LessonReach).where(
-        in_scope(LessonReach.course_id, scope)))}
     courses = db.session.execute(
         sa.select(Course.id, Course.title).where(_courses_of(scope)).order_by(Course.title, Course.id)).all()
-    lessons_of: dict[int, list[Lesson]] = defaultdict(list)
-    for lesson in db.session.scalars(
-            sa.select(Lesson).join(Section, Section.id == Lesson.section_id)
-            .where(in_scope(Lesson.course_id, scope)).order_by(Section.position, Lesson.position, Lesson.id)):
+    if scope.course_id is None:
+        courses = sorted(courses, key=lambda course: -enrolled.get(course.id, 0))[:COURSES_SHOWN]
+    shown = [course_id for course_id, _title in courses]
+    reach = {row.lesson_id: row for row in db.session.execute(
+        sa.select(LessonReach.lesson_id, LessonReach.reached, LessonReach.completed,
+                  LessonReach.watched_permille_sum, LessonReach.watched_count)
+        .where(LessonReach.course_id.in_(shown)))}
+    lessons_of: dict[int, list] = defaultdict(list)
+    for lesson in db.session.execute(  # the columns shown, not whole lessons (their bodies can be long)
+            sa.select(Lesson.id, Lesson.course_id, Lesson.title, Lesson.kind, Lesson.duration_seconds)
+            .join(Section, Section.id == Lesson.section_id)
+            .where(Lesson.course_id.in_(shown)).order_by(Section.position, Lesson.position, Lesson.id)):
         lessons_of[lesson.course_id].append(lesson)
     return [_dropoff(course_id, title, enrolled.get(course_id, 0), lessons_of[course_id], reach)
             for course_id, title in courses if lessons_of[course_id]]

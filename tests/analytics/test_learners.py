@@ -270,9 +270,8 @@ def test_active_learners_are_counted_once_across_a_creators_courses(course, crea
     enrollment.revoke(revoked, reason="refunded")
     db.session.commit()
     everything = Scope(creator_id=creator.id)
-    assert learners.active_learners(everything, now, 7) == 1
-    assert learners.active_learners(everything, now, 30) == 2
-    assert learners.active_learners(Scope(creator_id=creator.id, course_id=other.id), now, 30) == 1
+    assert learners.active_learners(everything, now, 7, 30) == [1, 2]
+    assert learners.active_learners(Scope(creator_id=creator.id, course_id=other.id), now, 30) == [1]
 
 
 def test_where_learners_stop_is_the_lesson_after_which_reach_falls_most(course, creator, learner, classmate, stranger):

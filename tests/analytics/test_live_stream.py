@@ -128,5 +128,6 @@ def test_a_creator_who_is_also_a_finance_admin_hears_their_own_change_twice(ctx,
     figures_changed(admin.id)
     marker = tell(admin)
     names = [stream.next(timeout=10).name for _ in range(3)]
-    assert names == ["analytics", "analytics", "notification"]
+    # Two channels: the platform's event may come after the marker sent on the user's own one.
+    assert sorted(names) == ["analytics", "analytics", "notification"]
     assert stream.last_id == str(marker)
