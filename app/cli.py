@@ -14,6 +14,7 @@ from app.accounts.models import PERMISSIONS
 from app.accounts.oauth_server import register_client
 from app.accounts.queries import user_by_email
 from app.accounts.roles import grant_permission
+from app.analytics.live import everything_changed
 from app.analytics.rebuild import rebuild
 from app.commerce.ledger import check_invariants
 from app.dbtypes import utcnow
@@ -61,6 +62,7 @@ def register_cli(app: Flask) -> None:
             raise click.BadParameter("--from is after --to")
         rebuild(first, last)
         db.session.commit()
+        everything_changed()  # no cached figure of those days may stay
         click.echo(f"Analytics rebuilt for {first} to {last}.")
 
     @app.cli.command("run-periodic")

@@ -177,6 +177,7 @@ class Config:
     # Catalog caching: facet counts (Redis, a minute) and whole catalog pages for visitors
     # who are not signed in (Redis, 30 s; also `Cache-Control: public` for a CDN).
     FACET_CACHE_ENABLED = env_bool("FACET_CACHE_ENABLED", True)
+    ANALYTICS_CACHE_SECONDS = env_int("ANALYTICS_CACHE_SECONDS", 60)
     PAGE_CACHE_SECONDS = env_int("PAGE_CACHE_SECONDS", 30)
     PAGE_CACHE_LOCAL_ENTRIES = env_int("PAGE_CACHE_LOCAL_ENTRIES", 256)  # per process, in memory
 
@@ -242,6 +243,7 @@ class TestConfig(Config):
     REDIS_PUBSUB_URL = None  # the bus on REDIS_URL's server; the cluster tests set their own
     DATABASE_REPLICA_URL = None  # the replica tests set their own
     FACET_CACHE_ENABLED = False  # every test sees its own data at once
+    ANALYTICS_CACHE_SECONDS = 0  # likewise; its own tests switch it on
     MESSAGE_RATE_COUNT = 0  # no flood limit; its tests switch it on
     PRESENCE_ANNOUNCE_SECONDS = 0.05
     PAGE_CACHE_SECONDS = 0

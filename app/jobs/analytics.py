@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from app.analytics import rebuild, traffic
+from app.analytics import live, rebuild, traffic
 from app.dbtypes import utcnow
 from app.jobs import job_session
 
@@ -16,6 +16,7 @@ def rebuild_recent_days() -> None:
     yesterday = utcnow().date() - timedelta(days=1)
     with job_session():
         rebuild.rebuild(yesterday - timedelta(days=REBUILD_DAYS - 1), yesterday)
+    live.everything_changed()  # committed: no cached figure of those days may stay
 
 
 def flush_page_views() -> None:

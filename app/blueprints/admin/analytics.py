@@ -14,6 +14,7 @@ from app.accounts.queries import get_user
 from app.analytics import periods, sections
 from app.analytics.scope import creator_scope, platform_scope
 from app.blueprints.admin import bp
+from app.blueprints.analytics_cache import figures_page
 from app.blueprints.htmx import render_page, wants_fragment
 from app.dbtypes import utcnow
 from app.errors import NotFound
@@ -29,9 +30,11 @@ def analytics():
     scope = platform_scope(current_user)
     period, problems, grain = _period()
     ctx = {"scope": scope, "period": period, "previous": period.previous(), "grain": grain,
-           "problems": problems, "presets": periods.PRESETS, "grains": periods.GRAINS,
-           **sections.platform_sections(scope, period, grain, viewer=current_user)}
-    return render_page("admin/analytics.html", "figures", **ctx)
+           "problems": problems, "presets": periods.PRESETS, "grains": periods.GRAINS}
+    # The money tables link creators to their user page only for admins who manage users.
+    return figures_page("admin/analytics.html", ctx,
+                        lambda: sections.platform_sections(scope, period, grain, viewer=current_user),
+                        vary=f"users:{current_user.has_permission('manage_users')}")
 
 
 _FORMULA = re.compile(r"^[=+\-@\t\r]")

@@ -12,7 +12,7 @@ from flask_login import current_user
 
 from app.analytics import periods, sections
 from app.analytics.scope import Scope, course_scope, creator_scope
-from app.blueprints.htmx import render_page
+from app.blueprints.analytics_cache import figures_page
 from app.blueprints.studio import bp
 from app.dbtypes import utcnow
 
@@ -21,9 +21,8 @@ def analytics_page(scope: Scope):
     period, problems = periods.parse(request.args, utcnow().date())
     grain = periods.grain(request.args, period)
     ctx = {"scope": scope, "period": period, "previous": period.previous(), "grain": grain,
-           "problems": problems, "presets": periods.PRESETS, "grains": periods.GRAINS,
-           **sections.creator_sections(scope, period, grain)}
-    return render_page("studio/analytics.html", "figures", **ctx)
+           "problems": problems, "presets": periods.PRESETS, "grains": periods.GRAINS}
+    return figures_page("studio/analytics.html", ctx, lambda: sections.creator_sections(scope, period, grain))
 
 
 @bp.get("/analytics")
