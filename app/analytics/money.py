@@ -374,6 +374,9 @@ def _creator_cell(creator_id: int, names: dict[int, str], link: bool):
     return (name, url_for("admin.user_detail", user_id=creator_id)) if link else name
 
 
+BREAKDOWN_SHOWN = 50  # creators on the page; the CSV has every one
+
+
 def _top(rows: list, limit: int | None) -> list:
     """Rows sorted by currency, then the biggest gross first; at most `limit` per currency."""
     rows = sorted(rows, key=lambda row: (row["currency"], -row["gross"], row["id"]))
@@ -444,5 +447,6 @@ def platform_money_tables(period: Period, *, viewer=None) -> list[Table]:
                (row["commission"] - row["refunded_commission"], row["currency"]), amount(row, "refunds"),
                amount(row, "creator_net")]
               for row in _top(creators, None)],
-        caption="Every creator with sales or refunds in the period. Commission is less what refunds gave back.")
+        caption="Every creator with sales or refunds in the period. Commission is less what refunds gave back.",
+        shown=BREAKDOWN_SHOWN)
     return [top_creators, top_course_table, breakdown]

@@ -26,6 +26,11 @@ class Table:
     rows: list[list] = field(default_factory=list)
     caption: str = ""  # a sentence under the title saying what is counted
     empty: str = "Nothing in this period yet."
+    shown: int | None = None  # at most this many rows on the page (the CSV has them all)
+
+    @property
+    def page_rows(self) -> list[list]:
+        return self.rows if self.shown is None else self.rows[:self.shown]
 
     def csv_rows(self) -> list[list[str]]:
         """The header and every row as plain text for a CSV file."""
