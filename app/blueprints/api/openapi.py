@@ -128,9 +128,8 @@ def operation(*, tags: list[str], scope: str | None = None, token: bool = False,
         statuses["HTTP_404"] = Problem
     if conflict or idempotent:
         statuses["HTTP_409"] = Problem
-    if json is not None or form is not None:
+    if json is not None or form is not None:  # a body: of the wrong type, or over the size cap
         statuses["HTTP_415"] = Problem
-    if form is not None:
         statuses["HTTP_413"] = Problem
     statuses |= _ALWAYS
     response = Response(*([] if model is not None or stream is not None else [f"HTTP_{ok}"]), **statuses)
