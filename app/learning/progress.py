@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from app.catalog.models import Course, Lesson
 from app.catalog.permissions import can_view_lesson
 from app.catalog.queries import get_course, get_lesson
-from app.dbtypes import utcnow
+from app.dbtypes import insert_on_conflict, utcnow
 from app.errors import Invalid, NotFound
 from app.events import emit
 from app.extensions import db
@@ -83,13 +83,19 @@ def require_enrollment(actor, course: Course) -> Enrollment:
 def progress_row(enrollment: Enrollment, lesson: Lesson) -> LessonProgress:
     """The enrolment's row for the lesson, made the first time the lesson is opened, saved or
     completed: that first time is when the learner "reached" the lesson (lesson drop-off)."""
-    row = db.session.scalar(sa.select(LessonProgress).where(
-        LessonProgress.enrollment_id == enrollment.id, LessonProgress.lesson_id == lesson.id))
+    mine = sa.select(LessonProgress).where(
+        LessonProgress.enrollment_id == enrollment.id, LessonProgress.lesson_id == lesson.id)
+    row = db.session.scalar(mine)
     if row is None:
-        row = LessonProgress(enrollment_id=enrollment.id, lesson_id=lesson.id,
-                             position_seconds=0, watched_seconds=0)
-        db.session.add(row)
-        emit(LessonReached(enrollment_id=enrollment.id, lesson_id=lesson.id))
+        # The lesson open in several tabs at once: one insert wins, the others find its row (on
+        # PostgreSQL they wait for its commit), and the lesson is reached once.
+        made = db.session.scalar(
+            insert_on_conflict(LessonProgress).values(enrollment_id=enrollment.id, lesson_id=lesson.id,
+                                                      position_seconds=0, watched_seconds=0, updated_at=utcnow())
+            .on_conflict_do_nothing(index_elements=["enrollment_id", "lesson_id"]).returning(LessonProgress.id))
+        if made is not None:
+            emit(LessonReached(enrollment_id=enrollment.id, lesson_id=lesson.id))
+        row = db.session.scalar(mine)
     return row
 
 
