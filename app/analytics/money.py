@@ -227,8 +227,6 @@ def _optional_money_figure(label: str, value: int | None, previous: int | None, 
                   shown(value), shown(previous), "up")
 
 
-# --- charts ----------------------------------------------------------------------------------------
-
 def _aligned(values: list, length: int) -> list:
     """The previous period's values bucket by bucket against the current one's `length`
     buckets: cut when longer, None (no such bucket) when shorter."""
